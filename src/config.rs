@@ -1,0 +1,679 @@
+//! Penguin's configuration: one validated struct, built from `key = value` strings
+//! in one place, shared by the C API, configuration files and the command line.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::fit::Bounds;
+use crate::functions::{Model, ModelRef, Trend, builtin, builtin_model};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Where the last N predictions must agree: around their mean (paper) or median
+/// (authors' code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agreement {
+    /// Each of the last N predictions within `t` of their mean.
+    Mean,
+    /// Each of the last N predictions within `t` of their median.
+    Median,
+}
+
+/// Which of the last N predictions must lie in the valid range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Validity {
+    /// Only the newest (the paper).
+    Newest,
+    /// All N (the authors' A4NN code).
+    All,
+}
+
+/// How `t` is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threshold {
+    /// `t` in fitness units (the paper: 0.5 accuracy points).
+    Absolute,
+    /// `t` in percent of the centre (mean or median) of the last N predictions.
+    Relative,
+}
+
+/// Whether the fitness is to be maximised (accuracy) or minimised (loss).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Higher is better (accuracy; increasing functions).
+    Maximize,
+    /// Lower is better (loss; decreasing functions).
+    Minimize,
+}
+
+/// When the analyzer starts checking for convergence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Warmup {
+    /// Not before epoch `N * E` has passed (the paper's Algorithm 2, line 1).
+    Epochs,
+    /// As soon as N predictions are counted (the authors' PENGUIN code).
+    Predictions,
+}
+
+/// What a fit that fails (or yields no valid number) does to the last-N window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailedFit {
+    /// It counts as a missing prediction, which no window containing it can agree
+    /// with (the paper).
+    Breaks,
+    /// It is skipped: not counted among the last N (the authors' code).
+    Skipped,
+}
+
+/// The complete, validated configuration of an engine.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The parametric function fitted to each learning curve.
+    pub function: ModelRef,
+    /// Trend of the function (taken from the catalogue; settable for user functions).
+    pub trend: Trend,
+    /// Epochs between observations, `E`; x = epoch / E + x_shift.
+    pub e: f64,
+    /// How many recent predictions must agree, `N`.
+    pub n: usize,
+    /// Tolerance `t`.
+    pub t: f64,
+    /// The epoch to predict and the training cap, `e_pred`.
+    pub e_pred: f64,
+    /// Lowest valid prediction (inclusive).
+    pub valid_min: f64,
+    /// Highest valid prediction (inclusive).
+    pub valid_max: f64,
+    /// Minimum number of points before the first fit (`None`: the parameter count).
+    pub min_points: Option<usize>,
+    /// Added to `epoch / E` to give x.
+    pub x_shift: f64,
+    /// Mean or median agreement.
+    pub agreement: Agreement,
+    /// Newest or all predictions must be valid.
+    pub validity: Validity,
+    /// Absolute or relative threshold.
+    pub threshold: Threshold,
+    /// Maximise or minimise the fitness.
+    pub direction: Direction,
+    /// Start values (`None`: the function's data-driven and default starts).
+    pub p0: Option<Vec<f64>>,
+    /// Bounds (`None`: the function's default bounds).
+    pub bounds: Option<Bounds>,
+    /// When convergence checks begin.
+    pub warmup: Warmup,
+    /// What a failed fit does to the window of recent predictions.
+    pub failed_fit: FailedFit,
+    /// If set: a fit whose parameter ends within this distance of a finite upper
+    /// bound yields no prediction and empties the window (the authors' code, 0.01).
+    pub upper_bound_reject: Option<f64>,
+    /// Worker threads for batched calls (0 = all cores).
+    pub threads: usize,
+}
+
+/// Every configuration key, in the order `Config::pairs` writes them.
+pub const KEYS: &[&str] = &[
+    "function",
+    "trend",
+    "E",
+    "N",
+    "t",
+    "e_pred",
+    "valid_min",
+    "valid_max",
+    "min_points",
+    "x_shift",
+    "agreement",
+    "validity",
+    "threshold",
+    "direction",
+    "p0",
+    "bounds",
+    "warmup",
+    "failed_fit",
+    "upper_bound_reject",
+    "threads",
+];
+
+impl Default for Config {
+    /// The paper's case study: exp3, E = 0.5, N = 3, t = 0.5, e_pred = 20, valid
+    /// range [0, 100], mean agreement.
+    fn default() -> Self {
+        let f = builtin("exp3").expect("exp3 is in the catalogue");
+        Config {
+            function: builtin_model(f),
+            trend: f.trend,
+            e: 0.5,
+            n: 3,
+            t: 0.5,
+            e_pred: 20.0,
+            valid_min: 0.0,
+            valid_max: 100.0,
+            min_points: None,
+            x_shift: 0.0,
+            agreement: Agreement::Mean,
+            validity: Validity::Newest,
+            threshold: Threshold::Absolute,
+            direction: Direction::Maximize,
+            p0: None,
+            bounds: None,
+            warmup: Warmup::Epochs,
+            failed_fit: FailedFit::Breaks,
+            upper_bound_reject: None,
+            threads: 0,
+        }
+    }
+}
+
+fn invalid(key: &str, value: &str, why: &str) -> Error {
+    Error::new(
+        ErrorCode::InvalidConfigValue,
+        format!("config key '{key}': invalid value '{value}': {why}"),
+    )
+}
+
+fn parse_f64(key: &str, value: &str) -> Result<f64> {
+    value
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| invalid(key, value, "not a number"))
+        .and_then(|v| {
+            if v.is_nan() {
+                Err(invalid(key, value, "NaN is not allowed"))
+            } else {
+                Ok(v)
+            }
+        })
+}
+
+fn parse_finite(key: &str, value: &str) -> Result<f64> {
+    let v = parse_f64(key, value)?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(invalid(key, value, "must be finite"))
+    }
+}
+
+fn parse_positive(key: &str, value: &str) -> Result<f64> {
+    let v = parse_finite(key, value)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(invalid(key, value, "must be greater than 0"))
+    }
+}
+
+fn parse_usize(key: &str, value: &str) -> Result<usize> {
+    value
+        .trim()
+        .parse::<usize>()
+        .map_err(|_| invalid(key, value, "not a non-negative integer"))
+}
+
+fn parse_list(key: &str, value: &str) -> Result<Vec<f64>> {
+    if value.trim().is_empty() {
+        return Err(invalid(key, value, "empty list"));
+    }
+    value.split(',').map(|v| parse_f64(key, v)).collect()
+}
+
+fn choice<T: Copy>(key: &str, value: &str, options: &[(&str, T)]) -> Result<T> {
+    let v = value.trim();
+    options
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(v))
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            invalid(key, value, &format!("expected one of {}", names.join(", ")))
+        })
+}
+
+/// Formats a float so that parsing it gives the same bits back.
+fn fmt_f64(v: f64) -> String {
+    format!("{v}")
+}
+
+fn fmt_list(v: &[f64]) -> String {
+    v.iter().map(|x| fmt_f64(*x)).collect::<Vec<_>>().join(",")
+}
+
+impl Config {
+    /// Sets one key from its string value (the C API's `penguin_config_set`).
+    /// Checks the value alone; cross-key checks happen in [`Config::validate`].
+    /// On error the configuration is unchanged.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let key = key.trim();
+        match key {
+            "function" => {
+                let f = builtin(value.trim()).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::UnknownFunction,
+                        format!("config key 'function': unknown function '{value}'"),
+                    )
+                })?;
+                self.function = builtin_model(f);
+                self.trend = f.trend;
+            }
+            "trend" => {
+                self.trend = choice(
+                    key,
+                    value,
+                    &[
+                        ("increasing", Trend::Increasing),
+                        ("decreasing", Trend::Decreasing),
+                    ],
+                )?
+            }
+            "E" => self.e = parse_positive(key, value)?,
+            "N" => {
+                let n = parse_usize(key, value)?;
+                if n == 0 {
+                    return Err(invalid(key, value, "must be at least 1"));
+                }
+                self.n = n;
+            }
+            "t" => {
+                let t = parse_finite(key, value)?;
+                if t < 0.0 {
+                    return Err(invalid(key, value, "must not be negative"));
+                }
+                self.t = t;
+            }
+            "e_pred" => self.e_pred = parse_positive(key, value)?,
+            "valid_min" => self.valid_min = parse_f64(key, value)?,
+            "valid_max" => self.valid_max = parse_f64(key, value)?,
+            "min_points" => {
+                self.min_points = if value.trim().eq_ignore_ascii_case("auto") {
+                    None
+                } else {
+                    let n = parse_usize(key, value)?;
+                    if n == 0 {
+                        return Err(invalid(key, value, "must be at least 1 (or 'auto')"));
+                    }
+                    Some(n)
+                }
+            }
+            "x_shift" => self.x_shift = parse_finite(key, value)?,
+            "agreement" => {
+                self.agreement = choice(
+                    key,
+                    value,
+                    &[("mean", Agreement::Mean), ("median", Agreement::Median)],
+                )?
+            }
+            "validity" => {
+                self.validity = choice(
+                    key,
+                    value,
+                    &[("newest", Validity::Newest), ("all", Validity::All)],
+                )?
+            }
+            "threshold" => {
+                self.threshold = choice(
+                    key,
+                    value,
+                    &[
+                        ("absolute", Threshold::Absolute),
+                        ("relative", Threshold::Relative),
+                    ],
+                )?
+            }
+            "direction" => {
+                self.direction = choice(
+                    key,
+                    value,
+                    &[
+                        ("maximize", Direction::Maximize),
+                        ("minimize", Direction::Minimize),
+                    ],
+                )?
+            }
+            "p0" => {
+                self.p0 = if is_default(value) {
+                    None
+                } else {
+                    let p = parse_list(key, value)?;
+                    if p.iter().any(|v| !v.is_finite()) {
+                        return Err(invalid(key, value, "start values must be finite"));
+                    }
+                    Some(p)
+                }
+            }
+            "bounds" => {
+                self.bounds = if is_default(value) {
+                    None
+                } else {
+                    let (lo, hi) = value
+                        .split_once(';')
+                        .ok_or_else(|| invalid(key, value, "expected 'lo1,lo2,...;hi1,hi2,...'"))?;
+                    let lower = parse_list(key, lo)?;
+                    let upper = parse_list(key, hi)?;
+                    if lower.len() != upper.len() {
+                        return Err(invalid(
+                            key,
+                            value,
+                            "lower and upper bounds have different lengths",
+                        ));
+                    }
+                    if lower.iter().zip(&upper).any(|(l, u)| l > u) {
+                        return Err(invalid(key, value, "a lower bound exceeds its upper bound"));
+                    }
+                    Some(Bounds { lower, upper })
+                }
+            }
+            "warmup" => {
+                self.warmup = choice(
+                    key,
+                    value,
+                    &[
+                        ("epochs", Warmup::Epochs),
+                        ("predictions", Warmup::Predictions),
+                    ],
+                )?
+            }
+            "failed_fit" => {
+                self.failed_fit = choice(
+                    key,
+                    value,
+                    &[("breaks", FailedFit::Breaks), ("skipped", FailedFit::Skipped)],
+                )?
+            }
+            "upper_bound_reject" => {
+                self.upper_bound_reject = if value.trim().eq_ignore_ascii_case("off") {
+                    None
+                } else {
+                    let v = parse_finite(key, value)?;
+                    if v < 0.0 {
+                        return Err(invalid(key, value, "must not be negative (or 'off')"));
+                    }
+                    Some(v)
+                }
+            }
+            "threads" => self.threads = parse_usize(key, value)?,
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::UnknownConfigKey,
+                    format!(
+                        "unknown config key '{key}' (known: {})",
+                        KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `key = value` lines (`#` starts a comment; blank lines are ignored).
+    /// Applies all lines or none.
+    pub fn load_str(&mut self, text: &str) -> Result<()> {
+        let mut next = self.clone();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (k, v) = line.split_once('=').ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidConfigValue,
+                    format!("line {}: expected 'key = value', got '{line}'", i + 1),
+                )
+            })?;
+            next.set(k.trim(), v.trim())
+                .map_err(|e| Error::new(e.code, format!("line {}: {}", i + 1, e.message)))?;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    /// The number of parameters of the configured function.
+    pub fn n_params(&self) -> usize {
+        self.function.n_params()
+    }
+
+    /// Points needed before the first fit.
+    pub fn min_points(&self) -> usize {
+        self.min_points.unwrap_or_else(|| self.n_params())
+    }
+
+    /// The bounds in force: configured, or the catalogue's defaults.
+    pub fn effective_bounds(&self) -> Bounds {
+        if let Some(b) = &self.bounds {
+            return b.clone();
+        }
+        match builtin(self.function.name()) {
+            Some(f) if f.n_params() == self.n_params() => Bounds {
+                lower: f.lower.to_vec(),
+                upper: f.upper.to_vec(),
+            },
+            _ => Bounds::unbounded(self.n_params()),
+        }
+    }
+
+    /// The rescaled x of an epoch: `epoch / E + x_shift`.
+    pub fn x_of(&self, epoch: f64) -> f64 {
+        epoch / self.e + self.x_shift
+    }
+
+    /// Checks that the keys agree with each other.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.n_params();
+        let bad = |msg: String| Err(Error::new(ErrorCode::InconsistentConfig, msg));
+        if self.valid_min > self.valid_max {
+            return bad(format!(
+                "valid_min ({}) is greater than valid_max ({})",
+                self.valid_min, self.valid_max
+            ));
+        }
+        let bounds = self.effective_bounds();
+        if bounds.lower.len() != n {
+            return bad(format!(
+                "bounds have {} values per side but function '{}' has {n} parameters",
+                bounds.lower.len(),
+                self.function.name()
+            ));
+        }
+        if let Some(p0) = &self.p0 {
+            if p0.len() != n {
+                return bad(format!(
+                    "p0 has {} values but function '{}' has {n} parameters",
+                    p0.len(),
+                    self.function.name()
+                ));
+            }
+            if !bounds.contains(p0) {
+                return bad(format!("p0 ({}) lies outside the bounds", fmt_list(p0)));
+            }
+        }
+        let expected = match self.direction {
+            Direction::Maximize => Trend::Increasing,
+            Direction::Minimize => Trend::Decreasing,
+        };
+        if self.trend != expected {
+            return bad(format!(
+                "direction '{}' needs a {} function, but '{}' is {}",
+                self.direction_str(),
+                expected.as_str(),
+                self.function.name(),
+                self.trend.as_str()
+            ));
+        }
+        Ok(())
+    }
+
+    fn direction_str(&self) -> &'static str {
+        match self.direction {
+            Direction::Maximize => "maximize",
+            Direction::Minimize => "minimize",
+        }
+    }
+
+    /// Every key with its value as a string that `set` reads back to the same
+    /// configuration (for saved states and reports).
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "default".to_string());
+        vec![
+            ("function", self.function.name().to_string()),
+            ("trend", self.trend.as_str().to_string()),
+            ("E", fmt_f64(self.e)),
+            ("N", self.n.to_string()),
+            ("t", fmt_f64(self.t)),
+            ("e_pred", fmt_f64(self.e_pred)),
+            ("valid_min", fmt_f64(self.valid_min)),
+            ("valid_max", fmt_f64(self.valid_max)),
+            (
+                "min_points",
+                self.min_points
+                    .map_or_else(|| "auto".to_string(), |v| v.to_string()),
+            ),
+            ("x_shift", fmt_f64(self.x_shift)),
+            (
+                "agreement",
+                match self.agreement {
+                    Agreement::Mean => "mean",
+                    Agreement::Median => "median",
+                }
+                .to_string(),
+            ),
+            (
+                "validity",
+                match self.validity {
+                    Validity::Newest => "newest",
+                    Validity::All => "all",
+                }
+                .to_string(),
+            ),
+            (
+                "threshold",
+                match self.threshold {
+                    Threshold::Absolute => "absolute",
+                    Threshold::Relative => "relative",
+                }
+                .to_string(),
+            ),
+            ("direction", self.direction_str().to_string()),
+            ("p0", opt(self.p0.as_deref().map(fmt_list))),
+            (
+                "bounds",
+                opt(self
+                    .bounds
+                    .as_ref()
+                    .map(|b| format!("{};{}", fmt_list(&b.lower), fmt_list(&b.upper)))),
+            ),
+            (
+                "warmup",
+                match self.warmup {
+                    Warmup::Epochs => "epochs",
+                    Warmup::Predictions => "predictions",
+                }
+                .to_string(),
+            ),
+            (
+                "failed_fit",
+                match self.failed_fit {
+                    FailedFit::Breaks => "breaks",
+                    FailedFit::Skipped => "skipped",
+                }
+                .to_string(),
+            ),
+            (
+                "upper_bound_reject",
+                self.upper_bound_reject
+                    .map_or_else(|| "off".to_string(), fmt_f64),
+            ),
+            ("threads", self.threads.to_string()),
+        ]
+    }
+
+    /// The configuration as `key = value` lines, readable by [`Config::load_str`].
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for (k, v) in self.pairs() {
+            let _ = writeln!(s, "{k} = {v}");
+        }
+        s
+    }
+
+    /// A shared, validated copy.
+    pub fn validated(self) -> Result<Arc<Config>> {
+        self.validate()?;
+        Ok(Arc::new(self))
+    }
+}
+
+fn is_default(value: &str) -> bool {
+    let v = value.trim();
+    v.eq_ignore_ascii_case("default") || v.eq_ignore_ascii_case("none")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_papers() {
+        let c = Config::default();
+        assert_eq!(c.function.name(), "exp3");
+        assert_eq!((c.e, c.n, c.t, c.e_pred), (0.5, 3, 0.5, 20.0));
+        assert_eq!((c.valid_min, c.valid_max), (0.0, 100.0));
+        assert_eq!(c.min_points(), 3);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn pairs_round_trip() {
+        let mut c = Config::default();
+        c.set("bounds", "0.5,1,0;200,inf,inf").unwrap();
+        c.set("p0", "10,1.001,100").unwrap();
+        c.set("t", "0.1").unwrap();
+        c.set("agreement", "median").unwrap();
+        c.set("upper_bound_reject", "0.01").unwrap();
+        let mut d = Config::default();
+        d.load_str(&c.to_text()).unwrap();
+        assert_eq!(c.to_text(), d.to_text());
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_change_nothing() {
+        let mut c = Config::default();
+        let before = c.to_text();
+        for (k, v, code) in [
+            ("N", "0", ErrorCode::InvalidConfigValue),
+            ("N", "", ErrorCode::InvalidConfigValue),
+            ("t", "-1", ErrorCode::InvalidConfigValue),
+            ("E", "0", ErrorCode::InvalidConfigValue),
+            ("e_pred", "-3", ErrorCode::InvalidConfigValue),
+            ("E", "x", ErrorCode::InvalidConfigValue),
+            ("bounds", "1,2", ErrorCode::InvalidConfigValue),
+            ("bounds", "1,2;3", ErrorCode::InvalidConfigValue),
+            ("function", "nope", ErrorCode::UnknownFunction),
+            ("colour", "red", ErrorCode::UnknownConfigKey),
+            ("agreement", "mode", ErrorCode::InvalidConfigValue),
+        ] {
+            let e = c.set(k, v).unwrap_err();
+            assert_eq!(e.code, code, "{k}={v}");
+            assert!(e.message.contains(k), "{}", e.message);
+        }
+        assert_eq!(before, c.to_text());
+    }
+
+    #[test]
+    fn contradictions_are_found_by_validate() {
+        let mut c = Config::default();
+        c.set("valid_min", "50").unwrap();
+        c.set("valid_max", "10").unwrap();
+        assert_eq!(c.validate().unwrap_err().code, ErrorCode::InconsistentConfig);
+        let mut c = Config::default();
+        c.set("bounds", "0,0;1,1").unwrap();
+        assert_eq!(c.validate().unwrap_err().code, ErrorCode::InconsistentConfig);
+        let mut c = Config::default();
+        c.set("bounds", "0.5,1,0;200,inf,inf").unwrap();
+        c.set("p0", "300,2,1").unwrap();
+        assert_eq!(c.validate().unwrap_err().code, ErrorCode::InconsistentConfig);
+        let mut c = Config::default();
+        c.set("direction", "minimize").unwrap();
+        assert_eq!(c.validate().unwrap_err().code, ErrorCode::InconsistentConfig);
+        c.set("function", "lossexp3").unwrap();
+        c.set("valid_max", "inf").unwrap();
+        c.validate().unwrap();
+    }
+}

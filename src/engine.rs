@@ -1,0 +1,334 @@
+//! The engine: one configuration and any number of networks keyed by a 64-bit id.
+//!
+//! `observe` is a batch of one, so single and batched calls cannot drift apart.
+//! A rejected call leaves the engine exactly as it was.
+
+use crate::analyzer::{Decision, analyze, push_prediction};
+use crate::config::Config;
+use crate::error::{Error, ErrorCode, Result};
+use crate::predict::{Prediction, predict};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+/// A network's state as the NAS sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum State {
+    /// Keep training.
+    Continue = 0,
+    /// Stop: the prediction converged and is final.
+    Converged = 1,
+    /// Stop: `e_pred` was reached; the observed value is final.
+    ReachedEPred = 2,
+}
+
+/// What the engine says about one network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    /// Continue, converged or reached `e_pred`.
+    pub state: State,
+    /// Penguin's answer for the fitness at `e_pred`: the newest prediction while
+    /// training continues (NaN while none), FIT_P once converged, the observed
+    /// value once `e_pred` is reached.
+    pub prediction: f64,
+    /// The newest Algorithm 1 prediction `fit_P` (NaN when the last fit failed or
+    /// there were too few points).
+    pub fit_prediction: f64,
+    /// Epoch of the newest observation (NaN before the first).
+    pub epoch: f64,
+    /// Number of observations.
+    pub observations: u32,
+    /// Number of least-squares fits performed for this network.
+    pub fits: u32,
+    /// Parameters of the newest successful fit (empty before the first).
+    pub params: Vec<f64>,
+}
+
+/// One observation in a batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Observation {
+    /// The network.
+    pub id: u64,
+    /// The epoch (strictly increasing per network, > 0).
+    pub epoch: f64,
+    /// The fitness (finite).
+    pub value: f64,
+}
+
+/// Everything the engine keeps about one network: only what decisions need.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Network {
+    /// Observed epochs, in order.
+    pub epochs: Vec<f64>,
+    /// Observed fitness values.
+    pub values: Vec<f64>,
+    /// The window of recent predictions (at most N, newest last; NaN = missing).
+    pub window: Vec<f64>,
+    /// Parameters of the newest successful fit.
+    pub params: Vec<f64>,
+    /// The newest `fit_P` (NaN when none).
+    pub last_prediction: f64,
+    /// The decision after the newest observation (None before the first).
+    pub decision: Option<Decision>,
+    /// Fits performed.
+    pub fits: u32,
+}
+
+impl Network {
+    fn status(&self) -> Status {
+        let decision = self.decision.unwrap_or(Decision::Continue);
+        let (state, prediction) = match decision {
+            Decision::Continue => (State::Continue, self.last_prediction),
+            Decision::Converged { prediction } => (State::Converged, prediction),
+            Decision::ReachedEPred { value } => (State::ReachedEPred, value),
+        };
+        Status {
+            state,
+            prediction,
+            fit_prediction: self.last_prediction,
+            epoch: self.epochs.last().copied().unwrap_or(f64::NAN),
+            observations: self.epochs.len() as u32,
+            fits: self.fits,
+            params: self.params.clone(),
+        }
+    }
+
+    /// Checks an observation against the network without changing it.
+    fn check(&self, id: u64, epoch: f64, value: f64) -> Result<()> {
+        if !epoch.is_finite() || epoch <= 0.0 {
+            return Err(Error::new(
+                ErrorCode::InvalidEpoch,
+                format!("network {id}: epoch {epoch} is not a finite number > 0"),
+            ));
+        }
+        if !value.is_finite() {
+            return Err(Error::new(
+                ErrorCode::InvalidFitness,
+                format!("network {id}: fitness {value} at epoch {epoch} is not finite"),
+            ));
+        }
+        if self.decision.is_some_and(|d| d.is_final()) {
+            return Err(Error::new(
+                ErrorCode::AlreadyDecided,
+                format!(
+                    "network {id}: already stopped at epoch {}; no more observations",
+                    self.epochs.last().copied().unwrap_or(f64::NAN)
+                ),
+            ));
+        }
+        if let Some(&last) = self.epochs.last()
+            && epoch <= last
+        {
+            return Err(Error::new(
+                ErrorCode::EpochNotIncreasing,
+                format!("network {id}: epoch {epoch} is not after the previous epoch {last}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Algorithms 1 and 2 for one new observation (already checked).
+    fn apply(&mut self, config: &Config, epoch: f64, value: f64) {
+        self.epochs.push(epoch);
+        self.values.push(value);
+        let prediction = if self.epochs.len() >= config.min_points() {
+            self.fits += 1;
+            predict(config, &self.epochs, &self.values, None)
+        } else {
+            Prediction::none()
+        };
+        if !prediction.params.is_empty() {
+            self.params = prediction.params;
+        }
+        let fit_p = if prediction.at_upper_bound {
+            f64::NAN
+        } else {
+            prediction.value
+        };
+        self.last_prediction = fit_p;
+        push_prediction(config, &mut self.window, fit_p, prediction.at_upper_bound);
+        self.decision = Some(analyze(config, epoch, value, &self.window));
+    }
+
+    /// Checks and applies one observation; unchanged on error.
+    fn observe(&mut self, config: &Config, id: u64, epoch: f64, value: f64) -> Result<()> {
+        self.check(id, epoch, value)?;
+        self.apply(config, epoch, value);
+        Ok(())
+    }
+}
+
+/// The Penguin engine.
+#[derive(Debug)]
+pub struct Engine {
+    config: Arc<Config>,
+    networks: HashMap<u64, Network>,
+    pool: OnceLock<std::result::Result<rayon::ThreadPool, String>>,
+}
+
+impl Clone for Engine {
+    fn clone(&self) -> Self {
+        Engine {
+            config: self.config.clone(),
+            networks: self.networks.clone(),
+            pool: OnceLock::new(),
+        }
+    }
+}
+
+impl Engine {
+    /// Creates an engine after validating the configuration.
+    pub fn new(config: Config) -> Result<Engine> {
+        Ok(Engine {
+            config: config.validated()?,
+            networks: HashMap::new(),
+            pool: OnceLock::new(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Number of tracked networks.
+    pub fn len(&self) -> usize {
+        self.networks.len()
+    }
+
+    /// Whether no network is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.networks.is_empty()
+    }
+
+    /// The tracked networks (for saving and inspection).
+    pub fn networks(&self) -> &HashMap<u64, Network> {
+        &self.networks
+    }
+
+    /// Reports one observation of network `id` (a new id starts a new network)
+    /// and returns its state. On error the engine is unchanged.
+    pub fn observe(&mut self, id: u64, epoch: f64, value: f64) -> Result<Status> {
+        let config = self.config.clone();
+        match self.networks.get_mut(&id) {
+            Some(net) => {
+                net.observe(&config, id, epoch, value)?;
+                Ok(net.status())
+            }
+            None => {
+                let mut net = Network {
+                    last_prediction: f64::NAN,
+                    ..Network::default()
+                };
+                net.observe(&config, id, epoch, value)?;
+                let status = net.status();
+                self.networks.insert(id, net);
+                Ok(status)
+            }
+        }
+    }
+
+    /// Reports many observations at once (a network may appear several times, in
+    /// epoch order). Networks are fitted in parallel on the engine's own thread
+    /// pool. All or nothing: if any entry is rejected, the first rejected entry's
+    /// error is returned and the engine is unchanged. The result is identical to
+    /// observing the entries one by one.
+    pub fn observe_batch(&mut self, batch: &[Observation]) -> Result<Vec<Status>> {
+        // Group entry indices by network, keeping their order.
+        let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut order: Vec<u64> = Vec::new();
+        for (i, o) in batch.iter().enumerate() {
+            groups
+                .entry(o.id)
+                .or_insert_with(|| {
+                    order.push(o.id);
+                    Vec::new()
+                })
+                .push(i);
+        }
+        let config = self.config.clone();
+        let networks = &self.networks;
+        let run = |id: &u64| -> (u64, std::result::Result<(Network, Vec<(usize, Status)>), (usize, Error)>) {
+            let mut net = networks.get(id).cloned().unwrap_or(Network {
+                last_prediction: f64::NAN,
+                ..Network::default()
+            });
+            let mut out = Vec::new();
+            for &i in &groups[id] {
+                let o = batch[i];
+                if let Err(e) = net.observe(&config, o.id, o.epoch, o.value) {
+                    return (*id, Err((i, e)));
+                }
+                out.push((i, net.status()));
+            }
+            (*id, Ok((net, out)))
+        };
+        let results: Vec<_> = if order.len() > 1 && self.config.threads != 1 {
+            match self.pool() {
+                Some(pool) => pool.install(|| order.par_iter().map(run).collect()),
+                None => order.iter().map(run).collect(),
+            }
+        } else {
+            order.iter().map(run).collect()
+        };
+        if let Some((_, e)) = results
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().err())
+            .min_by_key(|(i, _)| *i)
+        {
+            return Err(Error::new(
+                e.code,
+                format!("batch entry {i}: {}", e.message, i = results
+                    .iter()
+                    .filter_map(|(_, r)| r.as_ref().err())
+                    .map(|(i, _)| *i)
+                    .min()
+                    .unwrap_or(0)),
+            ));
+        }
+        let mut statuses: Vec<Option<Status>> = vec![None; batch.len()];
+        for (id, r) in results {
+            if let Ok((net, out)) = r {
+                for (i, s) in out {
+                    statuses[i] = Some(s);
+                }
+                self.networks.insert(id, net);
+            }
+        }
+        Ok(statuses.into_iter().flatten().collect())
+    }
+
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        self.pool
+            .get_or_init(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(self.config.threads)
+                    .thread_name(|i| format!("penguin-{i}"))
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .ok()
+    }
+
+    /// The state of network `id` without new data.
+    pub fn status(&self, id: u64) -> Result<Status> {
+        self.networks
+            .get(&id)
+            .map(Network::status)
+            .ok_or_else(|| unknown(id))
+    }
+
+    /// Stops tracking network `id`.
+    pub fn forget(&mut self, id: u64) -> Result<()> {
+        self.networks.remove(&id).map(|_| ()).ok_or_else(|| unknown(id))
+    }
+}
+
+fn unknown(id: u64) -> Error {
+    Error::new(
+        ErrorCode::UnknownNetwork,
+        format!("network {id} is not tracked"),
+    )
+}

@@ -1,0 +1,18 @@
+//! Penguin: early termination of neural-network training for neural architecture
+//! search, after the PENGUIN fitness prediction engine (TPDS 2022).
+//!
+//! Layers, from the bottom: [`functions`] (the catalogue of parametric learning
+//! curves), [`fit`] (least squares), [`predict`] (Algorithm 1), [`analyzer`]
+//! (Algorithm 2), [`config`], [`engine`] (many networks), and `ffi` (the C API).
+
+pub mod error;
+pub mod fit;
+pub mod functions;
+pub mod analyzer;
+pub mod config;
+pub mod engine;
+pub mod predict;
+
+pub use config::Config;
+pub use engine::{Engine, Observation, State, Status};
+pub use error::{Error, ErrorCode, Result};

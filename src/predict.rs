@@ -1,0 +1,110 @@
+//! Algorithm 1 (parametric modeling): fit the configured function to a network's
+//! history and extrapolate it to `e_pred`.
+
+use crate::config::Config;
+use crate::fit::{Bounds, FitResult, FitSettings, fit_best_of};
+use crate::functions::{Model, builtin};
+
+/// One run of Algorithm 1 on a history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// `fit_P = f(x(e_pred))`; NaN when the fit failed or gave a non-finite value.
+    pub value: f64,
+    /// The fitted parameters (empty when the fit failed).
+    pub params: Vec<f64>,
+    /// Sum of squared residuals of the fit (NaN when it failed).
+    pub sse: f64,
+    /// A parameter ended within `upper_bound_reject` of a finite upper bound.
+    pub at_upper_bound: bool,
+}
+
+impl Prediction {
+    /// No prediction (failed fit).
+    pub fn none() -> Prediction {
+        Prediction {
+            value: f64::NAN,
+            params: Vec::new(),
+            sse: f64::NAN,
+            at_upper_bound: false,
+        }
+    }
+}
+
+/// The start points Penguin tries, best result kept: the warm start (previous
+/// parameters) if any, then the configured `p0` or the function's default start,
+/// then the function's data-driven start.
+pub fn start_points(
+    model: &dyn Model,
+    p0: Option<&[f64]>,
+    x: &[f64],
+    y: &[f64],
+    warm: Option<&[f64]>,
+) -> Vec<Vec<f64>> {
+    let mut starts: Vec<Vec<f64>> = Vec::with_capacity(3);
+    let n = model.n_params();
+    let mut push = |s: Vec<f64>| {
+        if s.len() == n && s.iter().all(|v| v.is_finite()) && !starts.contains(&s) {
+            starts.push(s);
+        }
+    };
+    if let Some(w) = warm {
+        push(w.to_vec());
+    }
+    match p0 {
+        Some(p) => push(p.to_vec()),
+        None => {
+            if let Some(f) = builtin(model.name())
+                && f.n_params() == n
+            {
+                push(f.p0.to_vec());
+            }
+        }
+    }
+    if let Some(s) = model.data_start(x, y) {
+        push(s);
+    }
+    starts
+}
+
+/// Fits `model` to the points with Penguin's start strategy ([`start_points`]).
+pub fn fit_curve(
+    model: &dyn Model,
+    x: &[f64],
+    y: &[f64],
+    p0: Option<&[f64]>,
+    bounds: &Bounds,
+    warm: Option<&[f64]>,
+) -> Option<FitResult> {
+    let starts = start_points(model, p0, x, y, warm);
+    fit_best_of(model, x, y, &starts, bounds, &FitSettings::default())
+}
+
+/// Algorithm 1 on a history of `(epoch, value)` points: fit and extrapolate.
+/// The caller decides whether there are enough points.
+pub fn predict(
+    config: &Config,
+    epochs: &[f64],
+    values: &[f64],
+    warm: Option<&[f64]>,
+) -> Prediction {
+    let x: Vec<f64> = epochs.iter().map(|e| config.x_of(*e)).collect();
+    let bounds = config.effective_bounds();
+    let model = config.function.as_ref();
+    let Some(fit) = fit_curve(model, &x, values, config.p0.as_deref(), &bounds, warm) else {
+        return Prediction::none();
+    };
+    let mut y = [f64::NAN];
+    let ok = model.eval(&[config.x_of(config.e_pred)], &fit.params, &mut y);
+    let at_upper_bound = config.upper_bound_reject.is_some_and(|tol| {
+        fit.params
+            .iter()
+            .zip(&bounds.upper)
+            .any(|(p, hi)| hi.is_finite() && (hi - p) <= tol)
+    });
+    Prediction {
+        value: if ok && y[0].is_finite() { y[0] } else { f64::NAN },
+        params: fit.params,
+        sse: fit.sse,
+        at_upper_bound,
+    }
+}

@@ -112,7 +112,10 @@ mod tests {
     #[test]
     fn waits_for_n_times_e() {
         let c = Config::default();
-        assert_eq!(analyze(&c, 1.5, 50.0, &[60.0, 60.0, 60.0]), Decision::Continue);
+        assert_eq!(
+            analyze(&c, 1.5, 50.0, &[60.0, 60.0, 60.0]),
+            Decision::Continue
+        );
         assert_eq!(
             analyze(&c, 2.0, 50.0, &[60.0, 60.0, 60.0]),
             Decision::Converged { prediction: 60.0 }
@@ -131,8 +134,14 @@ mod tests {
     #[test]
     fn invalid_newest_prediction_cannot_converge() {
         let c = Config::default();
-        assert_eq!(analyze(&c, 5.0, 1.0, &[100.2, 100.2, 100.2]), Decision::Continue);
-        assert_eq!(analyze(&c, 5.0, 1.0, &[60.0, f64::NAN, 60.0]), Decision::Continue);
+        assert_eq!(
+            analyze(&c, 5.0, 1.0, &[100.2, 100.2, 100.2]),
+            Decision::Continue
+        );
+        assert_eq!(
+            analyze(&c, 5.0, 1.0, &[60.0, f64::NAN, 60.0]),
+            Decision::Continue
+        );
     }
 
     #[test]
@@ -140,8 +149,10 @@ mod tests {
         let c = Config::default();
         assert!(analyze(&c, 5.0, 1.0, &[60.0, 60.5, 61.0]).is_final());
         assert!(!analyze(&c, 5.0, 1.0, &[60.0, 60.0, 61.1]).is_final());
-        let mut m = Config::default();
-        m.agreement = Agreement::Median;
+        let m = Config {
+            agreement: Agreement::Median,
+            ..Config::default()
+        };
         // Mean 60.1: every value within 0.4; median 60.3: 59.7 is 0.6 away.
         assert!(analyze(&c, 5.0, 1.0, &[59.7, 60.3, 60.3]).is_final());
         assert!(!analyze(&m, 5.0, 1.0, &[59.7, 60.3, 60.3]).is_final());

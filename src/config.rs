@@ -375,7 +375,10 @@ impl Config {
                 self.failed_fit = choice(
                     key,
                     value,
-                    &[("breaks", FailedFit::Breaks), ("skipped", FailedFit::Skipped)],
+                    &[
+                        ("breaks", FailedFit::Breaks),
+                        ("skipped", FailedFit::Skipped),
+                    ],
                 )?
             }
             "upper_bound_reject" => {
@@ -393,10 +396,7 @@ impl Config {
             _ => {
                 return Err(Error::new(
                     ErrorCode::UnknownConfigKey,
-                    format!(
-                        "unknown config key '{key}' (known: {})",
-                        KEYS.join(", ")
-                    ),
+                    format!("unknown config key '{key}' (known: {})", KEYS.join(", ")),
                 ));
             }
         }
@@ -661,17 +661,29 @@ mod tests {
         let mut c = Config::default();
         c.set("valid_min", "50").unwrap();
         c.set("valid_max", "10").unwrap();
-        assert_eq!(c.validate().unwrap_err().code, ErrorCode::InconsistentConfig);
+        assert_eq!(
+            c.validate().unwrap_err().code,
+            ErrorCode::InconsistentConfig
+        );
         let mut c = Config::default();
         c.set("bounds", "0,0;1,1").unwrap();
-        assert_eq!(c.validate().unwrap_err().code, ErrorCode::InconsistentConfig);
+        assert_eq!(
+            c.validate().unwrap_err().code,
+            ErrorCode::InconsistentConfig
+        );
         let mut c = Config::default();
         c.set("bounds", "0.5,1,0;200,inf,inf").unwrap();
         c.set("p0", "300,2,1").unwrap();
-        assert_eq!(c.validate().unwrap_err().code, ErrorCode::InconsistentConfig);
+        assert_eq!(
+            c.validate().unwrap_err().code,
+            ErrorCode::InconsistentConfig
+        );
         let mut c = Config::default();
         c.set("direction", "minimize").unwrap();
-        assert_eq!(c.validate().unwrap_err().code, ErrorCode::InconsistentConfig);
+        assert_eq!(
+            c.validate().unwrap_err().code,
+            ErrorCode::InconsistentConfig
+        );
         c.set("function", "lossexp3").unwrap();
         c.set("valid_max", "inf").unwrap();
         c.validate().unwrap();

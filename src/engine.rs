@@ -159,6 +159,10 @@ impl Network {
     }
 }
 
+/// A network's new state and its statuses by batch index, or the first rejected
+/// batch index and its error.
+type GroupOutcome = std::result::Result<(Network, Vec<(usize, Status)>), (usize, Error)>;
+
 /// The Penguin engine.
 #[derive(Debug)]
 pub struct Engine {
@@ -249,7 +253,7 @@ impl Engine {
         }
         let config = self.config.clone();
         let networks = &self.networks;
-        let run = |id: &u64| -> (u64, std::result::Result<(Network, Vec<(usize, Status)>), (usize, Error)>) {
+        let run = |id: &u64| -> (u64, GroupOutcome) {
             let mut net = networks.get(id).cloned().unwrap_or(Network {
                 last_prediction: f64::NAN,
                 ..Network::default()
@@ -272,19 +276,14 @@ impl Engine {
         } else {
             order.iter().map(run).collect()
         };
-        if let Some((_, e)) = results
+        if let Some((i, e)) = results
             .iter()
             .filter_map(|(_, r)| r.as_ref().err())
             .min_by_key(|(i, _)| *i)
         {
             return Err(Error::new(
                 e.code,
-                format!("batch entry {i}: {}", e.message, i = results
-                    .iter()
-                    .filter_map(|(_, r)| r.as_ref().err())
-                    .map(|(i, _)| *i)
-                    .min()
-                    .unwrap_or(0)),
+                format!("batch entry {i}: {}", e.message),
             ));
         }
         let mut statuses: Vec<Option<Status>> = vec![None; batch.len()];
@@ -322,7 +321,10 @@ impl Engine {
 
     /// Stops tracking network `id`.
     pub fn forget(&mut self, id: u64) -> Result<()> {
-        self.networks.remove(&id).map(|_| ()).ok_or_else(|| unknown(id))
+        self.networks
+            .remove(&id)
+            .map(|_| ())
+            .ok_or_else(|| unknown(id))
     }
 }
 

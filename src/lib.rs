@@ -5,12 +5,14 @@
 //! curves), [`fit`] (least squares), [`predict`] (Algorithm 1), [`analyzer`]
 //! (Algorithm 2), [`config`], [`engine`] (many networks), and `ffi` (the C API).
 
-pub mod error;
-pub mod fit;
-pub mod functions;
 pub mod analyzer;
 pub mod config;
+pub mod curves;
 pub mod engine;
+pub mod error;
+pub mod ffi;
+pub mod fit;
+pub mod functions;
 pub mod predict;
 
 pub use config::Config;

@@ -102,7 +102,11 @@ pub fn predict(
             .any(|(p, hi)| hi.is_finite() && (hi - p) <= tol)
     });
     Prediction {
-        value: if ok && y[0].is_finite() { y[0] } else { f64::NAN },
+        value: if ok && y[0].is_finite() {
+            y[0]
+        } else {
+            f64::NAN
+        },
         params: fit.params,
         sse: fit.sse,
         at_upper_bound,

@@ -2,8 +2,8 @@
 //! (`tests/data/golden_fits.csv`, a copy of the project's shared `golden/fits.csv`).
 
 use penguin::fit::Bounds;
+use penguin::functions::{Model, builtin};
 use penguin::predict::fit_curve;
-use penguin::functions::{builtin, Model};
 use std::collections::BTreeMap;
 
 struct Case {
@@ -26,7 +26,13 @@ fn cases() -> Vec<Case> {
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let (c_case, c_fn, c_b, c_x, c_y, c_p0, c_sse) = (
-        col("case"), col("function"), col("bounded"), col("x"), col("y"), col("p0"), col("sse"),
+        col("case"),
+        col("function"),
+        col("bounded"),
+        col("x"),
+        col("y"),
+        col("p0"),
+        col("sse"),
     );
     lines
         .map(|l| {
@@ -46,7 +52,10 @@ fn cases() -> Vec<Case> {
 
 /// The authors' bounds for the bounded exp3 cases: a in [0.5, 200], b >= 1, c >= 0.
 fn authors_bounds() -> Bounds {
-    Bounds { lower: vec![0.5, 1.0, 0.0], upper: vec![200.0, f64::INFINITY, f64::INFINITY] }
+    Bounds {
+        lower: vec![0.5, 1.0, 0.0],
+        upper: vec![200.0, f64::INFINITY, f64::INFINITY],
+    }
 }
 
 #[test]
@@ -54,10 +63,20 @@ fn penguin_fits_at_least_as_well_as_scipy() {
     let mut per_fn: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     for c in cases() {
-        let Some(f) = builtin(&c.function) else { continue };
-        let bounds = if c.bounded { authors_bounds() } else { Bounds::unbounded(f.n_params()) };
+        let Some(f) = builtin(&c.function) else {
+            continue;
+        };
+        let bounds = if c.bounded {
+            authors_bounds()
+        } else {
+            Bounds::unbounded(f.n_params())
+        };
         let r = fit_curve(f, &c.x, &c.y, Some(&c.p0), &bounds, None);
-        let key = format!("{}{}", c.function, if c.bounded { " (bounded)" } else { "" });
+        let key = format!(
+            "{}{}",
+            c.function,
+            if c.bounded { " (bounded)" } else { "" }
+        );
         let e = per_fn.entry(key).or_default();
         e.1 += 1;
         let ok = match &r {
@@ -71,16 +90,29 @@ fn penguin_fits_at_least_as_well_as_scipy() {
         if ok {
             e.0 += 1;
         } else {
-            failures.push((c.case, c.function.clone(), c.bounded, c.sse, r.as_ref().map(|r| r.sse)));
+            failures.push((
+                c.case,
+                c.function.clone(),
+                c.bounded,
+                c.sse,
+                r.as_ref().map(|r| r.sse),
+            ));
         }
         // Never non-finite where SciPy succeeded.
         if c.sse.is_finite() {
-            assert!(r.as_ref().is_some_and(|r| r.sse.is_finite()), "case {}: no finite fit", c.case);
+            assert!(
+                r.as_ref().is_some_and(|r| r.sse.is_finite()),
+                "case {}: no finite fit",
+                c.case
+            );
         }
     }
     let (mut pass, mut total) = (0, 0);
     for (k, (p, t)) in &per_fn {
-        println!("{k:20} {p:5}/{t:5} = {:.2} %", 100.0 * *p as f64 / *t as f64);
+        println!(
+            "{k:20} {p:5}/{t:5} = {:.2} %",
+            100.0 * *p as f64 / *t as f64
+        );
         pass += p;
         total += t;
     }

@@ -1,0 +1,595 @@
+//! The C API: the only module with `extern "C"`. Pointer checks, the panic
+//! boundary, error codes and the thread-local last error message live here; the
+//! numerics live in the engine.
+//!
+//! Conventions (see the header): every fallible function returns a
+//! `penguin_result_t` (`PENGUIN_OK` = 0); outputs (`*_out`) are written only on
+//! success; a rejected call leaves every handle unchanged; the calling thread's
+//! last error message is available through `penguin_last_error_message`.
+
+#![allow(non_camel_case_types)]
+// The exported functions are for C callers. Each checks its pointers for NULL; the
+// rest of the contract (pointers come from this library, arrays have n elements)
+// is stated in the header, as for any C library.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+use crate::config::Config;
+use crate::engine::{Engine, Observation, State, Status};
+use crate::error::{Error, ErrorCode};
+use std::cell::RefCell;
+use std::ffi::{CStr, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Major version of this header.
+pub const PENGUIN_VERSION_MAJOR: u32 = 0;
+/// Minor version of this header.
+pub const PENGUIN_VERSION_MINOR: u32 = 1;
+/// Patch version of this header.
+pub const PENGUIN_VERSION_PATCH: u32 = 0;
+/// `MAJOR * 10000 + MINOR * 100 + PATCH`, as returned by `penguin_version_number()`.
+pub const PENGUIN_VERSION_NUMBER: u32 =
+    PENGUIN_VERSION_MAJOR * 10000 + PENGUIN_VERSION_MINOR * 100 + PENGUIN_VERSION_PATCH;
+
+/// Most parameters reported in `penguin_nn_status_t.params`.
+pub const PENGUIN_MAX_PARAMS: usize = 8;
+
+/// Status code of every fallible function: `PENGUIN_OK` (0) or one of the
+/// `PENGUIN_ERROR_*` codes, whose numbers never change.
+pub type penguin_result_t = i32;
+
+/// Success.
+pub const PENGUIN_OK: penguin_result_t = 0;
+/// A required pointer argument is NULL (or an array is NULL with n > 0).
+pub const PENGUIN_ERROR_NULL_ARGUMENT: penguin_result_t = ErrorCode::NullArgument as i32;
+/// The epoch is NaN, infinite, zero or negative.
+pub const PENGUIN_ERROR_INVALID_EPOCH: penguin_result_t = ErrorCode::InvalidEpoch as i32;
+/// The fitness is NaN or infinite.
+pub const PENGUIN_ERROR_INVALID_FITNESS: penguin_result_t = ErrorCode::InvalidFitness as i32;
+/// The epoch is not greater than the network's previous epoch.
+pub const PENGUIN_ERROR_EPOCH_NOT_INCREASING: penguin_result_t =
+    ErrorCode::EpochNotIncreasing as i32;
+/// No network with this id is tracked.
+pub const PENGUIN_ERROR_UNKNOWN_NETWORK: penguin_result_t = ErrorCode::UnknownNetwork as i32;
+/// The network already has a final decision and takes no more observations.
+pub const PENGUIN_ERROR_ALREADY_DECIDED: penguin_result_t = ErrorCode::AlreadyDecided as i32;
+/// Unknown configuration key.
+pub const PENGUIN_ERROR_UNKNOWN_CONFIG_KEY: penguin_result_t = ErrorCode::UnknownConfigKey as i32;
+/// A configuration value cannot be parsed or is out of range.
+pub const PENGUIN_ERROR_INVALID_CONFIG_VALUE: penguin_result_t =
+    ErrorCode::InvalidConfigValue as i32;
+/// Configuration values contradict each other (found by `penguin_new`).
+pub const PENGUIN_ERROR_INCONSISTENT_CONFIG: penguin_result_t =
+    ErrorCode::InconsistentConfig as i32;
+/// Unknown function name.
+pub const PENGUIN_ERROR_UNKNOWN_FUNCTION: penguin_result_t = ErrorCode::UnknownFunction as i32;
+/// Reading or writing a file failed.
+pub const PENGUIN_ERROR_IO: penguin_result_t = ErrorCode::Io as i32;
+/// A saved state is truncated, corrupted or not a Penguin state.
+pub const PENGUIN_ERROR_INVALID_STATE: penguin_result_t = ErrorCode::InvalidState as i32;
+/// A saved state has an unsupported format version.
+pub const PENGUIN_ERROR_STATE_VERSION: penguin_result_t = ErrorCode::StateVersion as i32;
+/// An argument is invalid (e.g. a string that is not UTF-8).
+pub const PENGUIN_ERROR_INVALID_ARGUMENT: penguin_result_t = ErrorCode::InvalidArgument as i32;
+/// Internal error: a panic was caught at the boundary. Please report it.
+pub const PENGUIN_ERROR_INTERNAL: penguin_result_t = ErrorCode::Internal as i32;
+/// An output buffer is too small.
+pub const PENGUIN_ERROR_BUFFER_TOO_SMALL: penguin_result_t = ErrorCode::BufferTooSmall as i32;
+
+/// Keep training.
+pub const PENGUIN_CONTINUE: i32 = State::Continue as i32;
+/// Stop training: the prediction converged; `prediction` is final.
+pub const PENGUIN_CONVERGED: i32 = State::Converged as i32;
+/// Stop training: `e_pred` was reached; `prediction` holds the observed value.
+pub const PENGUIN_REACHED_E_PRED: i32 = State::ReachedEPred as i32;
+
+/// What Penguin says about one network. A plain struct, filled by Penguin.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct penguin_nn_status_t {
+    /// `PENGUIN_CONTINUE`, `PENGUIN_CONVERGED` or `PENGUIN_REACHED_E_PRED`.
+    pub state: i32,
+    /// Number of observations of this network.
+    pub observations: u32,
+    /// Penguin's answer for the fitness at `e_pred`: the newest prediction while
+    /// training continues (NaN while there is none), the final prediction once
+    /// converged, the observed value once `e_pred` is reached.
+    pub prediction: f64,
+    /// The newest parametric prediction `fit_P` (NaN when the newest fit failed
+    /// or there are too few points).
+    pub fit_prediction: f64,
+    /// Epoch of the newest observation.
+    pub epoch: f64,
+    /// Least-squares fits performed for this network.
+    pub fits: u32,
+    /// Number of valid entries in `params` (0 before the first successful fit).
+    pub n_params: u32,
+    /// Parameters of the newest successful fit (first `n_params` entries).
+    pub params: [f64; PENGUIN_MAX_PARAMS],
+}
+
+impl From<&Status> for penguin_nn_status_t {
+    fn from(s: &Status) -> Self {
+        let mut params = [f64::NAN; PENGUIN_MAX_PARAMS];
+        let k = s.params.len().min(PENGUIN_MAX_PARAMS);
+        params[..k].copy_from_slice(&s.params[..k]);
+        penguin_nn_status_t {
+            state: s.state as i32,
+            observations: s.observations,
+            prediction: s.prediction,
+            fit_prediction: s.fit_prediction,
+            epoch: s.epoch,
+            fits: s.fits,
+            n_params: k as u32,
+            params,
+        }
+    }
+}
+
+/// An engine: a configuration and the networks it tracks. Opaque.
+pub struct penguin_t {
+    engine: Engine,
+}
+
+/// A configuration under construction. Opaque.
+pub struct penguin_config_t {
+    config: Config,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn set_last_error(message: &str) {
+    LAST_ERROR.with(|m| {
+        let mut m = m.borrow_mut();
+        m.clear();
+        m.push_str(message);
+    });
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Runs `f` inside the panic boundary and turns its outcome into a status code,
+/// recording the message of a failure for `penguin_last_error_message`.
+fn boundary<F: FnOnce() -> Result<(), Error>>(function: &str, f: F) -> penguin_result_t {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => {
+            set_last_error("");
+            PENGUIN_OK
+        }
+        Ok(Err(e)) => {
+            set_last_error(&format!("{function}: {}", e.message));
+            e.code as i32
+        }
+        Err(p) => {
+            set_last_error(&format!(
+                "{function}: internal error (caught panic: {}); please report it",
+                panic_message(p.as_ref())
+            ));
+            PENGUIN_ERROR_INTERNAL
+        }
+    }
+}
+
+fn null(name: &str) -> Error {
+    Error::new(
+        ErrorCode::NullArgument,
+        format!("argument '{name}' is NULL"),
+    )
+}
+
+/// Reads a C string argument.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string.
+unsafe fn c_str<'a>(p: *const c_char, name: &str) -> Result<&'a str, Error> {
+    if p.is_null() {
+        return Err(null(name));
+    }
+    // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str().map_err(|_| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("argument '{name}' is not valid UTF-8"),
+        )
+    })
+}
+
+/// Creates a configuration holding the paper's defaults (function `exp3`,
+/// `E` = 0.5, `N` = 3, `t` = 0.5, `e_pred` = 20, valid range [0, 100], mean
+/// agreement). Free it with `penguin_config_free`.
+///
+/// Returns `PENGUIN_OK`, or `PENGUIN_ERROR_NULL_ARGUMENT` when `config_out` is NULL.
+/// Thread-safety: may be called from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> penguin_result_t {
+    boundary("penguin_config_new", || {
+        if config_out.is_null() {
+            return Err(null("config_out"));
+        }
+        let c = Box::into_raw(Box::new(penguin_config_t {
+            config: Config::default(),
+        }));
+        // SAFETY: config_out is non-NULL and points to writable storage (contract).
+        unsafe { *config_out = c };
+        Ok(())
+    })
+}
+
+/// Sets one configuration key from its string value. Keys: `function`, `trend`,
+/// `E`, `N`, `t`, `e_pred`, `valid_min`, `valid_max`, `min_points`, `x_shift`,
+/// `agreement` (`mean` | `median`), `validity` (`newest` | `all`), `threshold`
+/// (`absolute` | `relative`, t in percent of the centre), `direction`
+/// (`maximize` | `minimize`), `p0` (`v1,v2,...` or `default`), `bounds`
+/// (`lo1,lo2,...;hi1,hi2,...`, `inf` allowed, or `default`), `warmup`
+/// (`epochs` | `predictions`), `failed_fit` (`breaks` | `skipped`),
+/// `upper_bound_reject` (distance or `off`), `threads` (0 = all cores).
+/// Values are checked alone here; contradictions between keys are reported by
+/// `penguin_new`.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+/// `PENGUIN_ERROR_UNKNOWN_CONFIG_KEY`, `PENGUIN_ERROR_INVALID_CONFIG_VALUE`,
+/// `PENGUIN_ERROR_UNKNOWN_FUNCTION` or `PENGUIN_ERROR_INVALID_ARGUMENT` (not
+/// UTF-8). On error the configuration is unchanged.
+/// Thread-safety: not concurrently with other calls on the same configuration.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_set(
+    config: *mut penguin_config_t,
+    key: *const c_char,
+    value: *const c_char,
+) -> penguin_result_t {
+    boundary("penguin_config_set", || {
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
+        // SAFETY: NUL-terminated strings by contract; NULL is checked.
+        let (key, value) = unsafe { (c_str(key, "key")?, c_str(value, "value")?) };
+        config.config.set(key, value)
+    })
+}
+
+/// Reads `key = value` lines from a file (`#` starts a comment) into the
+/// configuration. All lines apply or none; an error names the line.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`, `PENGUIN_ERROR_IO`, or the
+/// codes of `penguin_config_set`.
+/// Thread-safety: not concurrently with other calls on the same configuration.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_load(
+    config: *mut penguin_config_t,
+    path: *const c_char,
+) -> penguin_result_t {
+    boundary("penguin_config_load", || {
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
+        // SAFETY: NUL-terminated string by contract; NULL is checked.
+        let path = unsafe { c_str(path, "path")? };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot read '{path}': {e}")))?;
+        config
+            .config
+            .load_str(&text)
+            .map_err(|e| Error::new(e.code, format!("{path}: {}", e.message)))
+    })
+}
+
+/// Frees a configuration. NULL is allowed and does nothing. Engines created from
+/// it keep their own copy.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_free(config: *mut penguin_config_t) {
+    let _ = boundary("penguin_config_free", || {
+        if !config.is_null() {
+            // SAFETY: non-NULL pointers come from penguin_config_new and are freed once.
+            drop(unsafe { Box::from_raw(config) });
+        }
+        Ok(())
+    });
+}
+
+/// Creates an engine from a configuration (NULL = the paper's defaults). The
+/// engine copies the configuration. Free it with `penguin_free`.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (engine_out NULL) or
+/// `PENGUIN_ERROR_INCONSISTENT_CONFIG` (e.g. bounds or p0 of the wrong length,
+/// p0 outside the bounds, valid_min > valid_max, a direction that does not match
+/// the function's trend).
+/// Thread-safety: may be called from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_new(
+    config: *const penguin_config_t,
+    engine_out: *mut *mut penguin_t,
+) -> penguin_result_t {
+    boundary("penguin_new", || {
+        if engine_out.is_null() {
+            return Err(null("engine_out"));
+        }
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let config = unsafe { config.as_ref() }
+            .map(|c| c.config.clone())
+            .unwrap_or_default();
+        let engine = Engine::new(config)?;
+        let e = Box::into_raw(Box::new(penguin_t { engine }));
+        // SAFETY: engine_out is non-NULL and writable (contract).
+        unsafe { *engine_out = e };
+        Ok(())
+    })
+}
+
+/// Frees an engine and everything it tracks. NULL is allowed and does nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_free(engine: *mut penguin_t) {
+    let _ = boundary("penguin_free", || {
+        if !engine.is_null() {
+            // SAFETY: non-NULL pointers come from penguin_new and are freed once.
+            drop(unsafe { Box::from_raw(engine) });
+        }
+        Ok(())
+    });
+}
+
+/// Reports the fitness of network `nn_id` at `epoch` (a new id starts a new
+/// network) and returns its state in `*status_out` (which may be NULL).
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (engine NULL),
+/// `PENGUIN_ERROR_INVALID_EPOCH` (NaN, infinite, <= 0),
+/// `PENGUIN_ERROR_INVALID_FITNESS` (NaN, infinite),
+/// `PENGUIN_ERROR_EPOCH_NOT_INCREASING` or `PENGUIN_ERROR_ALREADY_DECIDED`.
+/// On error the engine is unchanged and `*status_out` is not written.
+/// Thread-safety: not concurrently with any other call on the same engine;
+/// different engines may be used from different threads at once.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_observe(
+    engine: *mut penguin_t,
+    nn_id: u64,
+    epoch: f64,
+    fitness: f64,
+    status_out: *mut penguin_nn_status_t,
+) -> penguin_result_t {
+    boundary("penguin_observe", || {
+        // SAFETY: a non-NULL engine comes from penguin_new (contract).
+        let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
+        let s = engine.engine.observe(nn_id, epoch, fitness)?;
+        if !status_out.is_null() {
+            // SAFETY: non-NULL and writable by contract.
+            unsafe { *status_out = (&s).into() };
+        }
+        Ok(())
+    })
+}
+
+/// Reports `n` observations at once: entry i is network `nn_ids[i]` at
+/// `epochs[i]` with `fitness[i]`. A network may appear several times, in epoch
+/// order. Networks are fitted in parallel on the engine's own thread pool
+/// (config key `threads`). The decisions are identical to `n` calls of
+/// `penguin_observe` in the same order. `statuses_out` (NULL allowed) receives
+/// the state after each entry.
+///
+/// All or nothing: if any entry is rejected, the call returns that entry's code
+/// (the lowest rejected index; the message names it), the engine is unchanged
+/// and `statuses_out` is not written. `n` = 0 does nothing and succeeds; the
+/// arrays may then be NULL.
+///
+/// Returns the codes of `penguin_observe`; `PENGUIN_ERROR_NULL_ARGUMENT` when an
+/// input array is NULL with `n` > 0.
+/// Thread-safety: as `penguin_observe`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_observe_batch(
+    engine: *mut penguin_t,
+    n: usize,
+    nn_ids: *const u64,
+    epochs: *const f64,
+    fitness: *const f64,
+    statuses_out: *mut penguin_nn_status_t,
+) -> penguin_result_t {
+    boundary("penguin_observe_batch", || {
+        // SAFETY: a non-NULL engine comes from penguin_new (contract).
+        let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
+        if n == 0 {
+            return Ok(());
+        }
+        for (p, name) in [
+            (nn_ids.is_null(), "nn_ids"),
+            (epochs.is_null(), "epochs"),
+            (fitness.is_null(), "fitness"),
+        ] {
+            if p {
+                return Err(null(name));
+            }
+        }
+        // SAFETY: non-NULL arrays of at least n elements (contract).
+        let (ids, eps, fits) = unsafe {
+            (
+                std::slice::from_raw_parts(nn_ids, n),
+                std::slice::from_raw_parts(epochs, n),
+                std::slice::from_raw_parts(fitness, n),
+            )
+        };
+        let batch: Vec<Observation> = (0..n)
+            .map(|i| Observation {
+                id: ids[i],
+                epoch: eps[i],
+                value: fits[i],
+            })
+            .collect();
+        let statuses = engine.engine.observe_batch(&batch)?;
+        if !statuses_out.is_null() {
+            // SAFETY: non-NULL array of at least n writable elements (contract).
+            let out = unsafe { std::slice::from_raw_parts_mut(statuses_out, n) };
+            for (o, s) in out.iter_mut().zip(&statuses) {
+                *o = s.into();
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Returns the state of network `nn_id` without new data.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
+/// `PENGUIN_ERROR_UNKNOWN_NETWORK`.
+/// Thread-safety: may run concurrently with other read-only calls
+/// (`penguin_status`, `penguin_network_count`) on the same engine, not with
+/// calls that change it.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_status(
+    engine: *const penguin_t,
+    nn_id: u64,
+    status_out: *mut penguin_nn_status_t,
+) -> penguin_result_t {
+    boundary("penguin_status", || {
+        // SAFETY: a non-NULL engine comes from penguin_new (contract).
+        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        if status_out.is_null() {
+            return Err(null("status_out"));
+        }
+        let s = engine.engine.status(nn_id)?;
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { *status_out = (&s).into() };
+        Ok(())
+    })
+}
+
+/// Stops tracking network `nn_id` and frees its history.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
+/// `PENGUIN_ERROR_UNKNOWN_NETWORK`.
+/// Thread-safety: as `penguin_observe`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_forget(engine: *mut penguin_t, nn_id: u64) -> penguin_result_t {
+    boundary("penguin_forget", || {
+        // SAFETY: a non-NULL engine comes from penguin_new (contract).
+        let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
+        engine.engine.forget(nn_id)
+    })
+}
+
+/// Writes the number of tracked networks to `*count_out`.
+///
+/// Returns `PENGUIN_OK` or `PENGUIN_ERROR_NULL_ARGUMENT`.
+/// Thread-safety: as `penguin_status`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_network_count(
+    engine: *const penguin_t,
+    count_out: *mut usize,
+) -> penguin_result_t {
+    boundary("penguin_network_count", || {
+        // SAFETY: a non-NULL engine comes from penguin_new (contract).
+        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        if count_out.is_null() {
+            return Err(null("count_out"));
+        }
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { *count_out = engine.engine.len() };
+        Ok(())
+    })
+}
+
+/// A static, NUL-terminated description of a status code ("unknown status code"
+/// for numbers that are not codes). Never NULL; do not free.
+/// Thread-safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_result_string(code: penguin_result_t) -> *const c_char {
+    let s: &'static CStr = match ErrorCode::from_i32(code) {
+        None if code == PENGUIN_OK => c"success",
+        None => c"unknown status code",
+        Some(ErrorCode::NullArgument) => c"a required pointer argument is NULL",
+        Some(ErrorCode::InvalidEpoch) => c"the epoch is NaN, infinite, zero or negative",
+        Some(ErrorCode::InvalidFitness) => c"the fitness value is NaN or infinite",
+        Some(ErrorCode::EpochNotIncreasing) => {
+            c"the epoch is not greater than the network's previous epoch"
+        }
+        Some(ErrorCode::UnknownNetwork) => c"no network with this id is tracked",
+        Some(ErrorCode::AlreadyDecided) => c"the network already has a final decision",
+        Some(ErrorCode::UnknownConfigKey) => c"unknown configuration key",
+        Some(ErrorCode::InvalidConfigValue) => c"invalid configuration value",
+        Some(ErrorCode::InconsistentConfig) => c"configuration values contradict each other",
+        Some(ErrorCode::UnknownFunction) => c"unknown parametric function",
+        Some(ErrorCode::Io) => c"input/output error",
+        Some(ErrorCode::InvalidState) => c"not a valid Penguin state (truncated or corrupted)",
+        Some(ErrorCode::StateVersion) => c"Penguin state written by an unsupported format version",
+        Some(ErrorCode::InvalidArgument) => c"invalid argument",
+        Some(ErrorCode::Internal) => c"internal error (caught panic); please report it",
+        Some(ErrorCode::BufferTooSmall) => c"the output buffer is too small",
+    };
+    s.as_ptr()
+}
+
+/// Copies the calling thread's last error message (empty after a successful
+/// call) into `buf` with snprintf semantics: at most `len - 1` bytes and a NUL
+/// terminator are written (nothing when `len` is 0; `buf` may then be NULL), and
+/// the full message length (without the NUL) is returned, so a return value
+/// `len` or more means the message was truncated.
+/// Thread-safety: any thread; messages are per thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_last_error_message(buf: *mut c_char, len: usize) -> usize {
+    catch_unwind(|| {
+        LAST_ERROR.with(|m| {
+            let m = m.borrow();
+            let bytes = m.as_bytes();
+            if len > 0 && !buf.is_null() {
+                let k = bytes.len().min(len - 1);
+                // SAFETY: buf is non-NULL and has room for len bytes (contract); k < len.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), k);
+                    *buf.add(k) = 0;
+                }
+            }
+            bytes.len()
+        })
+    })
+    .unwrap_or(0)
+}
+
+/// The library's version as a static string, e.g. "0.1.0". Never NULL; do not free.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The library's version as `MAJOR * 10000 + MINOR * 100 + PATCH`; compare with
+/// `PENGUIN_VERSION_NUMBER` to detect a header/library mismatch.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_version_number() -> u32 {
+    PENGUIN_VERSION_NUMBER
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_constants_match_the_package() {
+        let v: Vec<u32> = env!("CARGO_PKG_VERSION")
+            .split('.')
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(
+            v,
+            vec![
+                PENGUIN_VERSION_MAJOR,
+                PENGUIN_VERSION_MINOR,
+                PENGUIN_VERSION_PATCH
+            ]
+        );
+        assert_eq!(penguin_version_number(), v[0] * 10000 + v[1] * 100 + v[2]);
+    }
+
+    #[test]
+    fn every_code_has_its_own_string() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            // SAFETY: penguin_result_string returns a static NUL-terminated string.
+            let s = unsafe { CStr::from_ptr(penguin_result_string(c as i32)) };
+            assert!(seen.insert(s.to_owned()), "{c:?}");
+            assert_eq!(s.to_str().unwrap(), c.description());
+        }
+    }
+}

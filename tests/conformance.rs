@@ -10,46 +10,15 @@ use penguin::predict::predict;
 /// The authors' PENGUIN (Dataverse evaluation) in Penguin's terms.
 fn authors_dataverse_config() -> Config {
     let mut c = Config::default();
-    c.load_str(
-        "function = exp3
-         bounds = 0.5,1,0;200,inf,inf
-         p0 = 10,1.001,100
-         E = 0.5
-         N = 3
-         t = 0.5
-         e_pred = 20
-         agreement = median
-         min_points = 2
-         warmup = predictions
-         failed_fit = skipped
-         upper_bound_reject = 0.01
-         # a prediction <= 0 cannot converge
-         valid_min = 5e-324
-         valid_max = 100",
-    )
-    .unwrap();
+    c.load_str(include_str!("data/authors_dataverse.conf"))
+        .unwrap();
     c
 }
 
-/// The A4NN workflow's settings (see tests/data/PROVENANCE.md).
+/// The A4NN workflow's settings.
 fn a4nn_config() -> Config {
     let mut c = Config::default();
-    c.load_str(
-        "function = exp3
-         bounds = 0.5,1,0;200,inf,inf
-         p0 = 100.25,2,1
-         E = 1
-         x_shift = -1
-         min_points = 4
-         e_pred = 26
-         N = 3
-         t = 0.5
-         agreement = median
-         validity = all
-         valid_min = 0
-         valid_max = 100",
-    )
-    .unwrap();
+    c.load_str(include_str!("data/a4nn.conf")).unwrap();
     c
 }
 

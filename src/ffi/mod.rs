@@ -14,7 +14,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use crate::config::Config;
-use crate::engine::{Engine, Observation, State, Status};
+use crate::engine::{Engine, Observation, Status};
 use crate::error::{Error, ErrorCode};
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char};
@@ -40,47 +40,44 @@ pub type penguin_result_t = i32;
 /// Success.
 pub const PENGUIN_OK: penguin_result_t = 0;
 /// A required pointer argument is NULL (or an array is NULL with n > 0).
-pub const PENGUIN_ERROR_NULL_ARGUMENT: penguin_result_t = ErrorCode::NullArgument as i32;
+pub const PENGUIN_ERROR_NULL_ARGUMENT: penguin_result_t = 1;
 /// The epoch is NaN, infinite, zero or negative.
-pub const PENGUIN_ERROR_INVALID_EPOCH: penguin_result_t = ErrorCode::InvalidEpoch as i32;
+pub const PENGUIN_ERROR_INVALID_EPOCH: penguin_result_t = 2;
 /// The fitness is NaN or infinite.
-pub const PENGUIN_ERROR_INVALID_FITNESS: penguin_result_t = ErrorCode::InvalidFitness as i32;
+pub const PENGUIN_ERROR_INVALID_FITNESS: penguin_result_t = 3;
 /// The epoch is not greater than the network's previous epoch.
-pub const PENGUIN_ERROR_EPOCH_NOT_INCREASING: penguin_result_t =
-    ErrorCode::EpochNotIncreasing as i32;
+pub const PENGUIN_ERROR_EPOCH_NOT_INCREASING: penguin_result_t = 4;
 /// No network with this id is tracked.
-pub const PENGUIN_ERROR_UNKNOWN_NETWORK: penguin_result_t = ErrorCode::UnknownNetwork as i32;
+pub const PENGUIN_ERROR_UNKNOWN_NETWORK: penguin_result_t = 5;
 /// The network already has a final decision and takes no more observations.
-pub const PENGUIN_ERROR_ALREADY_DECIDED: penguin_result_t = ErrorCode::AlreadyDecided as i32;
+pub const PENGUIN_ERROR_ALREADY_DECIDED: penguin_result_t = 6;
 /// Unknown configuration key.
-pub const PENGUIN_ERROR_UNKNOWN_CONFIG_KEY: penguin_result_t = ErrorCode::UnknownConfigKey as i32;
+pub const PENGUIN_ERROR_UNKNOWN_CONFIG_KEY: penguin_result_t = 7;
 /// A configuration value cannot be parsed or is out of range.
-pub const PENGUIN_ERROR_INVALID_CONFIG_VALUE: penguin_result_t =
-    ErrorCode::InvalidConfigValue as i32;
+pub const PENGUIN_ERROR_INVALID_CONFIG_VALUE: penguin_result_t = 8;
 /// Configuration values contradict each other (found by `penguin_new`).
-pub const PENGUIN_ERROR_INCONSISTENT_CONFIG: penguin_result_t =
-    ErrorCode::InconsistentConfig as i32;
+pub const PENGUIN_ERROR_INCONSISTENT_CONFIG: penguin_result_t = 9;
 /// Unknown function name.
-pub const PENGUIN_ERROR_UNKNOWN_FUNCTION: penguin_result_t = ErrorCode::UnknownFunction as i32;
+pub const PENGUIN_ERROR_UNKNOWN_FUNCTION: penguin_result_t = 10;
 /// Reading or writing a file failed.
-pub const PENGUIN_ERROR_IO: penguin_result_t = ErrorCode::Io as i32;
+pub const PENGUIN_ERROR_IO: penguin_result_t = 11;
 /// A saved state is truncated, corrupted or not a Penguin state.
-pub const PENGUIN_ERROR_INVALID_STATE: penguin_result_t = ErrorCode::InvalidState as i32;
+pub const PENGUIN_ERROR_INVALID_STATE: penguin_result_t = 12;
 /// A saved state has an unsupported format version.
-pub const PENGUIN_ERROR_STATE_VERSION: penguin_result_t = ErrorCode::StateVersion as i32;
+pub const PENGUIN_ERROR_STATE_VERSION: penguin_result_t = 13;
 /// An argument is invalid (e.g. a string that is not UTF-8).
-pub const PENGUIN_ERROR_INVALID_ARGUMENT: penguin_result_t = ErrorCode::InvalidArgument as i32;
+pub const PENGUIN_ERROR_INVALID_ARGUMENT: penguin_result_t = 14;
 /// Internal error: a panic was caught at the boundary. Please report it.
-pub const PENGUIN_ERROR_INTERNAL: penguin_result_t = ErrorCode::Internal as i32;
+pub const PENGUIN_ERROR_INTERNAL: penguin_result_t = 15;
 /// An output buffer is too small.
-pub const PENGUIN_ERROR_BUFFER_TOO_SMALL: penguin_result_t = ErrorCode::BufferTooSmall as i32;
+pub const PENGUIN_ERROR_BUFFER_TOO_SMALL: penguin_result_t = 16;
 
 /// Keep training.
-pub const PENGUIN_CONTINUE: i32 = State::Continue as i32;
+pub const PENGUIN_CONTINUE: i32 = 0;
 /// Stop training: the prediction converged; `prediction` is final.
-pub const PENGUIN_CONVERGED: i32 = State::Converged as i32;
+pub const PENGUIN_CONVERGED: i32 = 1;
 /// Stop training: `e_pred` was reached; `prediction` holds the observed value.
-pub const PENGUIN_REACHED_E_PRED: i32 = State::ReachedEPred as i32;
+pub const PENGUIN_REACHED_E_PRED: i32 = 2;
 
 /// What Penguin says about one network. A plain struct, filled by Penguin.
 #[repr(C)]
@@ -564,6 +561,7 @@ pub extern "C" fn penguin_version_number() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::State;
 
     #[test]
     fn version_constants_match_the_package() {
@@ -580,6 +578,33 @@ mod tests {
             ]
         );
         assert_eq!(penguin_version_number(), v[0] * 10000 + v[1] * 100 + v[2]);
+    }
+
+    #[test]
+    fn c_constants_equal_the_rust_codes() {
+        let c = [
+            PENGUIN_ERROR_NULL_ARGUMENT,
+            PENGUIN_ERROR_INVALID_EPOCH,
+            PENGUIN_ERROR_INVALID_FITNESS,
+            PENGUIN_ERROR_EPOCH_NOT_INCREASING,
+            PENGUIN_ERROR_UNKNOWN_NETWORK,
+            PENGUIN_ERROR_ALREADY_DECIDED,
+            PENGUIN_ERROR_UNKNOWN_CONFIG_KEY,
+            PENGUIN_ERROR_INVALID_CONFIG_VALUE,
+            PENGUIN_ERROR_INCONSISTENT_CONFIG,
+            PENGUIN_ERROR_UNKNOWN_FUNCTION,
+            PENGUIN_ERROR_IO,
+            PENGUIN_ERROR_INVALID_STATE,
+            PENGUIN_ERROR_STATE_VERSION,
+            PENGUIN_ERROR_INVALID_ARGUMENT,
+            PENGUIN_ERROR_INTERNAL,
+            PENGUIN_ERROR_BUFFER_TOO_SMALL,
+        ];
+        let rust: Vec<i32> = ErrorCode::ALL.iter().map(|c| *c as i32).collect();
+        assert_eq!(c.to_vec(), rust);
+        assert_eq!(PENGUIN_CONTINUE, State::Continue as i32);
+        assert_eq!(PENGUIN_CONVERGED, State::Converged as i32);
+        assert_eq!(PENGUIN_REACHED_E_PRED, State::ReachedEPred as i32);
     }
 
     #[test]

@@ -1,0 +1,257 @@
+//! The C API tested from C: programs under c-tests/ and examples/ are compiled
+//! with the cc crate against the real shared and static libraries and run.
+
+use penguin::curves::{CurveColumns, Table, read_curves};
+use penguin::{Config, Engine, State};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Clone, Copy, Debug)]
+enum Link {
+    Shared,
+    Static,
+}
+
+/// Where cargo put libpenguin.so / libpenguin.a for this test run.
+fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    for d in [deps, deps.parent().unwrap()] {
+        if d.join("libpenguin.so").exists() && d.join("libpenguin.a").exists() {
+            return d.to_path_buf();
+        }
+    }
+    panic!("libpenguin.so/.a not found next to {}", exe.display());
+}
+
+/// A directory with the libraries under their link and SONAME names.
+fn link_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("penguin-c-api");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lib = library_dir();
+    for (name, src) in [
+        ("libpenguin.so", "libpenguin.so"),
+        (env!("PENGUIN_SONAME"), "libpenguin.so"),
+        ("libpenguin.a", "libpenguin.a"),
+    ] {
+        let dst = dir.join(name);
+        let _ = std::fs::remove_file(&dst);
+        std::fs::copy(lib.join(src), &dst).unwrap();
+    }
+    dir
+}
+
+/// Compiles one C source into an executable linked against Penguin.
+fn compile(source: &str, link: Link) -> PathBuf {
+    let dir = link_dir();
+    let stem = Path::new(source).file_stem().unwrap().to_str().unwrap();
+    let exe = dir.join(format!("{stem}-{link:?}"));
+    let compiler = cc::Build::new()
+        .cargo_metadata(false)
+        .target(env!("PENGUIN_TARGET"))
+        .host(env!("PENGUIN_HOST"))
+        .opt_level(1)
+        .debug(true)
+        .warnings(true)
+        .extra_warnings(true)
+        .get_compiler();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = compiler.to_command();
+    cmd.arg("-std=c11")
+        .arg("-D_DEFAULT_SOURCE")
+        .arg("-Werror")
+        .arg("-I")
+        .arg(root.join("include"))
+        .arg(root.join(source))
+        .arg("-o")
+        .arg(&exe);
+    match link {
+        Link::Shared => {
+            cmd.arg("-L").arg(&dir).arg("-lpenguin");
+        }
+        Link::Static => {
+            cmd.arg(dir.join("libpenguin.a"))
+                .args(["-lpthread", "-ldl", "-lrt", "-lgcc_s", "-lc"]);
+        }
+    }
+    cmd.arg("-lm");
+    let out = cmd.output().expect("C compiler runs");
+    assert!(
+        out.status.success(),
+        "compiling {source} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exe
+}
+
+fn run(exe: &Path, args: &[&str]) -> String {
+    let out = Command::new(exe)
+        .args(args)
+        .env("LD_LIBRARY_PATH", link_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{} failed:\n{stdout}\n{}",
+        exe.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn contract_holds_from_c() {
+    for link in [Link::Shared, Link::Static] {
+        let out = run(&compile("c-tests/api_contract.c", link), &[]);
+        print!("{link:?}: {out}");
+        assert!(out.trim_end().ends_with(", 0 failed"), "{out}");
+    }
+}
+
+#[test]
+fn shared_library_has_a_soname() {
+    let out = Command::new("readelf")
+        .arg("-d")
+        .arg(library_dir().join("libpenguin.so"))
+        .output();
+    if let Ok(out) = out {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("Library soname: [{}]", env!("PENGUIN_SONAME"))),
+            "{text}"
+        );
+    }
+}
+
+/// One output line of examples/penguin_curves.c.
+#[derive(Debug, PartialEq)]
+struct Decision {
+    id: u64,
+    state: String,
+    epoch: f64,
+    prediction: f64,
+    observations: u32,
+}
+
+fn parse_decisions(out: &str) -> Vec<Decision> {
+    out.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Decision {
+                id: f[0].parse().unwrap(),
+                state: f[2].to_string(),
+                epoch: f[3].parse().unwrap(),
+                prediction: f[4].parse().unwrap(),
+                observations: f[5].parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// What the Rust engine decides for the same curves, fed in the same order.
+fn rust_decisions(csv: &str, config_text: Option<&str>, networks: usize) -> Vec<Decision> {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let table = Table::parse(&text).unwrap();
+    let curves = read_curves(&table, &CurveColumns::default()).unwrap();
+    let mut config = Config::default();
+    if let Some(t) = config_text {
+        config.load_str(t).unwrap();
+    }
+    let mut engine = Engine::new(config).unwrap();
+    let mut out = Vec::new();
+    for id in 0..networks {
+        let c = &curves[id % curves.len()];
+        let mut last = None;
+        for (e, v) in c.epochs.iter().zip(&c.values) {
+            if !v.is_finite() {
+                continue;
+            }
+            let s = engine.observe(id as u64, *e, *v).unwrap();
+            let stop = s.state != State::Continue;
+            last = Some(s);
+            if stop {
+                break;
+            }
+        }
+        if let Some(s) = last {
+            out.push(Decision {
+                id: id as u64,
+                state: match s.state {
+                    State::Continue => "continue",
+                    State::Converged => "converged",
+                    State::ReachedEPred => "reached_e_pred",
+                }
+                .to_string(),
+                epoch: s.epoch,
+                prediction: s.prediction,
+                observations: s.observations,
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn dataverse_lifecycle_from_c_reproduces_the_authors_stop_epochs() {
+    let csv = data("dataverse_cifar100_3nets.csv");
+    let conf = data("authors_dataverse.conf");
+    let expected =
+        Table::parse(include_str!("data/dataverse_cifar100_3nets_expected.csv")).unwrap();
+    let (c_id, c_stop) = (
+        expected.column("modelID").unwrap(),
+        expected.column("timeStabilized").unwrap(),
+    );
+    for link in [Link::Shared, Link::Static] {
+        let out = run(&compile("examples/penguin_curves.c", link), &[&csv, &conf]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        for (_, row) in &expected.rows {
+            let id = row[c_id].trim_end_matches(".txt");
+            let line = lines.iter().find(|l| l.contains(id)).unwrap();
+            let f: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(f[2], "converged", "{line}");
+            assert_eq!(f[3], row[c_stop].trim_end_matches(".0"), "{id}: {line}");
+        }
+        let c = parse_decisions(&out);
+        let r = rust_decisions(&csv, Some(include_str!("data/authors_dataverse.conf")), 3);
+        assert_eq!(c, r, "C and Rust decisions differ ({link:?})");
+    }
+}
+
+#[test]
+fn two_hundred_fmnist_networks_from_c_match_the_rust_engine() {
+    // The file has 127 curves; networks 127..199 replay the first 73 under new ids.
+    let csv = data("fmnist_random_cnn.csv");
+    let out = run(
+        &compile("examples/penguin_curves.c", Link::Shared),
+        &[&csv, "-", "200"],
+    );
+    let c = parse_decisions(&out);
+    let r = rust_decisions(&csv, None, 200);
+    assert_eq!(c.len(), 200);
+    for (a, b) in c.iter().zip(&r) {
+        assert_eq!(a.state, b.state, "network {}", a.id);
+        assert_eq!(a.epoch.to_bits(), b.epoch.to_bits(), "network {}", a.id);
+        assert_eq!(a.observations, b.observations, "network {}", a.id);
+        assert!(
+            a.prediction.to_bits() == b.prediction.to_bits()
+                || (a.prediction.is_nan() && b.prediction.is_nan()),
+            "network {}: {} vs {}",
+            a.id,
+            a.prediction,
+            b.prediction
+        );
+    }
+    let converged = c.iter().filter(|d| d.state == "converged").count();
+    println!("200 networks: {converged} converged, the rest reached e_pred or ended");
+}

@@ -2,7 +2,7 @@
 //! in one place, shared by the C API, configuration files and the command line.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::fit::Bounds;
+use crate::fit::{Bounds, FitSettings};
 use crate::functions::{Model, ModelRef, Trend, builtin, builtin_model};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -105,6 +105,11 @@ pub struct Config {
     /// If set: a fit whose parameter ends within this distance of a finite upper
     /// bound yields no prediction and empties the window (the authors' code, 0.01).
     pub upper_bound_reject: Option<f64>,
+    /// Start each refit from the network's previous parameters (falling back to
+    /// the default starts when that fit fails or ends worse).
+    pub warm_start: bool,
+    /// Settings of the least-squares solver.
+    pub fit: FitSettings,
     /// Worker threads for batched calls (0 = all cores).
     pub threads: usize,
 }
@@ -130,6 +135,10 @@ pub const KEYS: &[&str] = &[
     "warmup",
     "failed_fit",
     "upper_bound_reject",
+    "warm_start",
+    "fit_tolerance",
+    "fit_patience",
+    "fit_restarts",
     "threads",
 ];
 
@@ -158,6 +167,8 @@ impl Default for Config {
             warmup: Warmup::Epochs,
             failed_fit: FailedFit::Breaks,
             upper_bound_reject: None,
+            warm_start: true,
+            fit: FitSettings::default(),
             threads: 0,
         }
     }
@@ -392,6 +403,28 @@ impl Config {
                     Some(v)
                 }
             }
+            "warm_start" => {
+                self.warm_start = choice(
+                    key,
+                    value,
+                    &[("on", true), ("off", false), ("true", true), ("false", false)],
+                )?
+            }
+            "fit_tolerance" => {
+                let v = parse_finite(key, value)?;
+                if !(0.0..1.0).contains(&v) {
+                    return Err(invalid(key, value, "must be in [0, 1)"));
+                }
+                self.fit.tolerance = v;
+            }
+            "fit_patience" => {
+                let v = parse_usize(key, value)?;
+                if v == 0 {
+                    return Err(invalid(key, value, "must be at least 1"));
+                }
+                self.fit.patience = v;
+            }
+            "fit_restarts" => self.fit.restarts = parse_usize(key, value)?,
             "threads" => self.threads = parse_usize(key, value)?,
             _ => {
                 return Err(Error::new(
@@ -580,6 +613,13 @@ impl Config {
                 self.upper_bound_reject
                     .map_or_else(|| "off".to_string(), fmt_f64),
             ),
+            (
+                "warm_start",
+                if self.warm_start { "on" } else { "off" }.to_string(),
+            ),
+            ("fit_tolerance", fmt_f64(self.fit.tolerance)),
+            ("fit_patience", self.fit.patience.to_string()),
+            ("fit_restarts", self.fit.restarts.to_string()),
             ("threads", self.threads.to_string()),
         ]
     }

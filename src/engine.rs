@@ -134,7 +134,8 @@ impl Network {
         self.values.push(value);
         let prediction = if self.epochs.len() >= config.min_points() {
             self.fits += 1;
-            predict(config, &self.epochs, &self.values, None)
+            let warm = (!self.params.is_empty()).then_some(self.params.as_slice());
+            predict(config, &self.epochs, &self.values, warm)
         } else {
             Prediction::none()
         };

@@ -75,23 +75,10 @@ pub fn fit_curve(
     p0: Option<&[f64]>,
     bounds: &Bounds,
     warm: Option<&[f64]>,
+    settings: &FitSettings,
 ) -> Option<FitResult> {
     let starts = start_points(model, p0, x, y, warm);
-    let mut fs = FitSettings::default();
-    if let Ok(t) = std::env::var("PT") {
-        fs.tolerance = t.parse().unwrap();
-    }
-    if let Ok(t) = std::env::var("PR") {
-        fs.restarts = t.parse().unwrap();
-    }
-    if let Ok(t) = std::env::var("PP") {
-        fs.patience = t.parse().unwrap();
-    }
-    let r = fit_best_of(model, x, y, &starts, bounds, &fs);
-    if std::env::var("PV").is_ok() {
-        eprintln!("EVALS {}", r.as_ref().map_or(0, |r| r.evaluations));
-    }
-    r
+    fit_best_of(model, x, y, &starts, bounds, settings)
 }
 
 /// Algorithm 1 on a history of `(epoch, value)` points: fit and extrapolate.
@@ -105,7 +92,16 @@ pub fn predict(
     let x: Vec<f64> = epochs.iter().map(|e| config.x_of(*e)).collect();
     let bounds = config.effective_bounds();
     let model = config.function.as_ref();
-    let Some(fit) = fit_curve(model, &x, values, config.p0.as_deref(), &bounds, warm) else {
+    let warm = warm.filter(|_| config.warm_start);
+    let Some(fit) = fit_curve(
+        model,
+        &x,
+        values,
+        config.p0.as_deref(),
+        &bounds,
+        warm,
+        &config.fit,
+    ) else {
         return Prediction::none();
     };
     let mut y = [f64::NAN];

@@ -1,7 +1,7 @@
 //! Penguin's fit against SciPy's `curve_fit` on the golden vectors
 //! (`tests/data/golden_fits.csv`, a copy of the project's shared `golden/fits.csv`).
 
-use penguin::fit::Bounds;
+use penguin::fit::{Bounds, FitSettings};
 use penguin::functions::{Model, builtin};
 use penguin::predict::fit_curve;
 use std::collections::BTreeMap;
@@ -71,7 +71,7 @@ fn penguin_fits_at_least_as_well_as_scipy() {
         } else {
             Bounds::unbounded(f.n_params())
         };
-        let r = fit_curve(f, &c.x, &c.y, Some(&c.p0), &bounds, None);
+        let r = fit_curve(f, &c.x, &c.y, Some(&c.p0), &bounds, None, &FitSettings::default());
         let key = format!(
             "{}{}",
             c.function,

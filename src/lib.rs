@@ -14,6 +14,7 @@ pub mod ffi;
 pub mod fit;
 pub mod functions;
 pub mod predict;
+pub mod replay;
 
 pub use config::Config;
 pub use engine::{Engine, Observation, State, Status};

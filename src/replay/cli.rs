@@ -1,0 +1,477 @@
+//! The `penguin` command line: `penguin replay [OPTIONS] [CURVES.csv ...]`.
+//!
+//! Every configuration key of the C API is an option, spelled as in the C API
+//! (`--e_pred 20`) or with dashes (`--e-pred 20`), taken from
+//! [`crate::config::KEYS`] so that new keys need no change here. `--config FILE`
+//! files are applied first, in order, then the single keys, in order.
+
+use super::data::{self, Columns};
+use super::{Options, Report, plots, report};
+use crate::config::{Config, KEYS};
+use crate::error::{Error, ErrorCode, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A mistake in the command line (exit status 2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageError(pub String);
+
+/// What the command line asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Print this help text.
+    Help(String),
+    /// Print the version.
+    Version,
+    /// Replay curves.
+    Replay(Box<ReplayArgs>),
+}
+
+/// The options of `penguin replay`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReplayArgs {
+    /// CSV files (none: the bundled curves).
+    pub files: Vec<String>,
+    /// Column names.
+    pub columns: Columns,
+    /// `--config FILE`, in order.
+    pub config_files: Vec<String>,
+    /// Configuration keys and values, in order.
+    pub keys: Vec<(String, String)>,
+    /// `--top`.
+    pub top: Option<Vec<usize>>,
+    /// `--chance DATASET=PCT`, in order.
+    pub chance: Vec<(String, f64)>,
+    /// `--classes`.
+    pub classes: Option<f64>,
+    /// `--learn-margin`.
+    pub learn_margin: Option<f64>,
+    /// `--json FILE`.
+    pub json: Option<String>,
+    /// `--plots DIR`.
+    pub plots: Option<String>,
+    /// `--show ID`, in order.
+    pub show: Vec<String>,
+    /// Whether a progress bar may be shown.
+    pub no_progress: bool,
+}
+
+/// The top-level help.
+pub fn help() -> String {
+    format!(
+        "penguin {} - early termination of neural-network training for NAS (PENGUIN, TPDS 2022)
+
+Usage:
+  penguin replay [OPTIONS] [CURVES.csv ...]   replay learning curves, report what Penguin saves
+  penguin help | --help                       this text
+  penguin --version
+
+Run 'penguin replay --help' for the replay's options.
+",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The help of `penguin replay`.
+pub fn replay_help() -> String {
+    let d = Config::default();
+    let keys: Vec<String> = d
+        .pairs()
+        .into_iter()
+        .map(|(k, v)| format!("  --{k:<20} default {v}"))
+        .collect();
+    let unlisted: Vec<String> = KEYS
+        .iter()
+        .filter(|k| !d.pairs().iter().any(|(p, _)| p == *k))
+        .map(|k| format!("  --{k}"))
+        .collect();
+    format!(
+        "Usage: penguin replay [OPTIONS] [CURVES.csv ...]
+
+Replays recorded learning curves through Penguin as a NAS would (all networks
+advance epoch by epoch, one batched call per epoch), and reports per data set, for
+all networks and for the learning ones: sensitivity and specificity of the
+predicted top x, the mean stop epoch, epochs saved and throughput gain against
+MENNDL, EvoCNN and NSGA-Net, decision counts and the error of the predictions.
+Without a file it replays the bundled curves (127 Fashion-MNIST networks, 3
+CIFAR-100 networks).
+
+Input (long-format CSV with a header, one row per network and epoch):
+  --id COL              network id column (default model_id)
+  --epoch COL           epoch column (default epoch)
+  --metric COL          fitness column (default val_acc)
+  --group COL           data set column, one report column per value (default
+                        dataset; a file without it is one data set named after it)
+  --no-group            one data set per file
+  --train-loss COL      training loss for MENNDL's early stop (default train_loss)
+  --no-train-loss       MENNDL stops at 20 epochs only
+
+Report:
+  --top LIST            x of the predicted top x, comma separated
+                        (default 10,20,50,100,150; n/a when x >= networks)
+  --chance DATASET=PCT  chance level of a data set in % (repeatable)
+  --classes N           default chance = 100 / N (default 10)
+  --learn-margin PTS    learning = more than PTS above chance at e_pred (default 5)
+  --json FILE           also write the report as JSON
+  --plots DIR           write SVG figures (Figs. 4, 5, 6 of the paper) into DIR
+  --show ID             draw this network in Fig. 4 (repeatable; default: a few
+                        typical ones per data set)
+  --no-progress         no progress bar (it is only shown on a terminal anyway)
+
+Penguin configuration (the C API's keys; also --KEY=VALUE, and dashes for
+underscores, e.g. --e-pred 20):
+  --config FILE         read `key = value` lines (applied before single keys)
+  --set KEY=VALUE       set any key
+{}{}
+",
+        keys.join("\n"),
+        if unlisted.is_empty() {
+            String::new()
+        } else {
+            format!("\n{}", unlisted.join("\n"))
+        }
+    )
+}
+
+/// The configuration key an option names, if any: its exact spelling or with
+/// dashes for underscores.
+pub fn config_key(name: &str) -> Option<&'static str> {
+    KEYS.iter().copied().find(|k| *k == name).or_else(|| {
+        let underscored = name.replace('-', "_");
+        KEYS.iter().copied().find(|k| *k == underscored)
+    })
+}
+
+fn usage(msg: impl Into<String>) -> UsageError {
+    UsageError(msg.into())
+}
+
+fn parse_top(v: &str) -> std::result::Result<Vec<usize>, UsageError> {
+    let top: Vec<usize> = v
+        .split(',')
+        .map(|x| x.trim().parse::<usize>().ok().filter(|x| *x > 0))
+        .collect::<Option<_>>()
+        .ok_or_else(|| {
+            usage(format!(
+                "--top '{v}': expected positive whole numbers separated by commas"
+            ))
+        })?;
+    Ok(top)
+}
+
+fn parse_number(
+    option: &str,
+    v: &str,
+    min_exclusive: Option<f64>,
+) -> std::result::Result<f64, UsageError> {
+    let x: f64 = v
+        .trim()
+        .parse()
+        .ok()
+        .filter(|x: &f64| x.is_finite())
+        .ok_or_else(|| usage(format!("--{option} '{v}': not a finite number")))?;
+    if let Some(m) = min_exclusive
+        && x <= m
+    {
+        return Err(usage(format!("--{option} '{v}': must be greater than {m}")));
+    }
+    Ok(x)
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
+    let Some(first) = args.first() else {
+        return Err(usage("no command given; try 'penguin replay'"));
+    };
+    match first.as_str() {
+        "help" | "--help" | "-h" => return Ok(Command::Help(help())),
+        "--version" | "-V" => return Ok(Command::Version),
+        "replay" => {}
+        other => {
+            return Err(usage(format!(
+                "unknown command '{other}' (commands: replay, help)"
+            )));
+        }
+    }
+    let mut a = ReplayArgs::default();
+    let mut i = 1;
+    let mut only_files = false;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if only_files || !arg.starts_with('-') || arg == "-" {
+            a.files.push(arg.clone());
+            continue;
+        }
+        if arg == "-h" {
+            return Ok(Command::Help(replay_help()));
+        }
+        if !arg.starts_with("--") {
+            return Err(usage(format!(
+                "unknown option '{arg}' (options start with --)"
+            )));
+        }
+        if arg == "--" {
+            only_files = true;
+            continue;
+        }
+        let body = &arg[2..];
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (body, None),
+        };
+        let own = name.replace('_', "-");
+        let flag = |inline: &Option<String>| match inline {
+            Some(_) => Err(usage(format!("option --{name} takes no value"))),
+            None => Ok(()),
+        };
+        match own.as_str() {
+            "help" => return Ok(Command::Help(replay_help())),
+            "no-group" => {
+                flag(&inline)?;
+                a.columns.group = None;
+                continue;
+            }
+            "no-train-loss" => {
+                flag(&inline)?;
+                a.columns.train_loss = None;
+                continue;
+            }
+            "no-progress" => {
+                flag(&inline)?;
+                a.no_progress = true;
+                continue;
+            }
+            _ => {}
+        }
+        let takes_value = matches!(
+            own.as_str(),
+            "id" | "epoch"
+                | "metric"
+                | "group"
+                | "train-loss"
+                | "top"
+                | "chance"
+                | "classes"
+                | "learn-margin"
+                | "config"
+                | "set"
+                | "json"
+                | "plots"
+                | "show"
+        );
+        let key = if takes_value { None } else { config_key(name) };
+        if !takes_value && key.is_none() {
+            return Err(usage(format!(
+                "unknown option '--{name}' (neither a replay option nor a config key; \
+                 config keys: {})",
+                KEYS.join(", ")
+            )));
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                let Some(v) = args.get(i) else {
+                    return Err(usage(format!("option --{name} needs a value")));
+                };
+                i += 1;
+                v.clone()
+            }
+        };
+        if let Some(k) = key {
+            a.keys.push((k.to_string(), value));
+            continue;
+        }
+        match own.as_str() {
+            "id" => a.columns.id = value,
+            "epoch" => a.columns.epoch = value,
+            "metric" => a.columns.metric = value,
+            "group" => a.columns.group = Some(value).filter(|g| !g.is_empty()),
+            "train-loss" => a.columns.train_loss = Some(value).filter(|g| !g.is_empty()),
+            "top" => a.top = Some(parse_top(&value)?),
+            "chance" => {
+                let (d, pct) = value
+                    .rsplit_once('=')
+                    .ok_or_else(|| usage(format!("--chance '{value}': expected DATASET=PCT")))?;
+                let pct = parse_number("chance", pct, None)?;
+                a.chance.push((d.to_string(), pct));
+            }
+            "classes" => a.classes = Some(parse_number("classes", &value, Some(0.0))?),
+            "learn-margin" => a.learn_margin = Some(parse_number("learn-margin", &value, None)?),
+            "config" => a.config_files.push(value),
+            "set" => {
+                let (k, v) = value
+                    .split_once('=')
+                    .ok_or_else(|| usage(format!("--set '{value}': expected KEY=VALUE")))?;
+                let k = config_key(k.trim()).ok_or_else(|| {
+                    usage(format!(
+                        "--set '{value}': unknown config key '{}'",
+                        k.trim()
+                    ))
+                })?;
+                a.keys.push((k.to_string(), v.trim().to_string()));
+            }
+            "json" => a.json = Some(value),
+            "plots" => a.plots = Some(value),
+            "show" => a.show.push(value),
+            _ => unreachable!("every option taking a value is handled"),
+        }
+    }
+    if !a.show.is_empty() && a.plots.is_none() {
+        return Err(usage("--show needs --plots DIR to draw into"));
+    }
+    Ok(Command::Replay(Box::new(a)))
+}
+
+fn read(path: &str, what: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot read {what} {path}: {e}")))
+}
+
+/// The configuration: defaults, then each `--config` file, then each key.
+pub fn build_config(args: &ReplayArgs) -> Result<Config> {
+    let mut config = Config::default();
+    for f in &args.config_files {
+        let text = read(f, "config file")?;
+        config
+            .load_str(&text)
+            .map_err(|e| Error::new(e.code, format!("{f}: {}", e.message)))?;
+    }
+    for (k, v) in &args.keys {
+        config
+            .set(k, v)
+            .map_err(|e| Error::new(e.code, format!("--{k} {v}: {}", e.message)))?;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// What a command line asks to replay.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The replay options.
+    pub options: Options,
+    /// `(file name, CSV text)` of each source.
+    pub sources: Vec<(String, String)>,
+    /// Whether the sources are the bundled curves.
+    pub bundled: bool,
+}
+
+/// The replay options and the sources a command line asks for.
+pub fn build(args: &ReplayArgs) -> Result<Plan> {
+    let config = build_config(args)?;
+    let bundled = args.files.is_empty();
+    let sources = if bundled {
+        data::bundled_sources()
+    } else {
+        args.files
+            .iter()
+            .map(|f| read(f, "curves file").map(|t| (f.clone(), t)))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let mut options = Options {
+        config,
+        ..Options::default()
+    };
+    if let Some(top) = &args.top {
+        options.top = top.clone();
+    }
+    if let Some(c) = args.classes {
+        options.classes = c;
+    }
+    if let Some(m) = args.learn_margin {
+        options.learn_margin = m;
+    }
+    if bundled {
+        options.chance = data::BUNDLED_CHANCE
+            .iter()
+            .map(|(d, c)| (d.to_string(), *c))
+            .collect();
+    }
+    options.chance.extend(args.chance.iter().cloned());
+    Ok(Plan {
+        options,
+        sources,
+        bundled,
+    })
+}
+
+/// Runs a replay as the command line asks, writing the tables to `out`.
+pub fn replay_command(args: &ReplayArgs, out: &mut dyn Write) -> Result<Report> {
+    let Plan {
+        options,
+        sources,
+        bundled,
+    } = build(args)?;
+    let datasets = data::load(&sources, &args.columns)?;
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "replaying {bar:40} {pos}/{len} observations, {elapsed} (eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let may_show = !args.no_progress && std::io::stderr().is_terminal();
+    let start = Instant::now();
+    let mut shown = false;
+    let reports = super::replay(datasets, &options, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+        if may_show && !shown && start.elapsed() > Duration::from_secs(1) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            shown = true;
+        }
+    });
+    bar.finish_and_clear();
+    let report = Report {
+        options,
+        sources: sources.iter().map(|(f, _)| f.clone()).collect(),
+        bundled,
+        metric: args.columns.metric.clone(),
+        datasets: reports?,
+    };
+    let _ = write!(out, "{}", report::to_text(&report));
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report::to_json(&report))
+            .map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot write {path}: {e}")))?;
+        let _ = writeln!(out, "JSON report written to {path}");
+    }
+    if let Some(dir) = &args.plots {
+        let files = plots::write(&report, Path::new(dir), &args.show)?;
+        let _ = writeln!(out, "{} SVG figures written to {dir}", files.len());
+    }
+    Ok(report)
+}
+
+/// The program: parses `args` (without the program name), runs, and returns the
+/// exit status (0 ok, 1 failure, 2 usage error).
+pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    match parse(args) {
+        Err(UsageError(msg)) => {
+            let _ = writeln!(
+                err,
+                "penguin: error: {msg}\nRun 'penguin replay --help' for the options."
+            );
+            2
+        }
+        Ok(Command::Help(text)) => {
+            let _ = write!(out, "{text}");
+            0
+        }
+        Ok(Command::Version) => {
+            let _ = writeln!(out, "penguin {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Ok(Command::Replay(a)) => match replay_command(&a, out) {
+            Ok(_) => 0,
+            Err(e) => {
+                let _ = writeln!(err, "penguin: error: {}", e.message);
+                1
+            }
+        },
+    }
+}

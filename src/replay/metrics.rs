@@ -1,0 +1,185 @@
+//! The report's numbers, over a subset of a data set's networks (all of them, or
+//! the learning ones).
+//!
+//! - sensitivity of the predicted top-x = |predicted top-x ∩ true top-x| / x, and
+//!   specificity = true negatives / all true negatives = |outside both| / (n - x)
+//!   (the paper's Tables 8 and 9), where the predicted top-x are the x networks
+//!   with the best Penguin output and the true top-x the x with the best ground
+//!   truth; ties are broken by order in the file. Both are absent when x >= n
+//!   (every network would be in the top x);
+//! - epochs saved against a baseline = 1 - (Penguin's epochs / the baseline's
+//!   epochs), summed over the networks, Penguin replayed with `e_pred` = the
+//!   baseline's epochs; throughput gain = 1 / (1 - saved) = how many more
+//!   networks the same machine time trains;
+//! - never-learners: networks whose ground truth is not above chance + margin;
+//!   predicted never-learners: whose Penguin output is not; anomalies: predicted
+//!   never-learners that do learn;
+//! - MAE: mean |Penguin output - ground truth|.
+
+use super::{DatasetReport, Options, Outcome, Stop};
+use crate::config::Direction;
+
+/// Epochs saved against one baseline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Savings {
+    /// The baseline's key (`menndl`, `evocnn`, `nsganet`).
+    pub key: &'static str,
+    /// Penguin's mean stop epoch with `e_pred` = the baseline's epochs.
+    pub penguin_mean_epochs: Option<f64>,
+    /// The baseline's mean stop epoch.
+    pub baseline_mean_epochs: Option<f64>,
+    /// Fraction of the baseline's training epochs saved, 0..1 (negative if
+    /// Penguin trained longer).
+    pub epochs_saved: Option<f64>,
+    /// `1 / (1 - epochs_saved)`.
+    pub throughput_gain: Option<f64>,
+}
+
+/// The numbers of one report column.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics {
+    /// Networks in the subset.
+    pub networks: usize,
+    /// Networks with a ground truth (an observation at or before `e_pred`): the
+    /// ones ranked and in the MAE.
+    pub ranked: usize,
+    /// Mean stop epoch with the configured `e_pred`.
+    pub mean_stop_epoch: Option<f64>,
+    /// Sensitivity per x.
+    pub sensitivity: Vec<(usize, Option<f64>)>,
+    /// Specificity per x.
+    pub specificity: Vec<(usize, Option<f64>)>,
+    /// Epochs saved per baseline, in the options' order.
+    pub savings: Vec<Savings>,
+    /// Observed never-learners (None for `direction = minimize`).
+    pub never_learn: Option<usize>,
+    /// Networks whose Penguin output is at chance level.
+    pub predicted_never_learn: Option<usize>,
+    /// Predicted at chance level but learning by `e_pred`.
+    pub anomalies: Option<usize>,
+    /// Stopped because the predictions converged.
+    pub converged: usize,
+    /// Stopped at `e_pred`.
+    pub reached_e_pred: usize,
+    /// Curve ended before a decision.
+    pub ended: usize,
+    /// Mean absolute error of Penguin's output against the ground truth.
+    pub mae: Option<f64>,
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// The indices sorted best first by `key` (descending when maximizing), ties in
+/// index order.
+pub fn rank(indices: &[usize], key: impl Fn(usize) -> f64, direction: Direction) -> Vec<usize> {
+    let mut v = indices.to_vec();
+    v.sort_by(|&a, &b| {
+        let o = key(a).total_cmp(&key(b));
+        let o = match direction {
+            Direction::Maximize => o.reverse(),
+            Direction::Minimize => o,
+        };
+        o.then(a.cmp(&b))
+    });
+    v
+}
+
+/// Sensitivity and specificity of the predicted top-x among `indices` (all with
+/// a ground truth), or None when x is 0 or not smaller than their number.
+pub fn top_x(
+    indices: &[usize],
+    output: impl Fn(usize) -> f64,
+    truth: impl Fn(usize) -> f64,
+    direction: Direction,
+    x: usize,
+) -> Option<(f64, f64)> {
+    let n = indices.len();
+    if x == 0 || x >= n {
+        return None;
+    }
+    let predicted = &rank(indices, output, direction)[..x];
+    let actual = &rank(indices, truth, direction)[..x];
+    let tp = predicted.iter().filter(|i| actual.contains(i)).count();
+    let tn = n - (2 * x - tp);
+    Some((tp as f64 / x as f64, tn as f64 / (n - x) as f64))
+}
+
+/// The metrics of `subset` (indices into the data set's networks).
+pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> Metrics {
+    let out: &[Outcome] = &report.outcomes;
+    let truth = &report.ground_truth;
+    let direction = options.config.direction;
+    let ranked: Vec<usize> = subset
+        .iter()
+        .copied()
+        .filter(|&i| truth[i].is_finite())
+        .collect();
+    let mut sensitivity = Vec::new();
+    let mut specificity = Vec::new();
+    for &x in &options.top {
+        let r = top_x(&ranked, |i| out[i].output, |i| truth[i], direction, x);
+        sensitivity.push((x, r.map(|r| r.0)));
+        specificity.push((x, r.map(|r| r.1)));
+    }
+    let savings = report
+        .baselines
+        .iter()
+        .map(|run| {
+            if !run.available || subset.is_empty() {
+                return Savings {
+                    key: run.baseline.key,
+                    penguin_mean_epochs: None,
+                    baseline_mean_epochs: None,
+                    epochs_saved: None,
+                    throughput_gain: None,
+                };
+            }
+            let p: f64 = subset.iter().map(|&i| run.penguin[i].stop_epoch).sum();
+            let b: f64 = subset.iter().map(|&i| run.baseline_epochs[i]).sum();
+            let n = subset.len() as f64;
+            Savings {
+                key: run.baseline.key,
+                penguin_mean_epochs: Some(p / n),
+                baseline_mean_epochs: Some(b / n),
+                epochs_saved: (b > 0.0).then(|| 1.0 - p / b),
+                throughput_gain: (p > 0.0).then(|| b / p),
+            }
+        })
+        .collect();
+    let level = report.chance + options.learn_margin;
+    let (never_learn, predicted_never_learn, anomalies) = match &report.learning {
+        Some(learns) => {
+            let predicted_never = |i: usize| out[i].output <= level;
+            (
+                Some(subset.iter().filter(|&&i| !learns[i]).count()),
+                Some(subset.iter().filter(|&&i| predicted_never(i)).count()),
+                Some(
+                    subset
+                        .iter()
+                        .filter(|&&i| learns[i] && predicted_never(i))
+                        .count(),
+                ),
+            )
+        }
+        None => (None, None, None),
+    };
+    let count = |s: Stop| subset.iter().filter(|&&i| out[i].stop == s).count();
+    Metrics {
+        networks: subset.len(),
+        ranked: ranked.len(),
+        mean_stop_epoch: mean(subset.iter().map(|&i| out[i].stop_epoch)),
+        sensitivity,
+        specificity,
+        savings,
+        never_learn,
+        predicted_never_learn,
+        anomalies,
+        converged: count(Stop::Converged),
+        reached_e_pred: count(Stop::ReachedEPred),
+        ended: count(Stop::Ended),
+        mae: mean(ranked.iter().map(|&i| (out[i].output - truth[i]).abs())),
+    }
+}

@@ -63,6 +63,15 @@ pub enum FailedFit {
     Skipped,
 }
 
+/// What a fit that stops on its evaluation budget (not converged) yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnconvergedFit {
+    /// No prediction, as SciPy's `curve_fit` (the paper's tool) raises.
+    Fail,
+    /// The best point found is used anyway.
+    Use,
+}
+
 /// The complete, validated configuration of an engine.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -110,6 +119,8 @@ pub struct Config {
     pub warm_start: bool,
     /// Settings of the least-squares solver.
     pub fit: FitSettings,
+    /// Whether a fit that did not converge gives a prediction.
+    pub unconverged_fit: UnconvergedFit,
     /// Worker threads for batched calls (0 = all cores).
     pub threads: usize,
 }
@@ -139,6 +150,8 @@ pub const KEYS: &[&str] = &[
     "fit_tolerance",
     "fit_patience",
     "fit_restarts",
+    "fit_warm_patience",
+    "unconverged_fit",
     "threads",
 ];
 
@@ -169,6 +182,7 @@ impl Default for Config {
             upper_bound_reject: None,
             warm_start: true,
             fit: FitSettings::default(),
+            unconverged_fit: UnconvergedFit::Fail,
             threads: 0,
         }
     }
@@ -407,7 +421,12 @@ impl Config {
                 self.warm_start = choice(
                     key,
                     value,
-                    &[("on", true), ("off", false), ("true", true), ("false", false)],
+                    &[
+                        ("on", true),
+                        ("off", false),
+                        ("true", true),
+                        ("false", false),
+                    ],
                 )?
             }
             "fit_tolerance" => {
@@ -425,6 +444,20 @@ impl Config {
                 self.fit.patience = v;
             }
             "fit_restarts" => self.fit.restarts = parse_usize(key, value)?,
+            "fit_warm_patience" => {
+                let v = parse_usize(key, value)?;
+                if v == 0 {
+                    return Err(invalid(key, value, "must be at least 1"));
+                }
+                self.fit.warm_patience = v;
+            }
+            "unconverged_fit" => {
+                self.unconverged_fit = choice(
+                    key,
+                    value,
+                    &[("fail", UnconvergedFit::Fail), ("use", UnconvergedFit::Use)],
+                )?
+            }
             "threads" => self.threads = parse_usize(key, value)?,
             _ => {
                 return Err(Error::new(
@@ -620,6 +653,15 @@ impl Config {
             ("fit_tolerance", fmt_f64(self.fit.tolerance)),
             ("fit_patience", self.fit.patience.to_string()),
             ("fit_restarts", self.fit.restarts.to_string()),
+            ("fit_warm_patience", self.fit.warm_patience.to_string()),
+            (
+                "unconverged_fit",
+                match self.unconverged_fit {
+                    UnconvergedFit::Fail => "fail",
+                    UnconvergedFit::Use => "use",
+                }
+                .to_string(),
+            ),
             ("threads", self.threads.to_string()),
         ]
     }

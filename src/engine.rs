@@ -6,7 +6,7 @@
 use crate::analyzer::{Decision, analyze, push_prediction};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode, Result};
-use crate::predict::{Prediction, predict};
+use crate::predict::{Prediction, WarmStart, predict};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -65,8 +65,10 @@ pub struct Network {
     pub values: Vec<f64>,
     /// The window of recent predictions (at most N, newest last; NaN = missing).
     pub window: Vec<f64>,
-    /// Parameters of the newest successful fit.
+    /// Parameters of the newest fit (the next warm start).
     pub params: Vec<f64>,
+    /// Whether the newest fit converged.
+    pub params_converged: bool,
     /// The newest `fit_P` (NaN when none).
     pub last_prediction: f64,
     /// The decision after the newest observation (None before the first).
@@ -134,13 +136,17 @@ impl Network {
         self.values.push(value);
         let prediction = if self.epochs.len() >= config.min_points() {
             self.fits += 1;
-            let warm = (!self.params.is_empty()).then_some(self.params.as_slice());
+            let warm = (!self.params.is_empty()).then_some(WarmStart {
+                params: &self.params,
+                converged: self.params_converged,
+            });
             predict(config, &self.epochs, &self.values, warm)
         } else {
             Prediction::none()
         };
         if !prediction.params.is_empty() {
             self.params = prediction.params;
+            self.params_converged = prediction.converged;
         }
         let fit_p = if prediction.at_upper_bound {
             f64::NAN

@@ -14,8 +14,12 @@
 
 use crate::functions::Model;
 use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
-use nalgebra::{DMatrix, DVector, Dyn, Owned};
-use std::cell::RefCell;
+use nalgebra::allocator::{Allocator, Reallocator};
+use nalgebra::{
+    DVector, DefaultAllocator, Dim, DimMax, DimMaximum, DimMin, DimName, Dyn, OMatrix, OVector,
+    Owned, U1, U2, U3, U4, U5, U6, U7, U8,
+};
+use std::cell::{Cell, RefCell};
 
 /// The result of a fit.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +30,9 @@ pub struct FitResult {
     pub sse: f64,
     /// Number of model evaluations the solver made.
     pub evaluations: usize,
+    /// The solver stopped on its convergence tests (not on its evaluation budget
+    /// or a numerical failure). SciPy's `curve_fit` raises when this is false.
+    pub converged: bool,
 }
 
 /// Box bounds on the parameters; `-inf` / `inf` for none.
@@ -130,33 +137,63 @@ pub struct FitSettings {
     /// How many times the solver is restarted from its best point while that
     /// still improves the fit.
     pub restarts: usize,
+    /// Budget of a warm-started fit (`patience` for it; no restarts): it starts
+    /// near the optimum, so it either converges quickly or falls back.
+    pub warm_patience: usize,
+}
+
+impl FitSettings {
+    /// The settings of a warm-started run.
+    pub fn warm(&self) -> FitSettings {
+        FitSettings {
+            patience: self.warm_patience.max(1),
+            restarts: 0,
+            ..*self
+        }
+    }
 }
 
 impl Default for FitSettings {
     fn default() -> Self {
         FitSettings {
             tolerance: 1e-12,
-            patience: 1000,
+            patience: 200,
             restarts: 3,
+            warm_patience: 20,
         }
     }
 }
 
-/// The least-squares problem as the solver sees it (free variables `u`).
-struct Problem<'a> {
+/// The least-squares problem as the solver sees it (free variables `u`), with
+/// the parameter dimension `N` known at compile time for small problems (which
+/// lets nalgebra keep parameter vectors on the stack).
+struct Problem<'a, N: Dim>
+where
+    DefaultAllocator: Allocator<N>,
+{
+    ndim: N,
     model: &'a dyn Model,
     x: &'a [f64],
     y: &'a [f64],
-    transforms: Vec<Transform>,
-    fixed: Vec<Option<f64>>,
-    u: DVector<f64>,
+    transforms: &'a [Transform],
+    fixed: &'a [Option<f64>],
+    u: OVector<f64, N>,
     /// Rows of the residual vector: at least the number of parameters (zero rows
     /// pad an under-determined problem; they change nothing).
     rows: usize,
     scratch: RefCell<Scratch>,
-    best: RefCell<Option<(f64, Vec<f64>)>>,
-    best_u: RefCell<Option<DVector<f64>>>,
-    evaluations: RefCell<usize>,
+    /// Lowest sum of squares seen, its parameters and free variables.
+    best: RefCell<Best<N>>,
+    evaluations: Cell<usize>,
+}
+
+struct Best<N: Dim>
+where
+    DefaultAllocator: Allocator<N>,
+{
+    sse: f64,
+    params: Vec<f64>,
+    u: Option<OVector<f64, N>>,
 }
 
 #[derive(Default)]
@@ -165,9 +202,14 @@ struct Scratch {
     slopes: Vec<f64>,
     y_hat: Vec<f64>,
     jac: Vec<f64>,
+    base: Vec<f64>,
+    moved: Vec<f64>,
 }
 
-impl Problem<'_> {
+impl<N: Dim> Problem<'_, N>
+where
+    DefaultAllocator: Allocator<N>,
+{
     /// Fills `scratch.params` (and slopes) from the free variables.
     fn params_into(&self, s: &mut Scratch) {
         s.params.clear();
@@ -183,16 +225,19 @@ impl Problem<'_> {
     }
 }
 
-impl LeastSquaresProblem<f64, Dyn, Dyn> for Problem<'_> {
+impl<N: Dim> LeastSquaresProblem<f64, Dyn, N> for Problem<'_, N>
+where
+    DefaultAllocator: Allocator<N> + Allocator<Dyn> + Allocator<Dyn, N>,
+{
     type ResidualStorage = Owned<f64, Dyn>;
-    type JacobianStorage = Owned<f64, Dyn, Dyn>;
-    type ParameterStorage = Owned<f64, Dyn>;
+    type JacobianStorage = Owned<f64, Dyn, N>;
+    type ParameterStorage = Owned<f64, N>;
 
-    fn set_params(&mut self, u: &DVector<f64>) {
+    fn set_params(&mut self, u: &OVector<f64, N>) {
         self.u.copy_from(u);
     }
 
-    fn params(&self) -> DVector<f64> {
+    fn params(&self) -> OVector<f64, N> {
         self.u.clone()
     }
 
@@ -201,9 +246,9 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for Problem<'_> {
         let s = &mut *s;
         self.params_into(s);
         s.y_hat.resize(self.x.len(), 0.0);
-        *self.evaluations.borrow_mut() += 1;
+        self.evaluations.set(self.evaluations.get() + 1);
         let ok = self.model.eval(self.x, &s.params, &mut s.y_hat);
-        let mut r = DVector::zeros(self.rows);
+        let mut r = DVector::<f64>::from_vec(vec![0.0; self.rows]);
         let mut sse = 0.0;
         for i in 0..self.x.len() {
             let d = s.y_hat[i] - self.y[i];
@@ -217,14 +262,16 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for Problem<'_> {
             return Some(r);
         }
         let mut best = self.best.borrow_mut();
-        if best.as_ref().is_none_or(|(b, _)| sse < *b) {
-            *best = Some((sse, s.params.clone()));
-            *self.best_u.borrow_mut() = Some(self.u.clone());
+        if sse < best.sse || best.u.is_none() {
+            best.sse = sse;
+            best.params.clear();
+            best.params.extend_from_slice(&s.params);
+            best.u = Some(self.u.clone());
         }
         Some(r)
     }
 
-    fn jacobian(&self) -> Option<DMatrix<f64>> {
+    fn jacobian(&self) -> Option<OMatrix<f64, Dyn, N>> {
         let mut s = self.scratch.borrow_mut();
         let s = &mut *s;
         self.params_into(s);
@@ -236,7 +283,7 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for Problem<'_> {
         if !analytic && !finite_difference_jacobian(self.model, self.x, s) {
             return None;
         }
-        let mut j = DMatrix::zeros(self.rows, n);
+        let mut j = OMatrix::<f64, Dyn, N>::zeros_generic(Dyn(self.rows), self.ndim);
         for i in 0..m {
             for k in 0..n {
                 j[(i, k)] = s.jac[i * n + k] * s.slopes[k];
@@ -250,23 +297,22 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for Problem<'_> {
 fn finite_difference_jacobian(model: &dyn Model, x: &[f64], s: &mut Scratch) -> bool {
     let n = s.params.len();
     let m = x.len();
-    let mut base = vec![0.0; m];
-    let mut moved = vec![0.0; m];
-    if !model.eval(x, &s.params, &mut base) {
+    s.base.resize(m, 0.0);
+    s.moved.resize(m, 0.0);
+    if !model.eval(x, &s.params, &mut s.base) {
         return false;
     }
-    let mut p = s.params.clone();
     for k in 0..n {
-        let h = f64::EPSILON.sqrt() * p[k].abs().max(1.0);
-        let keep = p[k];
-        p[k] = keep + h;
-        let ok = model.eval(x, &p, &mut moved);
-        p[k] = keep;
+        let keep = s.params[k];
+        let h = f64::EPSILON.sqrt() * keep.abs().max(1.0);
+        s.params[k] = keep + h;
+        let ok = model.eval(x, &s.params, &mut s.moved);
+        s.params[k] = keep;
         if !ok {
             return false;
         }
         for i in 0..m {
-            s.jac[i * n + k] = (moved[i] - base[i]) / h;
+            s.jac[i * n + k] = (s.moved[i] - s.base[i]) / h;
         }
     }
     s.jac.iter().all(|v| v.is_finite())
@@ -317,58 +363,128 @@ pub fn fit(
         .zip(&bounds.upper)
         .map(|(&lo, &hi)| (lo == hi).then_some(lo))
         .collect();
-    let mut u = DVector::from_iterator(
-        n,
-        start
-            .iter()
-            .zip(bounds.lower.iter().zip(&bounds.upper))
-            .zip(&transforms)
-            .map(|((&p, (&lo, &hi)), t)| t.to_free(p.clamp(lo.min(hi), hi.max(lo)))),
-    );
-    let solver = LevenbergMarquardt::new()
-        .with_ftol(settings.tolerance)
-        .with_xtol(settings.tolerance)
-        .with_gtol(0.0)
-        .with_patience(settings.patience.max(1));
-    let mut best: Option<(f64, Vec<f64>)> = None;
-    let mut evaluations = 0;
-    // Restarting from the best point resets the trust region, which lets the solver
-    // creep further along the flat valleys of degenerate curves (b -> 1 in exp3).
-    for _ in 0..=settings.restarts {
-        let problem = Problem {
-            model,
-            x,
-            y,
-            transforms: transforms.clone(),
-            fixed: fixed.clone(),
-            u: u.clone(),
-            rows: x.len().max(n),
-            scratch: RefCell::new(Scratch::default()),
-            best: RefCell::new(None),
-            best_u: RefCell::new(None),
-            evaluations: RefCell::new(0),
-        };
-        let (problem, _report) = solver.minimize(problem);
-        evaluations += problem.evaluations.into_inner();
-        let Some((sse, params)) = problem.best.into_inner() else {
-            break;
-        };
-        let improved = best
-            .as_ref()
-            .is_none_or(|(b, _)| sse < *b * (1.0 - 1e-10) - 1e-300);
-        if best.as_ref().is_none_or(|(b, _)| sse < *b) {
-            best = Some((sse, params));
-        }
-        match (improved, problem.best_u.into_inner()) {
-            (true, Some(next)) => u = next,
-            _ => break,
-        }
+    let u: Vec<f64> = start
+        .iter()
+        .zip(bounds.lower.iter().zip(&bounds.upper))
+        .zip(&transforms)
+        .map(|((&p, (&lo, &hi)), t)| t.to_free(p.clamp(lo.min(hi), hi.max(lo))))
+        .collect();
+    let job = Job {
+        model,
+        x,
+        y,
+        transforms: &transforms,
+        fixed: &fixed,
+        settings,
+    };
+    match n {
+        1 => job.run::<U1>(&u),
+        2 => job.run::<U2>(&u),
+        3 => job.run::<U3>(&u),
+        4 => job.run::<U4>(&u),
+        5 => job.run::<U5>(&u),
+        6 => job.run::<U6>(&u),
+        7 => job.run::<U7>(&u),
+        8 => job.run::<U8>(&u),
+        _ => job.run_dyn(&u),
     }
-    best.map(|(sse, params)| FitResult {
-        params,
-        sse,
-        evaluations,
-    })
+}
+
+/// One fit's inputs, shared by the dimension-specific solver runs.
+struct Job<'a> {
+    model: &'a dyn Model,
+    x: &'a [f64],
+    y: &'a [f64],
+    transforms: &'a [Transform],
+    fixed: &'a [Option<f64>],
+    settings: &'a FitSettings,
+}
+
+impl Job<'_> {
+    fn solver(&self) -> LevenbergMarquardt<f64> {
+        LevenbergMarquardt::new()
+            .with_ftol(self.settings.tolerance)
+            .with_xtol(self.settings.tolerance)
+            .with_gtol(0.0)
+            .with_patience(self.settings.patience.max(1))
+    }
+
+    fn run<N: DimName>(&self, u0: &[f64]) -> Option<FitResult>
+    where
+        Dyn: DimMin<N> + DimMax<N>,
+        DefaultAllocator: Allocator<N>
+            + Allocator<Dyn>
+            + Allocator<Dyn, N>
+            + Reallocator<f64, Dyn, N, DimMaximum<Dyn, N>, N>,
+    {
+        self.run_with(OVector::<f64, N>::from_column_slice(u0), N::name())
+    }
+
+    /// More parameters than the static dispatch covers: a dynamic dimension.
+    fn run_dyn(&self, u0: &[f64]) -> Option<FitResult> {
+        self.run_with(DVector::from_column_slice(u0), Dyn(u0.len()))
+    }
+
+    fn run_with<N: Dim>(&self, mut u: OVector<f64, N>, ndim: N) -> Option<FitResult>
+    where
+        Dyn: DimMin<N> + DimMax<N>,
+        DefaultAllocator: Allocator<N>
+            + Allocator<Dyn>
+            + Allocator<Dyn, N>
+            + Reallocator<f64, Dyn, N, DimMaximum<Dyn, N>, N>,
+    {
+        let n = ndim.value();
+        let solver = self.solver();
+        let mut best: Option<(f64, Vec<f64>)> = None;
+        let mut evaluations = 0;
+        let mut converged = false;
+        // Restarting from the best point resets the trust region, which lets the
+        // solver creep further along the flat valleys of degenerate curves (b -> 1
+        // in exp3).
+        for _ in 0..=self.settings.restarts {
+            let problem = Problem::<N> {
+                ndim,
+                model: self.model,
+                x: self.x,
+                y: self.y,
+                transforms: self.transforms,
+                fixed: self.fixed,
+                u: u.clone(),
+                rows: self.x.len().max(n),
+                scratch: RefCell::new(Scratch::default()),
+                best: RefCell::new(Best {
+                    sse: f64::INFINITY,
+                    params: Vec::with_capacity(n),
+                    u: None,
+                }),
+                evaluations: Cell::new(0),
+            };
+            let (problem, report) = solver.minimize(problem);
+            let ev = problem.evaluations.get();
+            evaluations += ev;
+            converged = report.termination.was_successful();
+            let b = problem.best.into_inner();
+            let Some(next) = b.u else {
+                break;
+            };
+            let improved = best
+                .as_ref()
+                .is_none_or(|(s, _)| b.sse < *s * (1.0 - 1e-10) - 1e-300);
+            if best.as_ref().is_none_or(|(s, _)| b.sse < *s) {
+                best = Some((b.sse, b.params));
+            }
+            if !improved {
+                break;
+            }
+            u = next;
+        }
+        best.map(|(sse, params)| FitResult {
+            params,
+            sse,
+            evaluations,
+            converged,
+        })
+    }
 }
 
 /// Fits from each start in turn and keeps the best result (lowest sum of squares).

@@ -84,6 +84,18 @@ pub struct BuiltinFunction {
     pub gradient: GradientFn,
     /// Optional data-driven start guess, tried before `p0` when no start is configured.
     pub start: Option<StartFn>,
+    /// Optional whole-array evaluation and Jacobian (hoisting per-call work out
+    /// of the loop); must agree with `value` and `gradient`.
+    pub fast: Option<FastFns>,
+}
+
+/// Whole-array evaluation and row-major Jacobian of a built-in function.
+#[derive(Debug, Clone, Copy)]
+pub struct FastFns {
+    /// Fills `y_out[i] = f(x[i]; p)`.
+    pub eval: fn(x: &[f64], p: &[f64], y_out: &mut [f64]),
+    /// Fills the row-major `x.len() x n_params` Jacobian.
+    pub jacobian: fn(x: &[f64], p: &[f64], jac_out: &mut [f64]),
 }
 
 impl Model for BuiltinFunction {
@@ -94,6 +106,13 @@ impl Model for BuiltinFunction {
         self.p0.len()
     }
     fn eval(&self, x: &[f64], params: &[f64], y_out: &mut [f64]) -> bool {
+        if let Some(f) = self.fast
+            && params.len() == self.p0.len()
+            && y_out.len() >= x.len()
+        {
+            (f.eval)(x, params, y_out);
+            return true;
+        }
         for (y, &xi) in y_out.iter_mut().zip(x) {
             *y = (self.value)(xi, params);
         }
@@ -101,6 +120,13 @@ impl Model for BuiltinFunction {
     }
     fn jacobian(&self, x: &[f64], params: &[f64], jac_out: &mut [f64]) -> bool {
         let n = self.p0.len();
+        if let Some(f) = self.fast
+            && params.len() == n
+            && jac_out.len() >= x.len() * n
+        {
+            (f.jacobian)(x, params, jac_out);
+            return true;
+        }
         for (row, &xi) in jac_out.chunks_exact_mut(n).zip(x) {
             (self.gradient)(xi, params, row);
         }
@@ -128,6 +154,32 @@ fn exp3_gradient(x: f64, p: &[f64], g: &mut [f64]) {
     };
     let pw = b.powf(c - x);
     put(g, a - pw, [1.0, -(c - x) * pw / b, -pw * b.ln()]);
+}
+/// exp3 over a whole array: b^(c - x) = exp((c - x) ln b) with ln b computed once.
+fn exp3_eval_many(x: &[f64], p: &[f64], y: &mut [f64]) {
+    let (a, b, c) = (p[0], p[1], p[2]);
+    let lb = b.ln();
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi = if b > 0.0 {
+            a - ((c - xi) * lb).exp()
+        } else {
+            exp3_value(xi, p)
+        };
+    }
+}
+fn exp3_jacobian_many(x: &[f64], p: &[f64], jac: &mut [f64]) {
+    let (a, b, c) = (p[0], p[1], p[2]);
+    if !(b > 0.0) {
+        for (row, &xi) in jac.chunks_exact_mut(3).zip(x) {
+            exp3_gradient(xi, p, row);
+        }
+        return;
+    }
+    let lb = b.ln();
+    for (row, &xi) in jac.chunks_exact_mut(3).zip(x) {
+        let pw = ((c - xi) * lb).exp();
+        put(row, a - pw, [1.0, -(c - xi) * pw / b, -pw * lb]);
+    }
 }
 /// The SciPy peer's data-driven start: a above the best value, b = e^0.5, and c
 /// such that the curve passes through the first point.
@@ -1033,6 +1085,10 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: exp3_value,
         gradient: exp3_gradient,
         start: Some(exp3_start),
+        fast: Some(FastFns {
+            eval: exp3_eval_many,
+            jacobian: exp3_jacobian_many,
+        }),
     },
     // Table 2, increasing.
     BuiltinFunction {
@@ -1046,6 +1102,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: pow2_value,
         gradient: pow2_gradient,
         start: Some(pow2_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "pow3",
@@ -1058,6 +1115,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: pow3_value,
         gradient: pow3_gradient,
         start: Some(pow3_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "log2",
@@ -1070,6 +1128,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: log2_value,
         gradient: log2_gradient,
         start: Some(log2_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "expb3",
@@ -1082,6 +1141,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: expb3_value,
         gradient: expb3_gradient,
         start: Some(expb3_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "vap3",
@@ -1094,6 +1154,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: vap3_value,
         gradient: vap3_gradient,
         start: Some(vap3_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "mmf4",
@@ -1106,6 +1167,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: mmf4_value,
         gradient: mmf4_gradient,
         start: Some(mmf4_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "wbl4",
@@ -1118,6 +1180,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: wbl4_value,
         gradient: wbl4_gradient,
         start: Some(wbl4_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "exp4",
@@ -1130,6 +1193,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: exp4_value,
         gradient: exp4_gradient,
         start: Some(exp4_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "expp3",
@@ -1142,6 +1206,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: expp3_value,
         gradient: expp3_gradient,
         start: Some(expp3_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "pow4",
@@ -1154,6 +1219,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: pow4_value,
         gradient: pow4_gradient,
         start: Some(pow4_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "ilog2",
@@ -1166,6 +1232,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: ilog2_value,
         gradient: ilog2_gradient,
         start: Some(ilog2_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "expd3",
@@ -1178,6 +1245,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: expd3_value,
         gradient: expd3_gradient,
         start: Some(expd3_start),
+        fast: None,
     },
     // Table 2, decreasing.
     BuiltinFunction {
@@ -1191,6 +1259,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: pow2d_value,
         gradient: pow2d_gradient,
         start: Some(pow2d_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "pow3d",
@@ -1203,6 +1272,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: pow3d_value,
         gradient: pow3d_gradient,
         start: Some(pow3d_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "log2d",
@@ -1215,6 +1285,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: log2d_value,
         gradient: log2d_gradient,
         start: Some(log2d_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "lossexp3",
@@ -1227,6 +1298,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: lossexp3_value,
         gradient: lossexp3_gradient,
         start: Some(lossexp3_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "exp2d",
@@ -1239,6 +1311,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: exp2d_value,
         gradient: exp2d_gradient,
         start: Some(exp2d_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "lin2d",
@@ -1251,6 +1324,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: lin2d_value,
         gradient: lin2d_gradient,
         start: Some(lin2d_start),
+        fast: None,
     },
     // Domhan et al. 2015 (NNI, DeepHyper); default starts are for accuracy in [0, 1].
     BuiltinFunction {
@@ -1264,6 +1338,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: pow3_domhan_value,
         gradient: pow3_domhan_gradient,
         start: Some(pow3_domhan_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "pow4_domhan",
@@ -1276,6 +1351,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: pow4_domhan_value,
         gradient: pow4_domhan_gradient,
         start: Some(pow4_domhan_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "log_power",
@@ -1288,6 +1364,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: log_power_value,
         gradient: log_power_gradient,
         start: Some(log_power_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "weibull",
@@ -1300,6 +1377,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: weibull_value,
         gradient: weibull_gradient,
         start: Some(weibull_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "mmf",
@@ -1312,6 +1390,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: mmf_value,
         gradient: mmf_gradient,
         start: Some(mmf_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "janoschek",
@@ -1324,6 +1403,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: janoschek_value,
         gradient: janoschek_gradient,
         start: Some(janoschek_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "exp4_domhan",
@@ -1336,6 +1416,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: exp4_domhan_value,
         gradient: exp4_domhan_gradient,
         start: Some(exp4_domhan_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "ilog2_domhan",
@@ -1348,6 +1429,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: ilog2_domhan_value,
         gradient: ilog2_domhan_gradient,
         start: Some(ilog2_domhan_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "vapor_pressure",
@@ -1360,6 +1442,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: vap3_value,
         gradient: vap3_gradient,
         start: Some(vap3_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "hill",
@@ -1372,6 +1455,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: hill_value,
         gradient: hill_gradient,
         start: Some(hill_start),
+        fast: None,
     },
     BuiltinFunction {
         name: "log_log_linear",
@@ -1384,6 +1468,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         value: log_log_linear_value,
         gradient: log_log_linear_gradient,
         start: Some(log_log_linear_start),
+        fast: None,
     },
 ];
 
@@ -1897,6 +1982,44 @@ mod tests {
                 (f.gradient)(xi, f.p0, &mut g);
                 for j in 0..n {
                     assert!(g[j].to_bits() == jac[i * n + j].to_bits(), "{}", f.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_pointwise_functions() {
+        let x = [0.5, 1.0, 2.0, 7.5, 40.0];
+        for f in CATALOGUE.iter().filter(|f| f.fast.is_some()) {
+            let fast = f.fast.unwrap();
+            let n = f.n_params();
+            for p in [f.p0.to_vec(), vec![80.0, 1.7, 5.8], vec![10.0, 0.5, 3.0]] {
+                if p.len() != n {
+                    continue;
+                }
+                let mut y = [0.0; 5];
+                (fast.eval)(&x, &p, &mut y);
+                let mut jac = vec![0.0; 5 * n];
+                (fast.jacobian)(&x, &p, &mut jac);
+                let mut g = vec![0.0; n];
+                for (i, &xi) in x.iter().enumerate() {
+                    let v = (f.value)(xi, &p);
+                    assert!(
+                        (y[i] - v).abs() <= 1e-12 * v.abs().max(1.0)
+                            || (y[i].is_nan() && v.is_nan()),
+                        "{} {p:?} x={xi}",
+                        f.name
+                    );
+                    (f.gradient)(xi, &p, &mut g);
+                    for k in 0..n {
+                        let a = jac[i * n + k];
+                        assert!(
+                            (a - g[k]).abs() <= 1e-10 * g[k].abs().max(1.0)
+                                || (a.is_nan() && g[k].is_nan()),
+                            "{} {p:?} x={xi} k={k}",
+                            f.name
+                        );
+                    }
                 }
             }
         }

@@ -1,8 +1,8 @@
 //! Algorithm 1 (parametric modeling): fit the configured function to a network's
 //! history and extrapolate it to `e_pred`.
 
-use crate::config::Config;
-use crate::fit::{Bounds, FitResult, FitSettings, fit_best_of};
+use crate::config::{Config, UnconvergedFit};
+use crate::fit::{Bounds, FitResult, FitSettings, fit, fit_best_of};
 use crate::functions::{Model, builtin};
 
 /// One run of Algorithm 1 on a history.
@@ -16,6 +16,8 @@ pub struct Prediction {
     pub sse: f64,
     /// A parameter ended within `upper_bound_reject` of a finite upper bound.
     pub at_upper_bound: bool,
+    /// The fit converged (see [`FitResult::converged`]).
+    pub converged: bool,
 }
 
 impl Prediction {
@@ -26,22 +28,17 @@ impl Prediction {
             params: Vec::new(),
             sse: f64::NAN,
             at_upper_bound: false,
+            converged: false,
         }
     }
 }
 
-/// The start points Penguin tries, best result kept: the warm start (previous
-/// parameters) if any, the configured `p0` if any, the function's data-driven
+/// The cold start points Penguin tries, best result kept: the configured `p0` if
+/// any, the function's data-driven
 /// start if it has one, and the catalogue's default start only when none of those
 /// exists (it is a poor start for real data: exp3's (10, 1.001, 100) needs
 /// thousands of evaluations).
-pub fn start_points(
-    model: &dyn Model,
-    p0: Option<&[f64]>,
-    x: &[f64],
-    y: &[f64],
-    warm: Option<&[f64]>,
-) -> Vec<Vec<f64>> {
+pub fn start_points(model: &dyn Model, p0: Option<&[f64]>, x: &[f64], y: &[f64]) -> Vec<Vec<f64>> {
     let mut starts: Vec<Vec<f64>> = Vec::with_capacity(3);
     let n = model.n_params();
     let mut push = |s: Vec<f64>| {
@@ -49,9 +46,6 @@ pub fn start_points(
             starts.push(s);
         }
     };
-    if let Some(w) = warm {
-        push(w.to_vec());
-    }
     if let Some(p) = p0 {
         push(p.to_vec());
     }
@@ -67,18 +61,42 @@ pub fn start_points(
     starts
 }
 
-/// Fits `model` to the points with Penguin's start strategy ([`start_points`]).
+/// What a network remembers of its previous fit, to start the next one from.
+#[derive(Clone, Copy, Debug)]
+pub struct WarmStart<'a> {
+    /// The previous fit's parameters.
+    pub params: &'a [f64],
+    /// Whether that fit converged (kept for callers and future strategies).
+    pub converged: bool,
+}
+
+/// Fits `model` to the points with Penguin's start strategy.
+///
+/// With a warm start: one short run from the previous parameters; if it
+/// converges, that is the fit. If it does not, the default [`start_points`] are
+/// fitted too, best result kept (a converged one preferred).
 pub fn fit_curve(
     model: &dyn Model,
     x: &[f64],
     y: &[f64],
     p0: Option<&[f64]>,
     bounds: &Bounds,
-    warm: Option<&[f64]>,
+    warm: Option<WarmStart>,
     settings: &FitSettings,
 ) -> Option<FitResult> {
-    let starts = start_points(model, p0, x, y, warm);
-    fit_best_of(model, x, y, &starts, bounds, settings)
+    let mut warm_result = None;
+    if let Some(w) = warm {
+        match fit(model, x, y, w.params, bounds, &settings.warm()) {
+            Some(r) if r.converged => return Some(r),
+            r => warm_result = r,
+        }
+    }
+    let starts = start_points(model, p0, x, y);
+    let cold = fit_best_of(model, x, y, &starts, bounds, settings);
+    match (warm_result, cold) {
+        (Some(w), Some(c)) => Some(if c.converged || c.sse <= w.sse { c } else { w }),
+        (w, c) => c.or(w),
+    }
 }
 
 /// Algorithm 1 on a history of `(epoch, value)` points: fit and extrapolate.
@@ -87,7 +105,7 @@ pub fn predict(
     config: &Config,
     epochs: &[f64],
     values: &[f64],
-    warm: Option<&[f64]>,
+    warm: Option<WarmStart>,
 ) -> Prediction {
     let x: Vec<f64> = epochs.iter().map(|e| config.x_of(*e)).collect();
     let bounds = config.effective_bounds();
@@ -104,6 +122,15 @@ pub fn predict(
     ) else {
         return Prediction::none();
     };
+    if !fit.converged && config.unconverged_fit == UnconvergedFit::Fail {
+        // As SciPy's curve_fit raises: no prediction, but the parameters still
+        // serve as the next warm start.
+        return Prediction {
+            params: fit.params,
+            sse: fit.sse,
+            ..Prediction::none()
+        };
+    }
     let mut y = [f64::NAN];
     let ok = model.eval(&[config.x_of(config.e_pred)], &fit.params, &mut y);
     let at_upper_bound = config.upper_bound_reject.is_some_and(|tol| {
@@ -121,5 +148,6 @@ pub fn predict(
         params: fit.params,
         sse: fit.sse,
         at_upper_bound,
+        converged: fit.converged,
     }
 }

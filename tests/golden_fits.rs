@@ -60,6 +60,9 @@ fn authors_bounds() -> Bounds {
 
 #[test]
 fn penguin_fits_at_least_as_well_as_scipy() {
+    // The engine's default solver settings, cold starts (the configured p0, then
+    // the function's data-driven start).
+    let settings = FitSettings::default();
     let mut per_fn: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     for c in cases() {
@@ -71,7 +74,7 @@ fn penguin_fits_at_least_as_well_as_scipy() {
         } else {
             Bounds::unbounded(f.n_params())
         };
-        let r = fit_curve(f, &c.x, &c.y, Some(&c.p0), &bounds, None, &FitSettings::default());
+        let r = fit_curve(f, &c.x, &c.y, Some(&c.p0), &bounds, None, &settings);
         let key = format!(
             "{}{}",
             c.function,

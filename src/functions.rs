@@ -169,7 +169,7 @@ fn exp3_eval_many(x: &[f64], p: &[f64], y: &mut [f64]) {
 }
 fn exp3_jacobian_many(x: &[f64], p: &[f64], jac: &mut [f64]) {
     let (a, b, c) = (p[0], p[1], p[2]);
-    if !(b > 0.0) {
+    if b.is_nan() || b <= 0.0 {
         for (row, &xi) in jac.chunks_exact_mut(3).zip(x) {
             exp3_gradient(xi, p, row);
         }

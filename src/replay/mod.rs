@@ -72,21 +72,26 @@ pub const BASELINES: [Baseline; 3] = [MENNDL, EVOCNN, NSGANET];
 impl Baseline {
     /// The epoch at which this baseline stops a network: the first observation
     /// at or after its cap, or earlier by the training-loss rule (when
-    /// `use_loss`), or the network's last epoch when its curve ends first.
+    /// `use_loss`: the first observation at least `loss_patience` epochs after
+    /// the last new minimum of the training loss, or after epoch 0 when there is
+    /// none yet; a missing or non-finite loss is no new minimum), or the
+    /// network's last epoch when its curve ends first.
     pub fn stop_epoch(&self, points: &[Point], use_loss: bool) -> f64 {
+        // The patience runs from the start of training (epoch 0): a loss that is
+        // never a finite number (a diverged network) never decreases.
         let mut best = f64::INFINITY;
-        let mut best_epoch: Option<f64> = None;
+        let mut best_epoch = 0.0;
         for p in points {
             if use_loss && p.train_loss.is_finite() && p.train_loss < best {
                 best = p.train_loss;
-                best_epoch = Some(p.epoch);
+                best_epoch = p.epoch;
             }
             if p.epoch >= self.epochs {
                 return p.epoch;
             }
             if use_loss
-                && let (Some(patience), Some(b)) = (self.loss_patience, best_epoch)
-                && p.epoch - b >= patience
+                && let Some(patience) = self.loss_patience
+                && p.epoch - best_epoch >= patience
             {
                 return p.epoch;
             }
@@ -398,7 +403,8 @@ pub fn replay(
             .iter()
             .map(|b| {
                 let loss_rule = b.loss_patience.is_some() && ds.train_loss;
-                match of(b.epochs) {
+                let reached = ds.max_epoch() >= b.epochs;
+                match of(b.epochs).filter(|_| reached) {
                     Some(o) => BaselineRun {
                         baseline: *b,
                         available: true,

@@ -1,0 +1,630 @@
+//! `penguin replay`: the program on the bundled curves, checked against an
+//! independent computation written here (the engine driven one observation at a
+//! time, the metrics by plain code), and its command line.
+
+use penguin::{Config, Engine, State};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FMNIST: &str = include_str!("data/fmnist_random_cnn.csv");
+const CIFAR: &str = include_str!("data/dataverse_cifar100_3nets.csv");
+
+fn cifar_path() -> String {
+    format!(
+        "{}/tests/data/dataverse_cifar100_3nets.csv",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn penguin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_penguin"))
+        .args(args)
+        .output()
+        .expect("the penguin binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("penguin-replay-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("valid JSON")
+}
+
+// ---------------------------------------------------------------------------
+// The independent computation.
+
+/// One network: (epoch, val_acc, train_loss) rows in file order.
+struct Net {
+    rows: Vec<(f64, f64, f64)>,
+}
+
+/// Data sets in order of appearance, each with its networks in order.
+fn parse(texts: &[&str]) -> Vec<(String, Vec<Net>)> {
+    let mut out: Vec<(String, Vec<Net>)> = Vec::new();
+    let mut index: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    for text in texts {
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (d, m, e, v, l) = (
+            col("dataset"),
+            col("model_id"),
+            col("epoch"),
+            col("val_acc"),
+            col("train_loss"),
+        );
+        for line in lines {
+            let f: Vec<&str> = line.split(',').collect();
+            let key = (f[d].to_string(), f[m].to_string());
+            let (di, ni) = *index.entry(key).or_insert_with(|| {
+                let di = match out.iter().position(|(n, _)| n == f[d]) {
+                    Some(i) => i,
+                    None => {
+                        out.push((f[d].to_string(), Vec::new()));
+                        out.len() - 1
+                    }
+                };
+                out[di].1.push(Net { rows: Vec::new() });
+                (di, out[di].1.len() - 1)
+            });
+            out[di].1[ni].rows.push((
+                f[e].parse().unwrap(),
+                f[v].parse().unwrap(),
+                f[l].parse().unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+/// Penguin alone on one network, one observation at a time:
+/// (stop epoch, final answer, state name).
+fn penguin_alone(net: &Net, e_pred: f64) -> (f64, f64, &'static str) {
+    let mut config = Config::default();
+    config.set("e_pred", &e_pred.to_string()).unwrap();
+    let mut engine = Engine::new(config).unwrap();
+    for &(epoch, value, _) in &net.rows {
+        let s = engine.observe(7, epoch, value).unwrap();
+        match s.state {
+            State::Continue => {}
+            State::Converged => return (epoch, s.prediction, "converged"),
+            State::ReachedEPred => return (epoch, s.prediction, "reached_e_pred"),
+        }
+    }
+    let last = net.rows.last().unwrap();
+    (last.0, last.1, "ended")
+}
+
+/// Observed val_acc at the last epoch <= e_pred.
+fn observed_at(net: &Net, e_pred: f64) -> f64 {
+    let mut v = f64::NAN;
+    for &(e, a, _) in &net.rows {
+        if e <= e_pred {
+            v = a;
+        }
+    }
+    v
+}
+
+/// MENNDL: stop at 20, or when the lowest training loss so far is 10 or more
+/// epochs old.
+fn menndl_epochs(net: &Net) -> f64 {
+    let mut lowest = f64::INFINITY;
+    let mut when = 0.0;
+    for &(e, _, loss) in &net.rows {
+        if loss < lowest {
+            lowest = loss;
+            when = e;
+        }
+        if e >= 20.0 || e - when >= 10.0 {
+            return e;
+        }
+    }
+    net.rows.last().unwrap().0
+}
+
+fn capped_epochs(net: &Net, cap: f64) -> f64 {
+    for &(e, _, _) in &net.rows {
+        if e >= cap {
+            return e;
+        }
+    }
+    net.rows.last().unwrap().0
+}
+
+/// Positions of the best x values (higher first, ties by position).
+fn best(values: &[f64], x: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[b].partial_cmp(&values[a]).unwrap().then(a.cmp(&b)));
+    order.truncate(x);
+    order
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
+}
+
+fn assert_num(m: &Value, path: &str, want: f64) {
+    let got = m
+        .pointer(path)
+        .unwrap_or_else(|| panic!("no {path} in {m}"));
+    let got = got
+        .as_f64()
+        .unwrap_or_else(|| panic!("{path} is {got}, expected {want}"));
+    assert!(close(got, want), "{path}: reported {got}, computed {want}");
+}
+
+/// Per network, Penguin's stop epochs with e_pred = a baseline's epochs and the
+/// baseline's own (None when the data do not reach the baseline's epochs).
+type BaselineEpochs = Option<(Vec<f64>, Vec<f64>)>;
+
+/// Checks one report column (`m`) against the networks `members` of a data set.
+fn check_column(
+    m: &Value,
+    nets: &[Net],
+    members: &[usize],
+    chance: f64,
+    main: &[(f64, f64, &'static str)],
+    by_baseline: &[(&str, BaselineEpochs)],
+    what: &str,
+) {
+    let n = members.len();
+    assert_eq!(m["networks"], n, "{what}: networks");
+    let stop: f64 = members.iter().map(|&i| main[i].0).sum::<f64>() / n as f64;
+    assert_num(m, "/mean_stop_epoch", stop);
+    let truth: Vec<f64> = members
+        .iter()
+        .map(|&i| observed_at(&nets[i], 20.0))
+        .collect();
+    let answer: Vec<f64> = members.iter().map(|&i| main[i].1).collect();
+    for x in [10usize, 20, 50, 100, 150] {
+        let key = x.to_string();
+        if x >= n {
+            assert!(m["sensitivity"][&key].is_null(), "{what}: top {x} of {n}");
+            assert!(m["specificity"][&key].is_null(), "{what}: top {x} of {n}");
+            continue;
+        }
+        let p = best(&answer, x);
+        let t = best(&truth, x);
+        let hits = p.iter().filter(|i| t.contains(i)).count();
+        let negatives = (0..n).filter(|i| !t.contains(i)).count();
+        let true_negatives = (0..n).filter(|i| !t.contains(i) && !p.contains(i)).count();
+        assert_num(m, &format!("/sensitivity/{key}"), hits as f64 / x as f64);
+        assert_num(
+            m,
+            &format!("/specificity/{key}"),
+            true_negatives as f64 / negatives as f64,
+        );
+    }
+    for (key, runs) in by_baseline {
+        match runs {
+            None => {
+                assert!(m["epochs_saved"][key].is_null(), "{what}: {key}");
+                assert!(m["throughput_gain"][key].is_null(), "{what}: {key}");
+            }
+            Some((penguin_epochs, baseline_epochs)) => {
+                let p: f64 = members.iter().map(|&i| penguin_epochs[i]).sum();
+                let b: f64 = members.iter().map(|&i| baseline_epochs[i]).sum();
+                assert_num(m, &format!("/epochs_saved/{key}"), 1.0 - p / b);
+                assert_num(m, &format!("/throughput_gain/{key}"), b / p);
+            }
+        }
+    }
+    let count = |state: &str| members.iter().filter(|&&i| main[i].2 == state).count();
+    assert_eq!(m["converged"], count("converged"), "{what}: converged");
+    assert_eq!(m["reached_e_pred"], count("reached_e_pred"), "{what}");
+    let learns = |k: usize| truth[k] > chance + 5.0;
+    let at_chance = |k: usize| answer[k] <= chance + 5.0;
+    assert_eq!(
+        m["never_learn"],
+        (0..n).filter(|&k| !learns(k)).count(),
+        "{what}: never-learners"
+    );
+    assert_eq!(
+        m["anomalies"],
+        (0..n).filter(|&k| learns(k) && at_chance(k)).count(),
+        "{what}: anomalies"
+    );
+    let mae = (0..n).map(|k| (answer[k] - truth[k]).abs()).sum::<f64>() / n as f64;
+    assert_num(m, "/mae", mae);
+}
+
+#[test]
+fn bundled_replay_matches_an_independent_computation() {
+    let dir = scratch("bundled");
+    let json = dir.join("report.json");
+    let out = penguin(&["replay", "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let report = read_json(&json);
+
+    let datasets = parse(&[FMNIST, CIFAR]);
+    assert_eq!(datasets.len(), 2);
+    for (name, nets) in &datasets {
+        let r = &report["datasets"][name];
+        assert!(r.is_object(), "no data set {name} in the report");
+        let chance = if name == "CIFAR100" { 1.0 } else { 10.0 };
+        assert_num(r, "/chance", chance);
+        assert_eq!(r["skipped_rows"], 0);
+        let last = nets
+            .iter()
+            .map(|n| n.rows.last().unwrap().0)
+            .fold(0.0, f64::max);
+        let main: Vec<_> = nets.iter().map(|n| penguin_alone(n, 20.0)).collect();
+        // Each network's decision as reported (decided through observe_batch)
+        // is the one observing it alone gives.
+        let per_network = r["per_network"].as_array().unwrap();
+        assert_eq!(per_network.len(), nets.len());
+        for (k, (p, mine)) in per_network.iter().zip(&main).enumerate() {
+            assert_eq!(p["stop"], mine.2, "{name} network {k}");
+            assert_num(p, "/stop_epoch", mine.0);
+            assert_num(p, "/prediction", mine.1);
+        }
+        let evocnn: Vec<f64> = nets.iter().map(|n| penguin_alone(n, 10.0).0).collect();
+        let nsganet = (last >= 25.0).then(|| {
+            (
+                nets.iter()
+                    .map(|n| penguin_alone(n, 25.0).0)
+                    .collect::<Vec<_>>(),
+                nets.iter()
+                    .map(|n| capped_epochs(n, 25.0))
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let by_baseline = [
+            (
+                "menndl",
+                Some((
+                    main.iter().map(|m| m.0).collect::<Vec<_>>(),
+                    nets.iter().map(menndl_epochs).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "evocnn",
+                Some((
+                    evocnn,
+                    nets.iter().map(|n| capped_epochs(n, 10.0)).collect(),
+                )),
+            ),
+            ("nsganet", nsganet),
+        ];
+        let all: Vec<usize> = (0..nets.len()).collect();
+        check_column(&r["full"], nets, &all, chance, &main, &by_baseline, name);
+        let learning: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| observed_at(&nets[i], 20.0) > chance + 5.0)
+            .collect();
+        check_column(
+            &r["learning"],
+            nets,
+            &learning,
+            chance,
+            &main,
+            &by_baseline,
+            &format!("{name} learning"),
+        );
+    }
+    // Fashion-MNIST ends at epoch 20: NSGA-Net's 25 epochs cannot be replayed,
+    // and the tables say so.
+    assert!(report["datasets"]["FashionMNIST"]["full"]["epochs_saved"]["nsganet"].is_null());
+    assert!(
+        text.contains("FashionMNIST's curves end at epoch 20, before NSGA-Net's 25 epochs"),
+        "{text}"
+    );
+    // The tables show the JSON's numbers.
+    let f = &report["datasets"]["FashionMNIST"]["full"];
+    let row = |label: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no row '{label}' in\n{text}"))
+            .to_string()
+    };
+    let sens50 = format!("{:.2}", f["sensitivity"]["50"].as_f64().unwrap());
+    assert!(row("sensitivity, top 50").contains(&sens50), "{text}");
+    let stop = format!("{:.2}", f["mean_stop_epoch"].as_f64().unwrap());
+    assert!(row("mean stop epoch").contains(&stop), "{text}");
+    let saved = format!(
+        "{:.1}",
+        100.0 * f["epochs_saved"]["menndl"].as_f64().unwrap()
+    );
+    assert!(row("epochs saved (%)").contains(&saved), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// The command line, on small inputs.
+
+/// A small CSV: `n` learning networks and one that stays at chance, every half
+/// epoch to `epochs`, plus the given extra lines.
+fn synthetic(n: usize, epochs: f64, extra: &str) -> String {
+    let mut s = String::from("dataset,model_id,epoch,val_acc,train_loss\n");
+    for k in 0..=n {
+        let mut e = 0.5;
+        while e <= epochs {
+            let acc = if k == n {
+                10.0 + 0.1 * (e * 7.0).sin()
+            } else {
+                (60.0 + 3.0 * k as f64) - 50.0 * 0.8f64.powf(2.0 * e)
+            };
+            s += &format!("toy,net{k},{e},{acc},{}\n", 2.0 / e);
+            e += 0.5;
+        }
+    }
+    s + extra
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn malformed_csv_is_an_error_naming_the_line() {
+    let dir = scratch("malformed");
+    let cases = [
+        (
+            "dataset,model_id,epoch,val_acc\nd,a,0.5,10\nd,a,1.0\n",
+            "line 3",
+        ),
+        (
+            "dataset,model_id,epoch,val_acc\nd,a,0.5,10\nd,a,one,11\n",
+            "line 3",
+        ),
+        (
+            "dataset,model_id,epoch,val_acc\nd,a,0.5,10\nd,a,1.0,11\nd,a,1.0,12\n",
+            "line 4",
+        ),
+        (
+            "dataset,model_id,epoch,val_acc\nd,a,0.5,10\nd,a,1.0,high\n",
+            "line 3",
+        ),
+    ];
+    for (k, (csv, line)) in cases.iter().enumerate() {
+        let f = write(&dir, &format!("bad{k}.csv"), csv);
+        let out = penguin(&["replay", &f]);
+        assert_eq!(out.status.code(), Some(1), "{csv}");
+        let err = stderr(&out);
+        assert!(err.contains(line) && err.contains(&f), "{csv}: {err}");
+    }
+    let f = write(&dir, "nocol.csv", "dataset,id,epoch,val_acc\nd,a,0.5,10\n");
+    let err = stderr(&penguin(&["replay", &f]));
+    assert!(err.contains("no column 'model_id'"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn non_finite_rows_are_skipped_and_counted() {
+    let dir = scratch("nonfinite");
+    let f = write(
+        &dir,
+        "c.csv",
+        &synthetic(
+            3,
+            12.0,
+            "toy,net0,12.5,nan,1\ntoy,net1,12.5,,1\ntoy,net2,12.5,inf,1\n",
+        ),
+    );
+    let json = dir.join("r.json");
+    let out = penguin(&["replay", &f, "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = read_json(&json);
+    assert_eq!(r["datasets"]["toy"]["skipped_rows"], 3);
+    assert!(stdout(&out).contains("rows skipped (non-finite val_acc)"));
+    // The curves end at 12.5: MENNDL (20) and NSGA-Net (25) are absent, EvoCNN not.
+    let full = &r["datasets"]["toy"]["full"];
+    assert!(full["epochs_saved"]["menndl"].is_null());
+    assert!(full["epochs_saved"]["nsganet"].is_null());
+    assert!(full["epochs_saved"]["evocnn"].as_f64().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn config_keys_as_options_with_underscores_dashes_and_files() {
+    let dir = scratch("keys");
+    let cifar = cifar_path();
+    let run = |extra: &[&str], name: &str| {
+        let json = dir.join(name);
+        let mut args = vec!["replay", cifar.as_str(), "--json", json.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = penguin(&args);
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        read_json(&json)
+    };
+    let a = run(&["--e_pred", "10", "--N", "4"], "a.json");
+    let b = run(&["--e-pred", "10", "--N=4"], "b.json");
+    assert_eq!(a["config"]["e_pred"], "10");
+    assert_eq!(a["config"]["N"], "4");
+    assert_eq!(a["config"], b["config"]);
+    assert_eq!(a["datasets"], b["datasets"]);
+    let c = run(
+        &[
+            "--bounds",
+            "0.5,1,0;200,inf,inf",
+            "--upper-bound-reject",
+            "0.01",
+        ],
+        "c.json",
+    );
+    assert_eq!(c["config"]["bounds"], "0.5,1,0;200,inf,inf");
+    assert_eq!(c["config"]["upper_bound_reject"], "0.01");
+
+    let conf = write(
+        &dir,
+        "p.conf",
+        "# test\ne_pred = 10\nagreement = median\nN = 2\n",
+    );
+    let d = run(&["--config", &conf, "--N", "5"], "d.json");
+    assert_eq!(d["config"]["e_pred"], "10");
+    assert_eq!(d["config"]["agreement"], "median");
+    assert_eq!(d["config"]["N"], "5", "single keys override the file");
+    assert_eq!(d["replay"]["e_pred"], 10.0);
+
+    // Every key of the C API is an option.
+    for key in penguin::config::KEYS {
+        let value = Config::default()
+            .pairs()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v);
+        let Some(value) = value else { continue };
+        let dashed = format!("--{}", key.replace('_', "-"));
+        let out = penguin(&["replay", &cifar, &dashed, &value, "--top", "1"]);
+        assert!(out.status.success(), "{dashed} {value}: {}", stderr(&out));
+    }
+
+    let bad = write(&dir, "bad.conf", "e_pred = 10\nN = zero\n");
+    let out = penguin(&["replay", &cifar, "--config", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("line 2"), "{}", stderr(&out));
+    let out = penguin(&["replay", &cifar, "--e_pred", "-3"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("e_pred"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_options_and_commands_are_clear_errors() {
+    for (args, expect) in [
+        (
+            &["replay", "--frobnicate", "3"][..],
+            "unknown option '--frobnicate'",
+        ),
+        (&["replay", "-x"][..], "unknown option '-x'"),
+        (&["replay", "--json"][..], "--json needs a value"),
+        (&["replay", "--top", "0"][..], "--top '0'"),
+        (&["replay", "--show", "a"][..], "--show needs --plots"),
+        (&["replay", "--no-group=1"][..], "takes no value"),
+        (&["frobnicate"][..], "unknown command 'frobnicate'"),
+        (&[][..], "no command"),
+    ] {
+        let out = penguin(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(err.contains("penguin replay --help"), "{args:?}: {err}");
+    }
+    let out = penguin(&["replay", "--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for key in penguin::config::KEYS {
+        assert!(help.contains(&format!("--{key}")), "help lacks --{key}");
+    }
+    let out = penguin(&["replay", "/no/such/file.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/no/such/file.csv"));
+}
+
+#[test]
+fn json_has_the_issue_fields() {
+    let dir = scratch("json");
+    let json = dir.join("r.json");
+    let cifar = cifar_path();
+    let out = penguin(&[
+        "replay",
+        &cifar,
+        "--json",
+        json.to_str().unwrap(),
+        "--top",
+        "1,2,3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = read_json(&json);
+    let config = r["config"].as_object().unwrap();
+    for key in penguin::config::KEYS {
+        let listed = Config::default().pairs().iter().any(|(k, _)| k == key);
+        assert!(!listed || config.contains_key(*key), "config lacks {key}");
+    }
+    let d = &r["datasets"]["CIFAR100"];
+    for column in ["full", "learning"] {
+        let m = &d[column];
+        assert!(m["networks"].is_u64(), "{column}");
+        for f in ["mean_stop_epoch", "mae"] {
+            assert!(m[f].is_f64(), "{column} {f}: {}", m[f]);
+        }
+        for f in ["never_learn", "converged", "reached_e_pred", "anomalies"] {
+            assert!(m[f].is_u64(), "{column} {f}");
+        }
+        for f in ["sensitivity", "specificity"] {
+            let by_x = m[f].as_object().unwrap();
+            assert_eq!(by_x.keys().collect::<Vec<_>>(), ["1", "2", "3"]);
+        }
+        for f in ["epochs_saved", "throughput_gain"] {
+            for b in ["menndl", "evocnn", "nsganet"] {
+                assert!(m[f][b].is_f64(), "{column} {f} {b}");
+            }
+        }
+        let saved = m["epochs_saved"]["menndl"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&saved));
+    }
+    // Three networks: top 3 is every network, so not defined.
+    assert!(d["full"]["sensitivity"]["3"].is_null());
+    assert!(d["full"]["sensitivity"]["2"].is_f64());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn plots_are_svg_files() {
+    let dir = scratch("plots");
+    let f = write(&dir, "toy.csv", &synthetic(5, 21.0, ""));
+    let plots = dir.join("figs");
+    let out = penguin(&[
+        "replay",
+        &f,
+        "--plots",
+        plots.to_str().unwrap(),
+        "--top",
+        "2",
+        "--show",
+        "net1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut names: Vec<String> = std::fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "fig4_toy_net1.svg",
+            "fig5_toy_top2.svg",
+            "fig6_toy_evocnn.svg",
+            "fig6_toy_menndl.svg",
+        ]
+    );
+    for n in &names {
+        let svg = std::fs::read_to_string(plots.join(n)).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{n}"
+        );
+    }
+    let out = penguin(&[
+        "replay",
+        &f,
+        "--plots",
+        plots.to_str().unwrap(),
+        "--show",
+        "nope",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nope"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

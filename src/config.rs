@@ -63,6 +63,17 @@ pub enum FailedFit {
     Skipped,
 }
 
+/// The least-squares solver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Solver {
+    /// Levenberg-Marquardt (the `levenberg-marquardt` crate) with warm starts and
+    /// several starts: Penguin's own, at least as good as SciPy.
+    Lm,
+    /// SciPy's bounded `curve_fit` (Trust Region Reflective, default tolerances)
+    /// from the single start `p0`: reproduces the authors' PENGUIN outputs.
+    Trf,
+}
+
 /// What a fit that stops on its evaluation budget (not converged) yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnconvergedFit {
@@ -121,6 +132,8 @@ pub struct Config {
     pub fit: FitSettings,
     /// Whether a fit that did not converge gives a prediction.
     pub unconverged_fit: UnconvergedFit,
+    /// The least-squares solver.
+    pub solver: Solver,
     /// Worker threads for batched calls (0 = all cores).
     pub threads: usize,
 }
@@ -152,6 +165,7 @@ pub const KEYS: &[&str] = &[
     "fit_restarts",
     "fit_warm_patience",
     "unconverged_fit",
+    "solver",
     "threads",
 ];
 
@@ -183,6 +197,7 @@ impl Default for Config {
             warm_start: true,
             fit: FitSettings::default(),
             unconverged_fit: UnconvergedFit::Fail,
+            solver: Solver::Lm,
             threads: 0,
         }
     }
@@ -458,6 +473,9 @@ impl Config {
                     &[("fail", UnconvergedFit::Fail), ("use", UnconvergedFit::Use)],
                 )?
             }
+            "solver" => {
+                self.solver = choice(key, value, &[("lm", Solver::Lm), ("trf", Solver::Trf)])?
+            }
             "threads" => self.threads = parse_usize(key, value)?,
             _ => {
                 return Err(Error::new(
@@ -659,6 +677,14 @@ impl Config {
                 match self.unconverged_fit {
                     UnconvergedFit::Fail => "fail",
                     UnconvergedFit::Use => "use",
+                }
+                .to_string(),
+            ),
+            (
+                "solver",
+                match self.solver {
+                    Solver::Lm => "lm",
+                    Solver::Trf => "trf",
                 }
                 .to_string(),
             ),

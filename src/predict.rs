@@ -1,9 +1,10 @@
 //! Algorithm 1 (parametric modeling): fit the configured function to a network's
 //! history and extrapolate it to `e_pred`.
 
-use crate::config::{Config, UnconvergedFit};
+use crate::config::{Config, Solver, UnconvergedFit};
 use crate::fit::{Bounds, FitResult, FitSettings, fit, fit_best_of};
 use crate::functions::{Model, builtin};
+use crate::trf::{TrfSettings, fit_trf};
 
 /// One run of Algorithm 1 on a history.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,6 +100,20 @@ pub fn fit_curve(
     }
 }
 
+/// SciPy's bounded `curve_fit` from one start: the configured `p0`, else the
+/// function's data-driven start, else its default start. `None` where
+/// `curve_fit` raises.
+pub fn fit_like_scipy(
+    model: &dyn Model,
+    x: &[f64],
+    y: &[f64],
+    p0: Option<&[f64]>,
+    bounds: &Bounds,
+) -> Option<FitResult> {
+    let start = start_points(model, p0, x, y).into_iter().next()?;
+    fit_trf(model, x, y, &start, bounds, &TrfSettings::default()).ok()
+}
+
 /// Algorithm 1 on a history of `(epoch, value)` points: fit and extrapolate.
 /// The caller decides whether there are enough points.
 pub fn predict(
@@ -111,15 +126,19 @@ pub fn predict(
     let bounds = config.effective_bounds();
     let model = config.function.as_ref();
     let warm = warm.filter(|_| config.warm_start);
-    let Some(fit) = fit_curve(
-        model,
-        &x,
-        values,
-        config.p0.as_deref(),
-        &bounds,
-        warm,
-        &config.fit,
-    ) else {
+    let fitted = match config.solver {
+        Solver::Lm => fit_curve(
+            model,
+            &x,
+            values,
+            config.p0.as_deref(),
+            &bounds,
+            warm,
+            &config.fit,
+        ),
+        Solver::Trf => fit_like_scipy(model, &x, values, config.p0.as_deref(), &bounds),
+    };
+    let Some(fit) = fitted else {
         return Prediction::none();
     };
     if !fit.converged && config.unconverged_fit == UnconvergedFit::Fail {

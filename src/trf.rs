@@ -34,6 +34,15 @@
 //! Unbounded problems (all bounds infinite) run SciPy's `trf_no_bounds` variant
 //! (which is what `least_squares(method='trf')` does; `curve_fit` itself would use
 //! Levenberg-Marquardt there).
+//!
+//! Floating point: the arithmetic follows numpy's expression by expression
+//! (including `pow` where numpy calls it and numpy's pairwise `sum`). With the
+//! dot products, matrix-vector products and SVD swapped for the OpenBLAS/LAPACK
+//! calls numpy and SciPy make, this code reproduces SciPy's evaluations bit for
+//! bit. As written it uses plain sequential sums and nalgebra's SVD, which round
+//! differently in the last bits; on ill-conditioned fits stopped by `ftol`/`xtol`
+//! that can move the stopping point (typically by 1e-7 to 1e-5 in a prediction),
+//! just as SciPy moves between BLAS builds or `pow` implementations.
 
 use crate::fit::{Bounds, FitResult};
 use crate::functions::Model;
@@ -187,6 +196,7 @@ pub fn fit_trf(
         params: report.params,
         sse,
         evaluations: report.model_evaluations,
+        converged: true,
     })
 }
 
@@ -205,7 +215,8 @@ pub fn least_squares_trf(
     validate(n, x, y, p0, bounds, settings)?;
     let lb = bounds.lower.as_slice();
     let ub = bounds.upper.as_slice();
-    let bounded = !(lb.iter().all(|&v| v == f64::NEG_INFINITY) && ub.iter().all(|&v| v == f64::INFINITY));
+    let bounded =
+        !(lb.iter().all(|&v| v == f64::NEG_INFINITY) && ub.iter().all(|&v| v == f64::INFINITY));
     let mut problem = Residuals {
         model,
         x,
@@ -219,7 +230,17 @@ pub fn least_squares_trf(
     }
     let j0 = fd_jacobian(&mut problem, &x0, &f0, lb, ub, bounded)?;
     let max_nfev = settings.max_nfev.unwrap_or(n.saturating_mul(100));
-    trf_loop(&mut problem, x0, f0, j0, lb, ub, bounded, settings, max_nfev)
+    trf_loop(
+        &mut problem,
+        x0,
+        f0,
+        j0,
+        lb,
+        ub,
+        bounded,
+        settings,
+        max_nfev,
+    )
 }
 
 fn validate(
@@ -234,10 +255,14 @@ fn validate(
         return Err(TrfError::InvalidInput("the model has no parameters"));
     }
     if p0.len() != n {
-        return Err(TrfError::InvalidInput("p0 length differs from the number of parameters"));
+        return Err(TrfError::InvalidInput(
+            "p0 length differs from the number of parameters",
+        ));
     }
     if bounds.lower.len() != n || bounds.upper.len() != n {
-        return Err(TrfError::InvalidInput("bounds length differs from the number of parameters"));
+        return Err(TrfError::InvalidInput(
+            "bounds length differs from the number of parameters",
+        ));
     }
     if x.len() != y.len() {
         return Err(TrfError::InvalidInput("x and y have different lengths"));
@@ -256,15 +281,21 @@ fn validate(
             return Err(TrfError::InvalidInput("a bound is NaN"));
         }
         if lo >= hi {
-            return Err(TrfError::InvalidInput("each lower bound must be strictly less than its upper bound"));
+            return Err(TrfError::InvalidInput(
+                "each lower bound must be strictly less than its upper bound",
+            ));
         }
     }
     let tols = [settings.ftol, settings.xtol, settings.gtol];
     if tols.iter().any(|t| t.is_nan() || *t < 0.0) {
-        return Err(TrfError::InvalidInput("tolerances must be non-negative numbers"));
+        return Err(TrfError::InvalidInput(
+            "tolerances must be non-negative numbers",
+        ));
     }
     if tols.iter().all(|&t| t < EPS) {
-        return Err(TrfError::InvalidInput("at least one tolerance must exceed machine epsilon"));
+        return Err(TrfError::InvalidInput(
+            "at least one tolerance must exceed machine epsilon",
+        ));
     }
     if settings.max_nfev == Some(0) {
         return Err(TrfError::InvalidInput("max_nfev must be positive"));
@@ -466,7 +497,15 @@ fn trf_loop(
             );
 
             let step_norm = norm(&step);
-            status = check_termination(actual_reduction, cost, step_norm, norm(&x), ratio, ftol, xtol);
+            status = check_termination(
+                actual_reduction,
+                cost,
+                step_norm,
+                norm(&x),
+                ratio,
+                ftol,
+                xtol,
+            );
             if status.is_some() {
                 break;
             }
@@ -521,7 +560,9 @@ impl TrSvd {
             return Err(TrfError::Numerical("SVD did not converge"));
         };
         let sv = &svd.singular_values;
-        if !sv.iter().all(|v| v.is_finite()) || !u.iter().all(|v| v.is_finite()) || !v_t.iter().all(|v| v.is_finite())
+        if !sv.iter().all(|v| v.is_finite())
+            || !u.iter().all(|v| v.is_finite())
+            || !v_t.iter().all(|v| v.is_finite())
         {
             return Err(TrfError::Numerical("SVD did not converge"));
         }
@@ -570,7 +611,11 @@ impl TrSvd {
             let ratio: Vec<f64> = suf.iter().zip(&denom).map(|(a, b)| a / b).collect();
             let p_norm = norm(&ratio);
             let phi = p_norm - delta;
-            let terms: Vec<f64> = suf.iter().zip(&denom).map(|(a, b)| (a * a) / libm_pow(*b, 3.0)).collect();
+            let terms: Vec<f64> = suf
+                .iter()
+                .zip(&denom)
+                .map(|(a, b)| (a * a) / libm_pow(*b, 3.0))
+                .collect();
             let phi_prime = -np_sum(&terms) / p_norm;
             (phi, phi_prime)
         };
@@ -621,7 +666,11 @@ impl TrSvd {
             }
         }
 
-        let w: Vec<f64> = suf.iter().zip(s).map(|(a, si)| a / (si * si + alpha)).collect();
+        let w: Vec<f64> = suf
+            .iter()
+            .zip(s)
+            .map(|(a, si)| a / (si * si + alpha))
+            .collect();
         let mut p: Vec<f64> = self.v_dot(&w).into_iter().map(|v| -v).collect();
         let scale = delta / norm(&p);
         for pi in &mut p {
@@ -680,7 +729,11 @@ fn select_step(
     let r_stride = py_min(to_bound, to_tr);
     let (r_stride_l, r_stride_u) = if r_stride > 0.0 {
         let l = (1.0 - theta) * p_stride / r_stride;
-        let u = if r_stride == to_bound { theta * to_bound } else { to_tr };
+        let u = if r_stride == to_bound {
+            theta * to_bound
+        } else {
+            to_tr
+        };
         (l, u)
     } else {
         (0.0, -1.0)
@@ -713,7 +766,11 @@ fn select_step(
 
     let to_tr = delta / norm(&ag_h);
     let (to_bound, _) = step_size_to_bound(x, &ag, lb, ub);
-    let ag_stride = if to_bound < to_tr { theta * to_bound } else { to_tr };
+    let ag_stride = if to_bound < to_tr {
+        theta * to_bound
+    } else {
+        to_tr
+    };
 
     let (a, b, _) = build_quadratic_1d(j_h, g_h, &ag_h, None, Some(diag_h));
     let (ag_stride, ag_value) = minimize_quadratic_1d(a, b, 0.0, ag_stride, 0.0);
@@ -851,7 +908,9 @@ fn evaluate_quadratic(j: &DMatrix<f64>, g: &[f64], s: &[f64], diag: Option<&[f64
 
 /// Whether every component lies within its bounds.
 fn in_bounds(x: &[f64], lb: &[f64], ub: &[f64]) -> bool {
-    x.iter().zip(lb.iter().zip(ub)).all(|(&v, (&lo, &hi))| v >= lo && v <= hi)
+    x.iter()
+        .zip(lb.iter().zip(ub))
+        .all(|(&v, (&lo, &hi))| v >= lo && v <= hi)
 }
 
 /// SciPy's `step_size_to_bound`: the smallest `t >= 0` with `x + s t` on a bound,
@@ -1083,7 +1142,8 @@ fn np_minimum(a: f64, b: f64) -> f64 {
 
 /// `np.max`: NaN-propagating (negative infinity for an empty slice).
 fn np_max(a: &[f64]) -> f64 {
-    a.iter().fold(f64::NEG_INFINITY, |acc, &v| np_maximum(acc, v))
+    a.iter()
+        .fold(f64::NEG_INFINITY, |acc, &v| np_maximum(acc, v))
 }
 
 /// `np.min`: NaN-propagating (infinity for an empty slice).
@@ -1130,4 +1190,580 @@ fn next_after(a: f64, b: f64) -> f64 {
     let bits = a.to_bits();
     let away_from_zero = (b > a) == (a > 0.0);
     f64::from_bits(if away_from_zero { bits + 1 } else { bits - 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// exp3 = a - b^(c - x), the paper's case-study function.
+    #[derive(Debug)]
+    struct Exp3;
+
+    impl Model for Exp3 {
+        fn name(&self) -> &str {
+            "exp3"
+        }
+        fn n_params(&self) -> usize {
+            3
+        }
+        fn eval(&self, x: &[f64], p: &[f64], y_out: &mut [f64]) -> bool {
+            for (y, &xi) in y_out.iter_mut().zip(x) {
+                *y = p[0] - p[1].powf(p[2] - xi);
+            }
+            true
+        }
+        fn jacobian(&self, _: &[f64], _: &[f64], _: &mut [f64]) -> bool {
+            false
+        }
+    }
+
+    /// A model that fails (returns false) or produces NaN / inf on demand.
+    #[derive(Debug)]
+    struct Hostile {
+        n: usize,
+        mode: u8,
+    }
+
+    impl Model for Hostile {
+        fn name(&self) -> &str {
+            "hostile"
+        }
+        fn n_params(&self) -> usize {
+            self.n
+        }
+        fn eval(&self, x: &[f64], p: &[f64], y_out: &mut [f64]) -> bool {
+            match self.mode {
+                0 => false,
+                1 => {
+                    y_out.fill(f64::NAN);
+                    true
+                }
+                2 => {
+                    // Finite only near the start: every step away is a failed step.
+                    for (y, &xi) in y_out.iter_mut().zip(x) {
+                        *y = if p[0] < 1.0 + 1e-12 {
+                            p[0] * xi
+                        } else {
+                            f64::INFINITY
+                        };
+                    }
+                    true
+                }
+                _ => {
+                    // Finite for a <= 2 only (a "domain" the solver must respect).
+                    for (y, &xi) in y_out.iter_mut().zip(x) {
+                        *y = if p[0] <= 2.0 {
+                            p[0] * xi + p[1]
+                        } else {
+                            f64::NAN
+                        };
+                    }
+                    true
+                }
+            }
+        }
+        fn jacobian(&self, _: &[f64], _: &[f64], _: &mut [f64]) -> bool {
+            false
+        }
+    }
+
+    fn exp3_bounds() -> Bounds {
+        Bounds {
+            lower: vec![0.5, 1.0, 0.0],
+            upper: vec![200.0, f64::INFINITY, f64::INFINITY],
+        }
+    }
+
+    fn exp3_at(p: &[f64], x: f64) -> f64 {
+        p[0] - p[1].powf(p[2] - x)
+    }
+
+    fn steps(n: usize, first: f64) -> Vec<f64> {
+        (0..n).map(|i| first + i as f64).collect()
+    }
+
+    /// One SciPy reference run of `exp3`.
+    struct Case<'a> {
+        x: &'a [f64],
+        y: &'a [f64],
+        p0: [f64; 3],
+        xpred: f64,
+        params: [f64; 3],
+        pred: f64,
+        nfev: usize,
+        status: i32,
+    }
+
+    /// Fits `exp3` and checks the prediction, parameters, `nfev` and status
+    /// against SciPy's.
+    fn check_case(c: &Case<'_>) {
+        let settings = TrfSettings::default();
+        let fit = fit_trf(&Exp3, c.x, c.y, &c.p0, &exp3_bounds(), &settings).expect("fit");
+        let got = exp3_at(&fit.params, c.xpred);
+        assert!(
+            (got - c.pred).abs() < 1e-7,
+            "prediction {got} vs SciPy {}",
+            c.pred
+        );
+        for (a, b) in fit.params.iter().zip(&c.params) {
+            assert!(
+                (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                "params {:?} vs SciPy {:?}",
+                fit.params,
+                c.params
+            );
+        }
+        assert!(fit.sse.is_finite() && fit.converged);
+        let report =
+            least_squares_trf(&Exp3, c.x, c.y, &c.p0, &exp3_bounds(), &settings).expect("report");
+        assert_eq!(report.nfev, c.nfev);
+        assert_eq!(report.status.code(), c.status);
+        assert!(exp3_bounds().contains(&report.params));
+    }
+
+    // The expected values below came from SciPy 1.17.1:
+    // curve_fit(lambda x, a, b, c: a - b**(c - x), x, y, p0=p0,
+    //           bounds=((0.5, 1, 0), (200, inf, inf)), full_output=True)
+    // (params, f(xpred), infodict['nfev'], ier).
+
+    #[test]
+    fn scipy_fewer_points_than_parameters() {
+        // a4nn_xfel_complete.csv, model 91, first 2 epochs.
+        check_case(&Case {
+            x: &[0.0, 1.0],
+            y: &[68.92164273116654, 51.228269085411945],
+            p0: [100.25, 2.0, 1.0],
+            xpred: 25.0,
+            params: [61.07497451753415, 1.0000000000276716, 5.067361379538238],
+            pred: 60.07497451808572,
+            nfev: 20,
+            status: 3,
+        });
+    }
+
+    #[test]
+    fn scipy_gtol_stop() {
+        // dataverse_cifar100_3nets.csv, 2021_02_15_13_55_26_539263, x = 2 * epoch.
+        check_case(&Case {
+            x: &[1.0, 2.0, 3.0],
+            y: &[9.68, 14.91, 17.29],
+            p0: [10.0, 1.001, 100.0],
+            xpred: 40.0,
+            params: [19.277508771965106, 2.1974789915783335, 3.872440705101542],
+            pred: 19.277508771964662,
+            nfev: 214,
+            status: 1,
+        });
+    }
+
+    #[test]
+    fn scipy_full_curve() {
+        // a4nn_xfel_complete.csv, model 55, all 25 epochs.
+        let y = [
+            64.75812547241118,
+            79.66742252456538,
+            84.42302847064752,
+            79.01864449483497,
+            84.5175107079869,
+            67.75006298815822,
+            74.798437893676,
+            55.87049634668682,
+            87.30788611740992,
+            56.59486016628874,
+            78.71630133534896,
+            88.60544217687075,
+            85.58830939783321,
+            89.48097757621566,
+            83.83093978332073,
+            64.68253968253968,
+            50.05668934240363,
+            60.58830939783321,
+            82.61526832955404,
+            91.1501637692114,
+            91.63517258755354,
+            91.57218442932728,
+            92.17687074829932,
+            91.91232048374906,
+            92.37213403880072,
+        ];
+        check_case(&Case {
+            x: &steps(25, 0.0),
+            y: &y,
+            p0: [100.25, 2.0, 1.0],
+            xpred: 25.0,
+            params: [79.37228104738757, 5161.461816162768, 0.31371440531225353],
+            pred: 79.37228104738757,
+            nfev: 120,
+            status: 2,
+        });
+    }
+
+    #[test]
+    fn scipy_parameter_at_lower_bound() {
+        // dataverse_cifar100_3nets.csv, 2021_02_15_13_56_59_917381, 25 points:
+        // c ends up one step from its lower bound 0.
+        let y = [
+            1.0245485899776832,
+            0.9839724081963888,
+            1.1361330898762427,
+            1.0651247717589776,
+            1.054980726313654,
+            1.0245485899776832,
+            1.1462771353215662,
+            1.1564211807668898,
+            1.0651247717589776,
+            1.1564211807668898,
+            1.1462771353215662,
+            1.125989044430919,
+            1.1361330898762427,
+            1.1057009535402718,
+            1.0448366808683303,
+            1.1564211807668898,
+            1.2680056806654494,
+            1.0854128626496247,
+            1.0651247717589776,
+            1.2071414079935079,
+            1.2984378170014201,
+            1.0346926354230066,
+            1.075268817204301,
+            1.0448366808683303,
+            1.0042604990870359,
+        ];
+        let settings = TrfSettings::default();
+        let fit = fit_trf(
+            &Exp3,
+            &steps(25, 1.0),
+            &y,
+            &[10.0, 1.001, 100.0],
+            &exp3_bounds(),
+            &settings,
+        )
+        .unwrap();
+        // SciPy: params (2.078208870795794, 1.0020587407490995, 7.850760634035142e-11),
+        // f(40) = 1.1571809964306805, nfev 36, status 2.
+        assert!((exp3_at(&fit.params, 40.0) - 1.1571809964306805).abs() < 1e-7);
+        assert!((fit.params[0] - 2.078208870795794).abs() < 1e-6);
+        assert!((fit.params[1] - 1.0020587407490995).abs() < 1e-9);
+        assert!(fit.params[2] > 0.0 && fit.params[2] < 1e-8);
+    }
+
+    #[test]
+    fn scipy_runtime_error_is_max_evaluations() {
+        // a4nn_xfel_complete.csv, model 15, first 5 epochs: SciPy raises
+        // RuntimeError (the maximum number of function evaluations is exceeded).
+        let x = steps(5, 0.0);
+        let y = [
+            50.00629881582263,
+            89.00856638951878,
+            86.75359032501889,
+            82.52078609221466,
+            69.94205089443184,
+        ];
+        let p0 = [100.25, 2.0, 1.0];
+        let settings = TrfSettings::default();
+        assert_eq!(
+            fit_trf(&Exp3, &x, &y, &p0, &exp3_bounds(), &settings),
+            Err(TrfError::MaxEvaluations { nfev: 300 })
+        );
+        let report = least_squares_trf(&Exp3, &x, &y, &p0, &exp3_bounds(), &settings).unwrap();
+        assert_eq!(report.status, TrfStatus::MaxEvaluations);
+        assert_eq!(report.nfev, 300);
+        assert!(report.model_evaluations > report.nfev);
+    }
+
+    #[test]
+    fn exact_data_is_recovered() {
+        let truth = [80.0, 1.3, 5.0];
+        let x = steps(20, 0.0);
+        let y: Vec<f64> = x.iter().map(|&xi| exp3_at(&truth, xi)).collect();
+        let fit = fit_trf(
+            &Exp3,
+            &x,
+            &y,
+            &[100.25, 2.0, 1.0],
+            &exp3_bounds(),
+            &TrfSettings::default(),
+        )
+        .unwrap();
+        for (a, b) in fit.params.iter().zip(&truth) {
+            assert!((a - b).abs() < 1e-5, "{:?}", fit.params);
+        }
+        assert!(fit.sse < 1e-12);
+    }
+
+    #[test]
+    fn start_on_a_bound_is_moved_inside() {
+        let x = steps(10, 0.0);
+        let y: Vec<f64> = x.iter().map(|&xi| exp3_at(&[60.0, 1.5, 3.0], xi)).collect();
+        // b = 1 and c = 0 sit on their lower bounds.
+        let fit = fit_trf(
+            &Exp3,
+            &x,
+            &y,
+            &[100.0, 1.0, 0.0],
+            &exp3_bounds(),
+            &TrfSettings::default(),
+        );
+        let fit = fit.unwrap();
+        assert!(exp3_bounds().contains(&fit.params));
+        assert_eq!(
+            make_strictly_feasible(&[1.0, 5.0], &[1.0, 0.0], &[2.0, 5.0], 1e-10),
+            vec![1.0 + 1e-10, 5.0 - 5e-10]
+        );
+    }
+
+    #[test]
+    fn unbounded_problem_runs_trf_without_bounds() {
+        let truth = [80.0, 1.3, 5.0];
+        let x = steps(15, 0.0);
+        let y: Vec<f64> = x.iter().map(|&xi| exp3_at(&truth, xi)).collect();
+        let fit = fit_trf(
+            &Exp3,
+            &x,
+            &y,
+            &[90.0, 1.2, 4.0],
+            &Bounds::unbounded(3),
+            &TrfSettings::default(),
+        )
+        .unwrap();
+        for (a, b) in fit.params.iter().zip(&truth) {
+            assert!((a - b).abs() < 1e-5, "{:?}", fit.params);
+        }
+    }
+
+    /// `exp(k x)`, undefined (NaN) for `k > 2`; counts the NaN evaluations.
+    #[derive(Debug, Default)]
+    struct Domain(std::sync::atomic::AtomicUsize);
+
+    impl Model for Domain {
+        fn name(&self) -> &str {
+            "domain"
+        }
+        fn n_params(&self) -> usize {
+            1
+        }
+        fn eval(&self, x: &[f64], p: &[f64], y_out: &mut [f64]) -> bool {
+            if p[0] > 2.0 {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                y_out.fill(f64::NAN);
+            } else {
+                for (y, &xi) in y_out.iter_mut().zip(x) {
+                    *y = (p[0] * xi).exp();
+                }
+            }
+            true
+        }
+        fn jacobian(&self, _: &[f64], _: &[f64], _: &mut [f64]) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn non_finite_trials_shrink_the_radius() {
+        // Data from k = 1.95. From k = 1.5 the first Gauss-Newton step overshoots
+        // into k > 2, where the residuals are NaN: a failed step, after which the
+        // fit converges. SciPy 1.17.1 least_squares(method='trf') gives x = 1.95,
+        // nfev 8, status 1 (one NaN trial); from k = 1.0 a finite-difference
+        // point lands in k > 2 and SciPy raises ValueError (NaN Jacobian).
+        let x = steps(5, 1.0);
+        let y: Vec<f64> = x.iter().map(|&xi| (1.95 * xi).exp()).collect();
+        let model = Domain::default();
+        let s = TrfSettings::default();
+        let r = least_squares_trf(&model, &x, &y, &[1.5], &Bounds::unbounded(1), &s).unwrap();
+        assert_eq!(model.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!((r.nfev, r.status), (8, TrfStatus::Gtol));
+        assert!((r.params[0] - 1.95).abs() < 1e-12, "{:?}", r.params);
+        let r = least_squares_trf(&model, &x, &y, &[1.0], &Bounds::unbounded(1), &s);
+        assert_eq!(r, Err(TrfError::NonFiniteJacobian));
+    }
+
+    #[test]
+    fn hostile_inputs_do_not_panic() {
+        let b = exp3_bounds();
+        let s = TrfSettings::default();
+        let x = [0.0, 1.0, 2.0];
+        let y = [50.0, 60.0, 65.0];
+        let p0 = [100.25, 2.0, 1.0];
+        let invalid = |r: Result<FitResult, TrfError>| matches!(r, Err(TrfError::InvalidInput(_)));
+        assert!(invalid(fit_trf(&Exp3, &[], &[], &p0, &b, &s)));
+        assert!(invalid(fit_trf(&Exp3, &x, &y[..2], &p0, &b, &s)));
+        assert!(invalid(fit_trf(&Exp3, &x, &y, &p0[..2], &b, &s)));
+        assert!(invalid(fit_trf(
+            &Exp3,
+            &[0.0, f64::NAN, 2.0],
+            &y,
+            &p0,
+            &b,
+            &s
+        )));
+        assert!(invalid(fit_trf(
+            &Exp3,
+            &x,
+            &[50.0, f64::INFINITY, 65.0],
+            &p0,
+            &b,
+            &s
+        )));
+        assert!(invalid(fit_trf(
+            &Exp3,
+            &x,
+            &y,
+            &[f64::NAN, 2.0, 1.0],
+            &b,
+            &s
+        )));
+        assert!(invalid(fit_trf(
+            &Exp3,
+            &x,
+            &y,
+            &[f64::INFINITY, 2.0, 1.0],
+            &Bounds::unbounded(3),
+            &s
+        )));
+        let short = Bounds {
+            lower: vec![0.0; 2],
+            upper: vec![1.0; 3],
+        };
+        assert!(invalid(fit_trf(&Exp3, &x, &y, &p0, &short, &s)));
+        let nan_bound = Bounds {
+            lower: vec![f64::NAN, 1.0, 0.0],
+            upper: vec![200.0, f64::INFINITY, f64::INFINITY],
+        };
+        assert!(invalid(fit_trf(&Exp3, &x, &y, &p0, &nan_bound, &s)));
+        let empty_box = Bounds {
+            lower: vec![0.5, 2.0, 0.0],
+            upper: vec![200.0, 2.0, f64::INFINITY],
+        };
+        assert!(invalid(fit_trf(&Exp3, &x, &y, &p0, &empty_box, &s)));
+        let zero_tol = TrfSettings {
+            ftol: 0.0,
+            xtol: 0.0,
+            gtol: 0.0,
+            max_nfev: None,
+        };
+        assert!(invalid(fit_trf(&Exp3, &x, &y, &p0, &b, &zero_tol)));
+        let nan_tol = TrfSettings {
+            ftol: f64::NAN,
+            ..TrfSettings::default()
+        };
+        assert!(invalid(fit_trf(&Exp3, &x, &y, &p0, &b, &nan_tol)));
+        let no_budget = TrfSettings {
+            max_nfev: Some(0),
+            ..TrfSettings::default()
+        };
+        assert!(invalid(fit_trf(&Exp3, &x, &y, &p0, &b, &no_budget)));
+        assert!(invalid(fit_trf(
+            &Hostile { n: 0, mode: 3 },
+            &x,
+            &y,
+            &[],
+            &Bounds::unbounded(0),
+            &s
+        )));
+        assert_eq!(
+            fit_trf(&Exp3, &x, &y, &[300.0, 2.0, 1.0], &b, &s),
+            Err(TrfError::InfeasibleStart)
+        );
+        let one_eval = TrfSettings {
+            max_nfev: Some(1),
+            ..TrfSettings::default()
+        };
+        assert_eq!(
+            fit_trf(&Exp3, &x, &y, &p0, &b, &one_eval),
+            Err(TrfError::MaxEvaluations { nfev: 1 })
+        );
+
+        let two = Bounds::unbounded(2);
+        let fails = Hostile { n: 2, mode: 0 };
+        assert_eq!(
+            fit_trf(&fails, &x, &y, &[1.0, 1.0], &two, &s),
+            Err(TrfError::NonFiniteStart)
+        );
+        let nan = Hostile { n: 2, mode: 1 };
+        assert_eq!(
+            fit_trf(&nan, &x, &y, &[1.0, 1.0], &two, &s),
+            Err(TrfError::NonFiniteStart)
+        );
+        // Finite at the start only: the finite-difference Jacobian is not finite.
+        let edge = Hostile { n: 2, mode: 2 };
+        assert_eq!(
+            fit_trf(&edge, &x, &y, &[1.0, 1.0], &two, &s),
+            Err(TrfError::NonFiniteJacobian)
+        );
+
+        // Overflowing residuals: exp3 with a huge exponent.
+        let r = fit_trf(
+            &Exp3,
+            &[0.0, 1.0],
+            &[1.0, 2.0],
+            &[1.0, 1e10, 1e10],
+            &Bounds::unbounded(3),
+            &s,
+        );
+        assert!(r.is_err());
+        let r = fit_trf(
+            &Exp3,
+            &[0.0, 1.0],
+            &[1e300, -1e300],
+            &[100.0, 2.0, 1.0],
+            &b,
+            &s,
+        );
+        assert!(r.is_err() || r.unwrap().sse.is_finite());
+    }
+
+    #[test]
+    fn extreme_values_do_not_panic() {
+        // A deterministic sweep over extreme but finite data and starts.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mag = [1e-300, 1e-12, 1.0, 1e3, 1e12, 1e150, 1e300][(state % 7) as usize];
+            let sign = if (state >> 8) & 1 == 0 { 1.0 } else { -1.0 };
+            sign * mag * ((state >> 16) % 1000) as f64 / 999.0
+        };
+        let s = TrfSettings {
+            max_nfev: Some(50),
+            ..TrfSettings::default()
+        };
+        for _ in 0..300 {
+            let m = 1 + (next().abs() as usize % 6);
+            let x: Vec<f64> = (0..m).map(|_| next()).collect();
+            let y: Vec<f64> = (0..m).map(|_| next()).collect();
+            let p0 = [next(), next().abs() + 1.0, next()];
+            for bounds in [exp3_bounds(), Bounds::unbounded(3)] {
+                let p0 = if bounds.contains(&p0) {
+                    p0
+                } else {
+                    [100.0, 2.0, 1.0]
+                };
+                if let Ok(fit) = fit_trf(&Exp3, &x, &y, &p0, &bounds, &s) {
+                    assert!(bounds.contains(&fit.params));
+                    assert!(fit.sse.is_finite());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn helpers_follow_numpy() {
+        assert_eq!(next_after(1.0, 2.0), 1.0 + f64::EPSILON);
+        assert_eq!(next_after(1.0, 0.0), 1.0 - f64::EPSILON / 2.0);
+        assert_eq!(next_after(0.0, -1.0), -f64::from_bits(1));
+        assert_eq!(next_after(f64::NEG_INFINITY, 0.0), f64::MIN);
+        assert_eq!(np_argmin(&[3.0, 1.0, 1.0]), 1);
+        assert_eq!(np_argmin(&[3.0, f64::NAN, 1.0]), 1);
+        assert_eq!(np_sum(&[1e16, 1.0, -1e16]), 0.0);
+        let (t, hits) = step_size_to_bound(&[0.5, 0.5], &[1.0, -0.25], &[0.0, 0.0], &[1.0, 1.0]);
+        assert_eq!((t, hits), (0.5, vec![1, 0]));
+        assert_eq!(
+            check_termination(1e-12, 1.0, 1.0, 1.0, 0.5, 1e-8, 1e-8),
+            Some(TrfStatus::Ftol)
+        );
+        assert_eq!(update_tr_radius(1.0, 1.0, 1.0, 1.0, true), (2.0, 1.0));
+        assert_eq!(update_tr_radius(1.0, -1.0, 1.0, 0.5, true), (0.125, -1.0));
+    }
 }

@@ -67,6 +67,16 @@
 #define PENGUIN_REACHED_E_PRED 2
 
 /**
+ * The format version this build writes and reads.
+ */
+#define FORMAT_VERSION 1
+
+/**
+ * A NAS code's built-in termination, the paper's points of comparison.
+ */
+typedef struct Baseline Baseline;
+
+/**
  * A configuration under construction. Opaque.
  */
 typedef struct penguin_config_t penguin_config_t;
@@ -210,6 +220,11 @@ typedef struct penguin_nn_status_t {
  */
 #define PENGUIN_ERROR_BUFFER_TOO_SMALL 16
 
+/**
+ * The three baselines of the paper, in its order.
+ */
+#define BASELINES { MENNDL, EVOCNN, NSGANET, }
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -350,6 +365,67 @@ penguin_result_t penguin_forget(struct penguin_t *engine, uint64_t nn_id);
  * Thread-safety: as `penguin_status`.
  */
 penguin_result_t penguin_network_count(const struct penguin_t *engine, size_t *count_out);
+
+/**
+ * Saves the engine (configuration, every network's history, predictions and
+ * decision) to a file, atomically: a temporary file in the same directory is
+ * written, flushed, fsynced and renamed over `path`, so a crash leaves the old
+ * file or the new one. The file carries a magic number, a format version and a
+ * checksum.
+ *
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+ * `PENGUIN_ERROR_INVALID_ARGUMENT` (path not UTF-8) or `PENGUIN_ERROR_IO`.
+ * Thread-safety: as `penguin_status` (reads the engine).
+ */
+penguin_result_t penguin_save(const struct penguin_t *engine, const char *path);
+
+/**
+ * Creates an engine from a state file written by `penguin_save`. It makes
+ * exactly the decisions the saved engine would have made. A truncated,
+ * corrupted, empty, other-version or non-Penguin file is refused and nothing is
+ * created. Free the engine with `penguin_free`.
+ *
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`, `PENGUIN_ERROR_IO`,
+ * `PENGUIN_ERROR_INVALID_STATE` or `PENGUIN_ERROR_STATE_VERSION`.
+ * Thread-safety: any thread.
+ */
+penguin_result_t penguin_load(const char *path, struct penguin_t **engine_out);
+
+/**
+ * Writes the size in bytes of the engine's saved state to `*size_out`, for
+ * `penguin_save_to_buffer` (so a NAS can embed Penguin's state in its own
+ * checkpoint).
+ *
+ * Returns `PENGUIN_OK` or `PENGUIN_ERROR_NULL_ARGUMENT`.
+ * Thread-safety: as `penguin_status`.
+ */
+penguin_result_t penguin_state_size(const struct penguin_t *engine, size_t *size_out);
+
+/**
+ * Saves the engine's state into the caller's buffer `buf` of `len` bytes and
+ * writes the number of bytes used to `*written_out` (which may be NULL).
+ *
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
+ * `PENGUIN_ERROR_BUFFER_TOO_SMALL` (then nothing is written; see
+ * `penguin_state_size`).
+ * Thread-safety: as `penguin_status`.
+ */
+penguin_result_t penguin_save_to_buffer(const struct penguin_t *engine,
+                                        uint8_t *buf,
+                                        size_t len,
+                                        size_t *written_out);
+
+/**
+ * Creates an engine from `len` bytes written by `penguin_save_to_buffer`.
+ * Refuses invalid bytes as `penguin_load` refuses invalid files.
+ *
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+ * `PENGUIN_ERROR_INVALID_STATE` or `PENGUIN_ERROR_STATE_VERSION`.
+ * Thread-safety: any thread.
+ */
+penguin_result_t penguin_load_from_buffer(const uint8_t *buf,
+                                          size_t len,
+                                          struct penguin_t **engine_out);
 
 /**
  * A static, NUL-terminated description of a status code ("unknown status code"

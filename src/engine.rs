@@ -326,6 +326,37 @@ impl Engine {
             .ok_or_else(|| unknown(id))
     }
 
+    /// Installs restored networks (from a saved state) into an empty engine,
+    /// checking that each is consistent.
+    pub(crate) fn restore_networks(&mut self, networks: Vec<(u64, Network)>) -> Result<()> {
+        let bad = |id: u64, why: &str| {
+            Err(Error::new(
+                ErrorCode::InvalidState,
+                format!("saved state: network {id}: {why}"),
+            ))
+        };
+        for (id, n) in networks {
+            if n.epochs.len() != n.values.len() || n.epochs.len() > u32::MAX as usize {
+                return bad(id, "history lengths differ");
+            }
+            if n.epochs.iter().any(|e| !e.is_finite() || *e <= 0.0)
+                || n.epochs.windows(2).any(|w| w[1] <= w[0])
+            {
+                return bad(id, "epochs are not finite and increasing");
+            }
+            if n.values.iter().any(|v| !v.is_finite()) {
+                return bad(id, "non-finite fitness value");
+            }
+            if n.window.len() > self.config.n {
+                return bad(id, "prediction window longer than N");
+            }
+            if self.networks.insert(id, n).is_some() {
+                return bad(id, "appears twice");
+            }
+        }
+        Ok(())
+    }
+
     /// Stops tracking network `id`.
     pub fn forget(&mut self, id: u64) -> Result<()> {
         self.networks

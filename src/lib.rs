@@ -15,6 +15,8 @@ pub mod fit;
 pub mod functions;
 pub mod predict;
 pub mod replay;
+pub mod state;
+pub mod trf;
 
 pub use config::Config;
 pub use engine::{Engine, Observation, State, Status};

@@ -16,6 +16,7 @@
 use crate::config::Config;
 use crate::engine::{Engine, Observation, Status};
 use crate::error::{Error, ErrorCode};
+use crate::state;
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -485,6 +486,150 @@ pub extern "C" fn penguin_network_count(
         }
         // SAFETY: non-NULL and writable by contract.
         unsafe { *count_out = engine.engine.len() };
+        Ok(())
+    })
+}
+
+/// Saves the engine (configuration, every network's history, predictions and
+/// decision) to a file, atomically: a temporary file in the same directory is
+/// written, flushed, fsynced and renamed over `path`, so a crash leaves the old
+/// file or the new one. The file carries a magic number, a format version and a
+/// checksum.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+/// `PENGUIN_ERROR_INVALID_ARGUMENT` (path not UTF-8) or `PENGUIN_ERROR_IO`.
+/// Thread-safety: as `penguin_status` (reads the engine).
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_save(engine: *const penguin_t, path: *const c_char) -> penguin_result_t {
+    boundary("penguin_save", || {
+        // SAFETY: a non-NULL engine comes from penguin_new (contract).
+        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        // SAFETY: NUL-terminated string by contract; NULL is checked.
+        let path = unsafe { c_str(path, "path")? };
+        state::save_file(&engine.engine, std::path::Path::new(path))
+    })
+}
+
+/// Creates an engine from a state file written by `penguin_save`. It makes
+/// exactly the decisions the saved engine would have made. A truncated,
+/// corrupted, empty, other-version or non-Penguin file is refused and nothing is
+/// created. Free the engine with `penguin_free`.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`, `PENGUIN_ERROR_IO`,
+/// `PENGUIN_ERROR_INVALID_STATE` or `PENGUIN_ERROR_STATE_VERSION`.
+/// Thread-safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_load(
+    path: *const c_char,
+    engine_out: *mut *mut penguin_t,
+) -> penguin_result_t {
+    boundary("penguin_load", || {
+        // SAFETY: NUL-terminated string by contract; NULL is checked.
+        let path = unsafe { c_str(path, "path")? };
+        if engine_out.is_null() {
+            return Err(null("engine_out"));
+        }
+        let engine = state::load_file(std::path::Path::new(path))?;
+        let e = Box::into_raw(Box::new(penguin_t { engine }));
+        // SAFETY: engine_out is non-NULL and writable (contract).
+        unsafe { *engine_out = e };
+        Ok(())
+    })
+}
+
+/// Writes the size in bytes of the engine's saved state to `*size_out`, for
+/// `penguin_save_to_buffer` (so a NAS can embed Penguin's state in its own
+/// checkpoint).
+///
+/// Returns `PENGUIN_OK` or `PENGUIN_ERROR_NULL_ARGUMENT`.
+/// Thread-safety: as `penguin_status`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_state_size(
+    engine: *const penguin_t,
+    size_out: *mut usize,
+) -> penguin_result_t {
+    boundary("penguin_state_size", || {
+        // SAFETY: a non-NULL engine comes from penguin_new (contract).
+        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        if size_out.is_null() {
+            return Err(null("size_out"));
+        }
+        let n = state::to_bytes(&engine.engine).len();
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { *size_out = n };
+        Ok(())
+    })
+}
+
+/// Saves the engine's state into the caller's buffer `buf` of `len` bytes and
+/// writes the number of bytes used to `*written_out` (which may be NULL).
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
+/// `PENGUIN_ERROR_BUFFER_TOO_SMALL` (then nothing is written; see
+/// `penguin_state_size`).
+/// Thread-safety: as `penguin_status`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_save_to_buffer(
+    engine: *const penguin_t,
+    buf: *mut u8,
+    len: usize,
+    written_out: *mut usize,
+) -> penguin_result_t {
+    boundary("penguin_save_to_buffer", || {
+        // SAFETY: a non-NULL engine comes from penguin_new (contract).
+        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        if buf.is_null() {
+            return Err(null("buf"));
+        }
+        let bytes = state::to_bytes(&engine.engine);
+        if bytes.len() > len {
+            return Err(Error::new(
+                ErrorCode::BufferTooSmall,
+                format!(
+                    "the state needs {} bytes; the buffer has {len}",
+                    bytes.len()
+                ),
+            ));
+        }
+        // SAFETY: buf is non-NULL with room for len >= bytes.len() bytes (contract).
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len()) };
+        if !written_out.is_null() {
+            // SAFETY: non-NULL and writable by contract.
+            unsafe { *written_out = bytes.len() };
+        }
+        Ok(())
+    })
+}
+
+/// Creates an engine from `len` bytes written by `penguin_save_to_buffer`.
+/// Refuses invalid bytes as `penguin_load` refuses invalid files.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+/// `PENGUIN_ERROR_INVALID_STATE` or `PENGUIN_ERROR_STATE_VERSION`.
+/// Thread-safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_load_from_buffer(
+    buf: *const u8,
+    len: usize,
+    engine_out: *mut *mut penguin_t,
+) -> penguin_result_t {
+    boundary("penguin_load_from_buffer", || {
+        if engine_out.is_null() {
+            return Err(null("engine_out"));
+        }
+        if buf.is_null() && len > 0 {
+            return Err(null("buf"));
+        }
+        let bytes: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: non-NULL with len readable bytes (contract).
+            unsafe { std::slice::from_raw_parts(buf, len) }
+        };
+        let engine = state::from_bytes(bytes)?;
+        let e = Box::into_raw(Box::new(penguin_t { engine }));
+        // SAFETY: engine_out is non-NULL and writable (contract).
+        unsafe { *engine_out = e };
         Ok(())
     })
 }

@@ -65,7 +65,12 @@ fn render(groups: &[String], sub: &[&str], rows: &[Row]) -> String {
         let cols = g * sub.len()..(g + 1) * sub.len();
         let span: usize = w[cols.clone()].iter().sum::<usize>() + gap * (sub.len() - 1);
         if name.len() > span {
-            w[cols.end - 1] += name.len() - span;
+            // Share the extra width among the pair's columns.
+            let extra = name.len() - span;
+            let k = sub.len();
+            for (j, c) in cols.enumerate() {
+                w[c] += extra / k + usize::from(j < extra % k);
+            }
         }
     }
     let mut out = String::new();
@@ -117,22 +122,26 @@ fn description(report: &Report) -> String {
         report.sources.join(", ")
     };
     let c = &report.options.config;
-    let _ = writeln!(
-        out,
-        "Penguin replay: {n} networks in {} data set{} from {from}",
-        report.datasets.len(),
-        if report.datasets.len() == 1 { "" } else { "s" }
-    );
+    out.push_str(&wrap(
+        &format!(
+            "Penguin replay: {n} networks in {} data set{} from {from}",
+            report.datasets.len(),
+            if report.datasets.len() == 1 { "" } else { "s" }
+        ),
+        88,
+    ));
     let dir = match c.direction {
         Direction::Maximize => "higher is better",
         Direction::Minimize => "lower is better",
     };
-    let _ = writeln!(
-        out,
-        "fitness: {} ({dir}); ground truth: the observed {} at each network's last \
-         observation at or before e_pred",
-        report.metric, report.metric
-    );
+    out.push_str(&wrap(
+        &format!(
+            "fitness: {} ({dir}); ground truth: the observed {} at each network's last \
+             observation at or before e_pred",
+            report.metric, report.metric
+        ),
+        88,
+    ));
     let pairs: Vec<String> = c.pairs().iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut line = String::from("config:");
     for p in pairs {
@@ -177,14 +186,16 @@ pub fn to_text(report: &Report) -> String {
             .collect();
         Row::Cells(label, cells)
     };
-    let mut rows = vec![
-        row("networks".into(), &|m| m.networks.to_string()),
-        per_dataset("  chance level (%)".into(), &|d| short(d.chance)),
-        per_dataset(
-            format!("  rows skipped (non-finite {})", report.metric),
-            &|d| d.dataset.skipped_nonfinite.to_string(),
-        ),
-    ];
+    let mut rows = vec![row("networks".into(), &|m| m.networks.to_string())];
+    if opts.config.direction == Direction::Maximize {
+        rows.push(per_dataset("  chance level (%)".into(), &|d| {
+            short(d.chance)
+        }));
+    }
+    rows.push(per_dataset(
+        format!("  rows skipped (non-finite {})", report.metric),
+        &|d| d.dataset.skipped_nonfinite.to_string(),
+    ));
     if report.datasets.iter().any(|d| d.dataset.skipped_epoch > 0) {
         rows.push(per_dataset("  rows skipped (epoch <= 0)".into(), &|d| {
             d.dataset.skipped_epoch.to_string()
@@ -277,68 +288,81 @@ pub fn to_text(report: &Report) -> String {
     out
 }
 
+/// Wraps `text` at `width` columns, continuation lines indented by two spaces.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.trim().is_empty() && line.len() + 1 + word.len() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from("  ");
+        } else if !line.is_empty() && !line.ends_with("  ") {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
 fn notes(report: &Report) -> String {
     let opts = &report.options;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "learning: observed {} at e_pred more than {} points above chance; anomalies: \
-         predicted at most {} above chance but learning",
-        report.metric,
-        short(opts.learn_margin),
-        short(opts.learn_margin)
-    );
-    let _ = writeln!(
-        out,
+    let margin = short(opts.learn_margin);
+    let mut notes = Vec::new();
+    if opts.config.direction == Direction::Maximize {
+        notes.push(format!(
+            "learning: observed {} at e_pred more than {margin} points above chance. \
+             anomalies: Penguin's answer at most {margin} above chance, but learning.",
+            report.metric
+        ));
+    }
+    notes.extend([
         "epochs saved = 1 - Penguin's epochs / the baseline's epochs (sums over the \
          networks), Penguin run with e_pred = the baseline's epochs; throughput gain = \
-         1 / (1 - saved)"
-    );
-    let _ = writeln!(
-        out,
-        "{NA}: not defined (top x with x >= the number of networks, or no such networks)"
-    );
+         1 / (1 - saved)."
+            .to_string(),
+        format!("{NA}: not defined (top x with x >= the number of networks, or no such networks)."),
+    ]);
     if opts.config.direction == Direction::Minimize {
-        let _ = writeln!(
-            out,
+        notes.push(
             "direction = minimize: the learning subset, never-learners and anomalies need \
-             an accuracy chance level and are not reported"
+             an accuracy chance level and are not reported."
+                .to_string(),
         );
     }
     for d in &report.datasets {
         let max = d.dataset.max_epoch();
         for run in &d.baselines {
             if !run.available {
-                let _ = writeln!(
-                    out,
-                    "{NO_DATA}: {}'s curves end at epoch {}, before {}'s {} epochs: not replayed",
+                notes.push(format!(
+                    "{NO_DATA}: {}'s curves end at epoch {}, before {}'s {} epochs: not replayed.",
                     d.dataset.name,
                     short(max),
                     run.baseline.name,
                     short(run.baseline.epochs)
-                );
+                ));
             } else if run.baseline.loss_patience.is_some() && !run.loss_rule {
-                let _ = writeln!(
-                    out,
-                    "{}: no training-loss column, so {} stops at its {}-epoch cap only",
+                notes.push(format!(
+                    "{}: no training-loss column, so {} stops at its {}-epoch cap only.",
                     d.dataset.name,
                     run.baseline.name,
                     short(run.baseline.epochs)
-                );
+                ));
             }
         }
         if max < opts.config.e_pred {
-            let _ = writeln!(
-                out,
+            notes.push(format!(
                 "{}: curves end at epoch {}, before e_pred = {}: networks still training \
-                 then stop at their last epoch with their last observed value",
+                 then stop at their last epoch with their last observed value.",
                 d.dataset.name,
                 short(max),
                 short(opts.config.e_pred)
-            );
+            ));
         }
     }
-    out
+    notes.iter().map(|n| wrap(n, 88)).collect()
 }
 
 fn num(v: f64) -> Value {

@@ -255,3 +255,38 @@ fn two_hundred_fmnist_networks_from_c_match_the_rust_engine() {
     let converged = c.iter().filter(|d| d.state == "converged").count();
     println!("200 networks: {converged} converged, the rest reached e_pred or ended");
 }
+
+#[test]
+fn checkpoint_restart_across_processes_gives_the_same_decisions() {
+    let csv = data("fmnist_random_cnn.csv");
+    let exe = compile("c-tests/checkpoint.c", Link::Shared);
+    let state = link_dir().join("ckpt.state");
+    let state = state.to_str().unwrap();
+    run(&exe, &[&csv, state, "first", "3"]);
+    let r = rust_decisions(&csv, None, 127);
+    for mode in ["second", "buffer"] {
+        let c = parse_decisions(&run(&exe, &[&csv, state, mode, "3"]));
+        assert_eq!(c.len(), r.len(), "{mode}");
+        for (a, b) in c.iter().zip(&r) {
+            assert_eq!(
+                (a.id, &a.state, a.observations),
+                (b.id, &b.state, b.observations),
+                "{mode}"
+            );
+            assert_eq!(
+                a.epoch.to_bits(),
+                b.epoch.to_bits(),
+                "{mode} network {}",
+                a.id
+            );
+            assert!(
+                a.prediction.to_bits() == b.prediction.to_bits()
+                    || (a.prediction.is_nan() && b.prediction.is_nan()),
+                "{mode} network {}: {} vs {}",
+                a.id,
+                a.prediction,
+                b.prediction
+            );
+        }
+    }
+}

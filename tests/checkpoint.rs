@@ -1,0 +1,157 @@
+//! Checkpoint/restart: a restored engine decides exactly as the original.
+
+use penguin::curves::{CurveColumns, Table, read_curves};
+use penguin::state::{FORMAT_VERSION, from_bytes, load_file, save_file, to_bytes};
+use penguin::{Config, Engine, ErrorCode, Observation, Status};
+
+/// The bundled curves as NAS-order batches: batch k holds every network's k-th
+/// finite observation.
+fn batches() -> Vec<Vec<Observation>> {
+    let text = include_str!("data/fmnist_random_cnn.csv");
+    let curves = read_curves(&Table::parse(text).unwrap(), &CurveColumns::default()).unwrap();
+    let mut out: Vec<Vec<Observation>> = Vec::new();
+    for (id, c) in curves.iter().enumerate() {
+        let finite = c
+            .epochs
+            .iter()
+            .zip(&c.values)
+            .filter(|(_, v)| v.is_finite());
+        for (k, (e, v)) in finite.enumerate() {
+            if out.len() <= k {
+                out.push(Vec::new());
+            }
+            out[k].push(Observation {
+                id: id as u64,
+                epoch: *e,
+                value: *v,
+            });
+        }
+    }
+    out
+}
+
+/// Feeds a batch, dropping networks that have stopped; returns their statuses.
+fn feed(engine: &mut Engine, batch: &[Observation]) -> Vec<Status> {
+    let live: Vec<Observation> = batch
+        .iter()
+        .copied()
+        .filter(|o| {
+            engine
+                .status(o.id)
+                .map_or(true, |s| s.state == penguin::State::Continue)
+        })
+        .collect();
+    engine.observe_batch(&live).unwrap()
+}
+
+fn same(a: &[Status], b: &[Status]) -> bool {
+    let bits = |s: &Status| {
+        (
+            s.state,
+            s.prediction.to_bits(),
+            s.fit_prediction.to_bits(),
+            s.epoch.to_bits(),
+            s.observations,
+            s.fits,
+            s.params.iter().map(|p| p.to_bits()).collect::<Vec<_>>(),
+        )
+    };
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| bits(x) == bits(y))
+}
+
+#[test]
+fn restored_engine_makes_identical_decisions() {
+    let batches = batches();
+    let mut original = Engine::new(Config::default()).unwrap();
+    // Early enough that most networks are still training (mean stop ~5.5 epochs).
+    let half = 6;
+    for b in &batches[..half] {
+        feed(&mut original, b);
+    }
+    let bytes = to_bytes(&original);
+    let mut restored = from_bytes(&bytes).unwrap();
+    assert_eq!(to_bytes(&restored), bytes, "re-saving gives the same bytes");
+    let path = std::env::temp_dir().join(format!("penguin-ckpt-{}.state", std::process::id()));
+    save_file(&original, &path).unwrap();
+    let mut from_file = load_file(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let mut compared = 0;
+    for b in &batches[half..] {
+        let a = feed(&mut original, b);
+        let r = feed(&mut restored, b);
+        let f = feed(&mut from_file, b);
+        assert!(
+            same(&a, &r) && same(&a, &f),
+            "decisions differ after restore"
+        );
+        compared += a.len();
+    }
+    assert!(compared > 100, "only {compared} later decisions compared");
+}
+
+#[test]
+fn saving_leaves_no_temporary_file_and_replaces_atomically() {
+    let dir = std::env::temp_dir().join(format!("penguin-atomic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("engine.state");
+    let mut e = Engine::new(Config::default()).unwrap();
+    save_file(&e, &path).unwrap();
+    e.observe(1, 0.5, 10.0).unwrap();
+    save_file(&e, &path).unwrap();
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|d| d.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert_eq!(load_file(&path).unwrap().len(), 1);
+    let missing = load_file(&dir.join("missing.state")).unwrap_err();
+    assert_eq!(missing.code, ErrorCode::Io);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn with_checksum(mut body: Vec<u8>) -> Vec<u8> {
+    // FNV-1a 64, as the format specifies.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in &body {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    body.extend_from_slice(&h.to_le_bytes());
+    body
+}
+
+#[test]
+fn bad_states_are_refused_with_a_clear_error() {
+    let mut e = Engine::new(Config::default()).unwrap();
+    for k in 1..=8 {
+        e.observe(7, 0.5 * k as f64, 10.0 + k as f64).unwrap();
+    }
+    let good = to_bytes(&e);
+    let code = |b: &[u8]| from_bytes(b).map(|_| ()).unwrap_err().code;
+    assert_eq!(code(&[]), ErrorCode::InvalidState);
+    assert_eq!(code(b"not a penguin state at all"), ErrorCode::InvalidState);
+    // Every truncation.
+    for n in 0..good.len() {
+        assert!(from_bytes(&good[..n]).is_err(), "truncated at {n} accepted");
+    }
+    // Every single-byte corruption.
+    for i in 0..good.len() {
+        let mut b = good.clone();
+        b[i] ^= 0x5a;
+        let err = from_bytes(&b).map(|_| ()).unwrap_err();
+        assert!(
+            matches!(err.code, ErrorCode::InvalidState | ErrorCode::StateVersion),
+            "byte {i}: {err:?}"
+        );
+    }
+    // Another format version, with a valid checksum.
+    let mut other = good[..good.len() - 8].to_vec();
+    other[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    let err = from_bytes(&with_checksum(other)).map(|_| ()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::StateVersion);
+    assert!(err.message.contains("version"), "{}", err.message);
+    // Trailing garbage is corruption too.
+    let mut long = good.clone();
+    long.push(0);
+    assert_eq!(code(&long), ErrorCode::InvalidState);
+}

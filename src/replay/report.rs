@@ -113,6 +113,15 @@ fn render(groups: &[String], sub: &[&str], rows: &[Row]) -> String {
     out
 }
 
+/// A configuration value for people: a number that `pairs()` spells with many
+/// digits (`5e-324` as 324 decimals) in scientific notation.
+fn readable(value: &str) -> String {
+    match value.parse::<f64>() {
+        Ok(v) if value.len() > 12 && format!("{v:e}").len() < value.len() => format!("{v:e}"),
+        _ => value.to_string(),
+    }
+}
+
 fn description(report: &Report) -> String {
     let mut out = String::new();
     let n: usize = report.datasets.iter().map(|d| d.full.networks).sum();
@@ -142,7 +151,11 @@ fn description(report: &Report) -> String {
         ),
         88,
     ));
-    let pairs: Vec<String> = c.pairs().iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let pairs: Vec<String> = c
+        .pairs()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", readable(v)))
+        .collect();
     let mut line = String::from("config:");
     for p in pairs {
         if line.len() + p.len() + 1 > 88 {

@@ -406,6 +406,18 @@ fn malformed_csv_is_an_error_naming_the_line() {
     let f = write(&dir, "nocol.csv", "dataset,id,epoch,val_acc\nd,a,0.5,10\n");
     let err = stderr(&penguin(&["replay", &f]));
     assert!(err.contains("no column 'model_id'"), "{err}");
+    // A column named on the command line must exist; the default group column
+    // need not (the file is then one data set named after it).
+    let f = write(
+        &dir,
+        "nogroup.csv",
+        "model_id,epoch,val_acc\na,0.5,10\na,1,11\n",
+    );
+    let err = stderr(&penguin(&["replay", &f, "--group", "task"]));
+    assert!(err.contains("no column 'task'"), "{err}");
+    let out = penguin(&["replay", &f, "--top", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("nogroup"), "{}", stdout(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

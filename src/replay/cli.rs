@@ -103,9 +103,11 @@ Input (long-format CSV with a header, one row per network and epoch):
   --epoch COL           epoch column (default epoch)
   --metric COL          fitness column (default val_acc)
   --group COL           data set column, one report column per value (default
-                        dataset; a file without it is one data set named after it)
+                        dataset; a file without the default column is one data
+                        set named after the file)
   --no-group            one data set per file
-  --train-loss COL      training loss for MENNDL's early stop (default train_loss)
+  --train-loss COL      training loss for MENNDL's early stop (default train_loss;
+                        without the default column MENNDL has its cap only)
   --no-train-loss       MENNDL stops at 20 epochs only
 
 Report:
@@ -232,11 +234,13 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             "no-group" => {
                 flag(&inline)?;
                 a.columns.group = None;
+                a.columns.group_required = false;
                 continue;
             }
             "no-train-loss" => {
                 flag(&inline)?;
                 a.columns.train_loss = None;
+                a.columns.train_loss_required = false;
                 continue;
             }
             "no-progress" => {
@@ -288,8 +292,14 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             "id" => a.columns.id = value,
             "epoch" => a.columns.epoch = value,
             "metric" => a.columns.metric = value,
-            "group" => a.columns.group = Some(value).filter(|g| !g.is_empty()),
-            "train-loss" => a.columns.train_loss = Some(value).filter(|g| !g.is_empty()),
+            "group" => {
+                a.columns.group = Some(value).filter(|g| !g.is_empty());
+                a.columns.group_required = a.columns.group.is_some();
+            }
+            "train-loss" => {
+                a.columns.train_loss = Some(value).filter(|g| !g.is_empty());
+                a.columns.train_loss_required = a.columns.train_loss.is_some();
+            }
             "top" => a.top = Some(parse_top(&value)?),
             "chance" => {
                 let (d, pct) = value
@@ -473,5 +483,88 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
                 1
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    fn replay(s: &[&str]) -> ReplayArgs {
+        match parse(&args(s)) {
+            Ok(Command::Replay(a)) => *a,
+            other => panic!("{s:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn config_keys_in_every_spelling() {
+        let a = replay(&[
+            "replay",
+            "--e_pred",
+            "10",
+            "--e-pred=12",
+            "--set",
+            "N=4",
+            "f.csv",
+        ]);
+        assert_eq!(
+            a.keys,
+            vec![
+                ("e_pred".to_string(), "10".to_string()),
+                ("e_pred".to_string(), "12".to_string()),
+                ("N".to_string(), "4".to_string()),
+            ]
+        );
+        assert_eq!(a.files, vec!["f.csv".to_string()]);
+        assert_eq!(build_config(&a).unwrap().e_pred, 12.0);
+        for key in KEYS {
+            assert_eq!(config_key(key), Some(*key));
+            assert_eq!(config_key(&key.replace('_', "-")), Some(*key));
+        }
+    }
+
+    #[test]
+    fn own_options() {
+        let a = replay(&[
+            "replay",
+            "--top",
+            "5,7",
+            "--chance",
+            "CIFAR100=1",
+            "--classes",
+            "100",
+            "--group",
+            "ds",
+            "--no-train-loss",
+            "--",
+            "--odd.csv",
+        ]);
+        assert_eq!(a.top, Some(vec![5, 7]));
+        assert_eq!(a.chance, vec![("CIFAR100".to_string(), 1.0)]);
+        assert_eq!(a.classes, Some(100.0));
+        assert_eq!(a.columns.group.as_deref(), Some("ds"));
+        assert!(a.columns.group_required);
+        assert_eq!(a.columns.train_loss, None);
+        assert_eq!(a.files, vec!["--odd.csv".to_string()]);
+    }
+
+    #[test]
+    fn mistakes() {
+        for bad in [
+            &["replay", "--nope"][..],
+            &["replay", "--top", "a"],
+            &["replay", "--chance", "10"],
+            &["replay", "--classes", "0"],
+            &["replay", "--set", "nope=1"],
+            &["replay", "--metric"],
+            &["nope"],
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad:?}");
+        }
     }
 }

@@ -43,6 +43,11 @@ pub struct Columns {
     /// Training-loss column for MENNDL's built-in termination. `None`, or a column
     /// missing from a file, leaves MENNDL with its epoch cap only.
     pub train_loss: Option<String>,
+    /// The group column was named explicitly: a file without it is an error.
+    pub group_required: bool,
+    /// The training-loss column was named explicitly: a file without it is an
+    /// error.
+    pub train_loss_required: bool,
 }
 
 impl Default for Columns {
@@ -53,6 +58,8 @@ impl Default for Columns {
             metric: "val_acc".into(),
             group: Some("dataset".into()),
             train_loss: Some("train_loss".into()),
+            group_required: false,
+            train_loss_required: false,
         }
     }
 }
@@ -140,11 +147,13 @@ pub fn load(sources: &[(String, String)], cols: &Columns) -> Result<Vec<Dataset>
         let id = table.column(&cols.id).map_err(at)?;
         let epoch = table.column(&cols.epoch).map_err(at)?;
         let metric = table.column(&cols.metric).map_err(at)?;
-        let group = cols.group.as_deref().and_then(|g| table.column(g).ok());
-        let loss = cols
-            .train_loss
-            .as_deref()
-            .and_then(|c| table.column(c).ok());
+        let optional = |name: Option<&str>, required: bool| match name {
+            Some(c) if required => table.column(c).map(Some).map_err(at),
+            Some(c) => Ok(table.column(c).ok()),
+            None => Ok(None),
+        };
+        let group = optional(cols.group.as_deref(), cols.group_required)?;
+        let loss = optional(cols.train_loss.as_deref(), cols.train_loss_required)?;
         let stem = file_stem(file);
         // Line of each network's previous row in this file, for error messages.
         let mut previous_line: HashMap<(usize, usize), usize> = HashMap::new();

@@ -461,3 +461,59 @@ pub fn replay(
     }
     Ok(reports)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points(losses: &[f64]) -> Vec<Point> {
+        losses
+            .iter()
+            .enumerate()
+            .map(|(k, l)| Point {
+                epoch: 0.5 * (k + 1) as f64,
+                value: 50.0,
+                train_loss: *l,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn menndl_stops_when_the_loss_stalls_for_ten_epochs() {
+        // Falls until epoch 3, then flat: stop at 13.
+        let mut l: Vec<f64> = (0..6).map(|k| 2.0 - 0.1 * k as f64).collect();
+        l.extend(std::iter::repeat_n(1.5, 40));
+        assert_eq!(MENNDL.stop_epoch(&points(&l), true), 13.0);
+        // Without the loss rule: the 20-epoch cap.
+        assert_eq!(MENNDL.stop_epoch(&points(&l), false), 20.0);
+        // A loss that never is a number never decreases: stop at 10.
+        assert_eq!(MENNDL.stop_epoch(&points(&[f64::NAN; 40]), true), 10.0);
+        // Always falling: the cap.
+        let falling: Vec<f64> = (0..40).map(|k| 3.0 - 0.01 * k as f64).collect();
+        assert_eq!(MENNDL.stop_epoch(&points(&falling), true), 20.0);
+        // A curve ending first stops at its end.
+        assert_eq!(EVOCNN.stop_epoch(&points(&[1.0; 8]), false), 4.0);
+        assert_eq!(NSGANET.stop_epoch(&points(&[1.0; 60]), false), 25.0);
+    }
+
+    #[test]
+    fn ground_truth_is_the_last_observation_at_or_before_e_pred() {
+        let p = points(&[1.0; 6]);
+        assert_eq!(ground_truth(&p, 2.0), 50.0);
+        assert!(ground_truth(&p, 0.25).is_nan());
+    }
+
+    #[test]
+    fn top_x_counts_hits_and_true_negatives() {
+        let idx: Vec<usize> = (0..5).collect();
+        let output = [5.0, 4.0, 3.0, 2.0, 1.0];
+        let truth = [5.0, 1.0, 4.0, 2.0, 3.0];
+        // Predicted top 2 {0, 1}, true top 2 {0, 2}: 1 hit; outside both: {3, 4}.
+        let (sens, spec) =
+            metrics::top_x(&idx, |i| output[i], |i| truth[i], Direction::Maximize, 2).unwrap();
+        assert_eq!((sens, spec), (0.5, 2.0 / 3.0));
+        assert!(
+            metrics::top_x(&idx, |i| output[i], |i| truth[i], Direction::Maximize, 5).is_none()
+        );
+    }
+}

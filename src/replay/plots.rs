@@ -317,7 +317,7 @@ fn fig6(path: &Path, d: &DatasetReport, k: usize) -> DrawResult {
         let b = (((s - first) / width).floor().max(0.0) as usize).min(bins - 1);
         counts[b] += 1;
     }
-    let top = counts.iter().copied().max().unwrap_or(0) as f64 * 1.1 + 1.0;
+    let top = (counts.iter().copied().max().unwrap_or(0) as f64 * 1.1).ceil() as u32 + 1;
     let (p, b): (f64, f64) = run
         .penguin
         .iter()
@@ -337,19 +337,18 @@ fn fig6(path: &Path, d: &DatasetReport, k: usize) -> DrawResult {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(first..100.0, 0.0..top)?;
+        .build_cartesian_2d(first..100.0, 0u32..top)?;
     chart
         .configure_mesh()
         .x_desc("% of epochs saved")
         .y_desc("networks")
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0}"))
         .light_line_style(WHITE)
         .draw()?;
     chart.draw_series(counts.iter().enumerate().map(|(b, &c)| {
         let x0 = first + b as f64 * width;
         Rectangle::new(
-            [(x0 + 0.4, 0.0), (x0 + width - 0.4, c as f64)],
+            [(x0 + 0.4, 0), (x0 + width - 0.4, c as u32)],
             BLUE.mix(0.6).filled(),
         )
     }))?;

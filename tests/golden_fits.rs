@@ -3,11 +3,12 @@
 
 use penguin::fit::{Bounds, FitSettings};
 use penguin::functions::{Model, builtin};
-use penguin::predict::fit_curve;
+use penguin::predict::{WarmStart, fit_curve};
 use std::collections::BTreeMap;
 
 struct Case {
     case: usize,
+    curve: String,
     function: String,
     bounded: bool,
     x: Vec<f64>,
@@ -25,6 +26,7 @@ fn cases() -> Vec<Case> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (c_src, c_model) = (col("source"), col("model_id"));
     let (c_case, c_fn, c_b, c_x, c_y, c_p0, c_sse) = (
         col("case"),
         col("function"),
@@ -39,6 +41,7 @@ fn cases() -> Vec<Case> {
             let f: Vec<&str> = l.split(',').collect();
             Case {
                 case: f[c_case].parse().unwrap(),
+                curve: format!("{}/{}", f[c_src], f[c_model]),
                 function: f[c_fn].to_string(),
                 bounded: f[c_b] == "1",
                 x: floats(f[c_x]),
@@ -124,5 +127,61 @@ fn penguin_fits_at_least_as_well_as_scipy() {
     }
     let rate = pass as f64 / total as f64;
     println!("all: {pass}/{total} = {:.2} %", 100.0 * rate);
+    assert!(rate >= 0.99, "pass rate {rate}");
+}
+
+/// As the engine fits: each prefix of a curve warm-started from the previous
+/// prefix's fit (the cases are prefixes n = 3..40 of the same curves).
+#[test]
+fn warm_started_fits_are_at_least_as_good_as_scipy() {
+    let settings = FitSettings::default();
+    let mut all = cases();
+    all.sort_by(|a, b| {
+        (&a.curve, &a.function, a.bounded, a.x.len()).cmp(&(
+            &b.curve,
+            &b.function,
+            b.bounded,
+            b.x.len(),
+        ))
+    });
+    let (mut pass, mut total) = (0, 0);
+    let mut warm: Option<(String, Vec<f64>, bool)> = None;
+    for c in &all {
+        let Some(f) = builtin(&c.function) else {
+            continue;
+        };
+        let bounds = if c.bounded {
+            authors_bounds()
+        } else {
+            Bounds::unbounded(f.n_params())
+        };
+        let series = format!("{} {} {}", c.curve, c.function, c.bounded);
+        let w = warm
+            .as_ref()
+            .filter(|(s, _, _)| *s == series)
+            .map(|(_, p, conv)| WarmStart {
+                params: p,
+                converged: *conv,
+            });
+        let r = fit_curve(f, &c.x, &c.y, Some(&c.p0), &bounds, w, &settings);
+        total += 1;
+        if let Some(r) = &r
+            && r.sse.is_finite()
+            && r.sse <= c.sse * (1.0 + 1e-6) + 1e-9
+            && (!c.bounded || bounds.contains(&r.params))
+        {
+            pass += 1;
+        }
+        if c.sse.is_finite() {
+            assert!(
+                r.as_ref().is_some_and(|r| r.sse.is_finite()),
+                "case {}: no finite fit",
+                c.case
+            );
+        }
+        warm = r.map(|r| (series, r.params, r.converged));
+    }
+    let rate = pass as f64 / total as f64;
+    println!("warm-started: {pass}/{total} = {:.2} %", 100.0 * rate);
     assert!(rate >= 0.99, "pass rate {rate}");
 }

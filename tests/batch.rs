@@ -1,0 +1,180 @@
+//! The batched path: identical to one-by-one observation, whatever the thread
+//! count; all or nothing on a bad entry; engines independent across threads.
+
+use penguin::curves::{CurveColumns, Table, read_curves};
+use penguin::{Config, Engine, ErrorCode, Observation, State, Status};
+
+fn curves() -> Vec<(Vec<f64>, Vec<f64>)> {
+    let text = include_str!("data/fmnist_random_cnn.csv");
+    read_curves(&Table::parse(text).unwrap(), &CurveColumns::default())
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            c.epochs
+                .iter()
+                .zip(&c.values)
+                .filter(|(_, v)| v.is_finite())
+                .map(|(e, v)| (*e, *v))
+                .unzip()
+        })
+        .collect()
+}
+
+fn key(s: &Status) -> (State, u64, u64, u64, u32, u32, Vec<u64>) {
+    (
+        s.state,
+        s.prediction.to_bits(),
+        s.fit_prediction.to_bits(),
+        s.epoch.to_bits(),
+        s.observations,
+        s.fits,
+        s.params.iter().map(|p| p.to_bits()).collect(),
+    )
+}
+
+/// Every network observed one by one until it stops.
+fn one_by_one(config: &Config, curves: &[(Vec<f64>, Vec<f64>)]) -> Vec<Vec<Status>> {
+    let mut e = Engine::new(config.clone()).unwrap();
+    curves
+        .iter()
+        .enumerate()
+        .map(|(id, (ep, va))| {
+            let mut out = Vec::new();
+            for (x, y) in ep.iter().zip(va) {
+                let s = e.observe(id as u64, *x, *y).unwrap();
+                let stop = s.state != State::Continue;
+                out.push(s);
+                if stop {
+                    break;
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// The same networks in NAS order: the first batch carries each network's first
+/// three observations (epochs <= N*E, where no decision is possible, so a
+/// network appears three times in one batch), then one batch per epoch step with
+/// every network still training.
+fn batched(config: &Config, curves: &[(Vec<f64>, Vec<f64>)]) -> Vec<Vec<Status>> {
+    let mut e = Engine::new(config.clone()).unwrap();
+    let mut out: Vec<Vec<Status>> = vec![Vec::new(); curves.len()];
+    let mut next = vec![0usize; curves.len()];
+    let mut first = true;
+    loop {
+        let mut batch = Vec::new();
+        for (id, (ep, va)) in curves.iter().enumerate() {
+            let stopped = out[id].last().is_some_and(|s| s.state != State::Continue);
+            let k = if first { 3 } else { 1 };
+            for _ in 0..k {
+                if !stopped && next[id] < ep.len() {
+                    batch.push(Observation {
+                        id: id as u64,
+                        epoch: ep[next[id]],
+                        value: va[next[id]],
+                    });
+                    next[id] += 1;
+                }
+            }
+        }
+        first = false;
+        if batch.is_empty() {
+            break;
+        }
+        let statuses = e.observe_batch(&batch).unwrap();
+        assert_eq!(statuses.len(), batch.len());
+        for (o, s) in batch.iter().zip(statuses) {
+            out[o.id as usize].push(s);
+        }
+    }
+    out
+}
+
+#[test]
+fn batches_decide_exactly_as_single_observations_for_any_thread_count() {
+    let curves = curves();
+    let reference = one_by_one(&Config::default(), &curves);
+    for threads in ["1", "2", "0"] {
+        let mut c = Config::default();
+        c.set("threads", threads).unwrap();
+        let b = batched(&c, &curves);
+        assert_eq!(b.len(), reference.len());
+        for (id, (x, y)) in b.iter().zip(&reference).enumerate() {
+            let kx: Vec<_> = x.iter().map(key).collect();
+            let ky: Vec<_> = y.iter().map(key).collect();
+            assert_eq!(kx, ky, "network {id}, threads = {threads}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_entry_fails_the_whole_batch_and_changes_nothing() {
+    let mut e = Engine::new(Config::default()).unwrap();
+    e.observe(1, 0.5, 10.0).unwrap();
+    let before = penguin::state::to_bytes(&e);
+    for (bad, code) in [
+        (
+            Observation {
+                id: 3,
+                epoch: f64::NAN,
+                value: 1.0,
+            },
+            ErrorCode::InvalidEpoch,
+        ),
+        (
+            Observation {
+                id: 3,
+                epoch: 1.0,
+                value: f64::INFINITY,
+            },
+            ErrorCode::InvalidFitness,
+        ),
+        (
+            Observation {
+                id: 1,
+                epoch: 0.5,
+                value: 1.0,
+            },
+            ErrorCode::EpochNotIncreasing,
+        ),
+    ] {
+        let batch = [
+            Observation {
+                id: 2,
+                epoch: 0.5,
+                value: 10.0,
+            },
+            Observation {
+                id: 1,
+                epoch: 1.0,
+                value: 11.0,
+            },
+            bad,
+        ];
+        let err = e.observe_batch(&batch).unwrap_err();
+        assert_eq!(err.code, code);
+        assert!(err.message.contains("batch entry 2"), "{}", err.message);
+        assert_eq!(penguin::state::to_bytes(&e), before, "engine changed");
+    }
+    assert!(e.observe_batch(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn eight_engines_in_eight_threads_run_independently() {
+    let curves = curves();
+    let reference = one_by_one(&Config::default(), &curves[..16]);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| one_by_one(&Config::default(), &curves[..16])))
+            .collect();
+        for h in handles {
+            let r = h.join().unwrap();
+            for (x, y) in r.iter().zip(&reference) {
+                let kx: Vec<_> = x.iter().map(key).collect();
+                let ky: Vec<_> = y.iter().map(key).collect();
+                assert_eq!(kx, ky);
+            }
+        }
+    });
+}

@@ -270,7 +270,8 @@ fn choice<T: Copy>(key: &str, value: &str, options: &[(&str, T)]) -> Result<T> {
 
 /// Formats a float so that parsing it gives the same bits back.
 fn fmt_f64(v: f64) -> String {
-    format!("{v}")
+    // Debug: shortest round-trip digits, with an exponent for tiny or huge values.
+    format!("{v:?}")
 }
 
 fn fmt_list(v: &[f64]) -> String {

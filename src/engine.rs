@@ -213,6 +213,23 @@ impl Engine {
         self.networks.is_empty()
     }
 
+    /// An estimate of the heap memory the tracked networks use: their vectors'
+    /// capacities and the map's slots (not the allocator's own overhead).
+    pub fn heap_bytes(&self) -> usize {
+        let per_slot = std::mem::size_of::<(u64, Network)>() + 1;
+        let vectors: usize = self
+            .networks
+            .values()
+            .map(|n| {
+                8 * (n.epochs.capacity()
+                    + n.values.capacity()
+                    + n.window.capacity()
+                    + n.params.capacity())
+            })
+            .sum();
+        self.networks.capacity() * per_slot + vectors
+    }
+
     /// The tracked networks (for saving and inspection).
     pub fn networks(&self) -> &HashMap<u64, Network> {
         &self.networks

@@ -6,6 +6,7 @@
 //! (Algorithm 2), [`config`], [`engine`] (many networks), and `ffi` (the C API).
 
 pub mod analyzer;
+pub mod bench;
 pub mod config;
 pub mod curves;
 pub mod engine;

@@ -27,6 +27,8 @@ pub enum Command {
     Version,
     /// Replay curves.
     Replay(Box<ReplayArgs>),
+    /// Time a replay (`penguin bench`).
+    Bench(Box<ReplayArgs>),
 }
 
 /// The options of `penguin replay`.
@@ -56,6 +58,10 @@ pub struct ReplayArgs {
     pub show: Vec<String>,
     /// Whether a progress bar may be shown.
     pub no_progress: bool,
+    /// `penguin bench --networks N`: the scale mode with N networks.
+    pub networks: Option<usize>,
+    /// `penguin bench --chunk N`: networks per batch in the scale mode.
+    pub chunk: Option<usize>,
 }
 
 /// The top-level help.
@@ -190,13 +196,14 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
     match first.as_str() {
         "help" | "--help" | "-h" => return Ok(Command::Help(help())),
         "--version" | "-V" => return Ok(Command::Version),
-        "replay" => {}
+        "replay" | "bench" => {}
         other => {
             return Err(usage(format!(
-                "unknown command '{other}' (commands: replay, help)"
+                "unknown command '{other}' (commands: replay, bench, help)"
             )));
         }
     }
+    let bench = first == "bench";
     let mut a = ReplayArgs::default();
     let mut i = 1;
     let mut only_files = false;
@@ -265,6 +272,8 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
                 | "json"
                 | "plots"
                 | "show"
+                | "networks"
+                | "chunk"
         );
         let key = if takes_value { None } else { config_key(name) };
         if !takes_value && key.is_none() {
@@ -326,13 +335,71 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             "json" => a.json = Some(value),
             "plots" => a.plots = Some(value),
             "show" => a.show.push(value),
+            "networks" | "chunk" if !bench => {
+                return Err(usage(format!("--{own} is an option of 'penguin bench'")));
+            }
+            "networks" => a.networks = Some(parse_count("networks", &value)?),
+            "chunk" => a.chunk = Some(parse_count("chunk", &value)?),
             _ => unreachable!("every option taking a value is handled"),
         }
     }
     if !a.show.is_empty() && a.plots.is_none() {
         return Err(usage("--show needs --plots DIR to draw into"));
     }
+    if bench {
+        return Ok(Command::Bench(Box::new(a)));
+    }
     Ok(Command::Replay(Box::new(a)))
+}
+
+fn parse_count(name: &str, value: &str) -> std::result::Result<usize, UsageError> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| usage(format!("--{name} '{value}': expected a positive integer")))
+}
+
+/// `penguin bench`: the paper's settings (E taken from the data unless given),
+/// the curves replayed through the batched engine path, one JSON line with the
+/// SciPy peer's fields; with `--networks N`, the scale mode.
+pub fn bench_command(args: &ReplayArgs, out: &mut dyn Write) -> Result<()> {
+    let mut args = args.clone();
+    let sources = if args.files.is_empty() {
+        data::bundled_sources()
+    } else {
+        args.files
+            .iter()
+            .map(|f| read(f, "curves file").map(|t| (f.clone(), t)))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let datasets = data::load(&sources, &args.columns)?;
+    let has = |k: &str| args.keys.iter().any(|(key, _)| key == k) || !args.config_files.is_empty();
+    if !has("E") {
+        // As the SciPy peer: the first network's first epoch, or its step.
+        let first = datasets
+            .iter()
+            .flat_map(|d| d.networks.first())
+            .next()
+            .map(|n| n.points.as_slice())
+            .unwrap_or(&[]);
+        let e = match first {
+            [p, ..] if p.epoch > 0.0 => p.epoch,
+            [p, q, ..] => q.epoch - p.epoch,
+            _ => 0.5,
+        };
+        args.keys.insert(0, ("E".to_string(), format!("{e:?}")));
+    }
+    let config = build_config(&args)?;
+    let line = match args.networks {
+        Some(n) => {
+            crate::bench::scale(&datasets, &config, n, args.chunk.unwrap_or(10_000))?.to_json()
+        }
+        None => crate::bench::run(&datasets, &config)?.to_json(),
+    };
+    writeln!(out, "{line}")
+        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot write output: {e}")))
 }
 
 fn read(path: &str, what: &str) -> Result<String> {
@@ -476,6 +543,13 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let _ = writeln!(out, "penguin {}", env!("CARGO_PKG_VERSION"));
             0
         }
+        Ok(Command::Bench(a)) => match bench_command(&a, out) {
+            Ok(()) => 0,
+            Err(e) => {
+                let _ = writeln!(err, "penguin: error: {}", e.message);
+                1
+            }
+        },
         Ok(Command::Replay(a)) => match replay_command(&a, out) {
             Ok(_) => 0,
             Err(e) => {

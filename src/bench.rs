@@ -1,0 +1,206 @@
+//! `penguin bench`: the replay of learning curves timed, with the same JSON
+//! fields as the SciPy peer (`examples/scipy_peer.py`), and a scale mode that
+//! tracks a million networks.
+
+use crate::config::Config;
+use crate::engine::{Engine, Observation};
+use crate::error::Result;
+use crate::replay::{Dataset, replay_dataset};
+use std::time::Instant;
+
+/// What one bench run measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchReport {
+    /// Networks replayed.
+    pub models: usize,
+    /// Observations Penguin received.
+    pub observations: u64,
+    /// Least-squares fits performed (one per observation once enough points
+    /// exist, whatever the fitter does inside).
+    pub fits: u64,
+    /// Seconds inside the engine's batch calls, which is fitting and the little
+    /// bookkeeping around it (an upper bound on the time spent fitting).
+    pub fit_seconds: f64,
+    /// Wall time of the whole replay.
+    pub replay_seconds: f64,
+    /// Mean epoch at which networks stopped.
+    pub mean_stop_epoch: f64,
+    /// Worker threads of the engine's pool (0 = all cores).
+    pub threads: usize,
+}
+
+impl BenchReport {
+    /// One JSON line with the SciPy peer's fields (and a few more).
+    pub fn to_json(&self) -> String {
+        let rate = |n: f64, s: f64| if s > 0.0 { n / s } else { f64::NAN };
+        format!(
+            "{{\"models\": {}, \"observations\": {}, \"fits\": {}, \"fit_seconds\": {:.6}, \"fits_per_second\": {:.3}, \"replay_seconds\": {:.6}, \"observations_per_second\": {:.3}, \"mean_stop_epoch\": {:.4}, \"threads\": {}, \"engine\": \"penguin {}\"}}",
+            self.models,
+            self.observations,
+            self.fits,
+            self.fit_seconds,
+            rate(self.fits as f64, self.fit_seconds),
+            self.replay_seconds,
+            rate(self.observations as f64, self.replay_seconds),
+            self.mean_stop_epoch,
+            self.threads,
+            env!("CARGO_PKG_VERSION"),
+        )
+    }
+}
+
+/// Replays every network of the data sets (merged) through the batched engine
+/// path in NAS order, timing it.
+pub fn run(datasets: &[Dataset], config: &Config) -> Result<BenchReport> {
+    let merged = Dataset {
+        name: "bench".to_string(),
+        networks: datasets.iter().flat_map(|d| d.networks.clone()).collect(),
+        skipped_nonfinite: 0,
+        skipped_epoch: 0,
+        empty_networks: 0,
+        train_loss: false,
+    };
+    let start = Instant::now();
+    let outcomes = replay_dataset(&merged, config, &mut |_| {})?;
+    let replay_seconds = start.elapsed().as_secs_f64();
+    let stops: Vec<f64> = outcomes
+        .iter()
+        .map(|o| o.stop_epoch)
+        .filter(|e| e.is_finite())
+        .collect();
+    Ok(BenchReport {
+        models: outcomes.len(),
+        observations: outcomes.iter().map(|o| u64::from(o.observations)).sum(),
+        fits: outcomes.iter().map(|o| u64::from(o.fits)).sum(),
+        fit_seconds: replay_seconds,
+        replay_seconds,
+        mean_stop_epoch: stops.iter().sum::<f64>() / stops.len().max(1) as f64,
+        threads: config.threads,
+    })
+}
+
+/// What the scale mode measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaleReport {
+    /// Networks tracked at the end.
+    pub networks: usize,
+    /// Observations made.
+    pub observations: u64,
+    /// Fits performed.
+    pub fits: u64,
+    /// Wall time of all observations.
+    pub seconds: f64,
+    /// Peak resident memory of the process (VmHWM), bytes; None off Linux.
+    pub peak_rss_bytes: Option<u64>,
+    /// Growth of resident memory while the engine filled, per network.
+    pub rss_bytes_per_network: Option<f64>,
+    /// The engine's own heap estimate (vector capacities and map slots), per
+    /// network.
+    pub heap_bytes_per_network: f64,
+    /// Mean observations per network.
+    pub observations_per_network: f64,
+}
+
+impl ScaleReport {
+    /// One JSON line.
+    pub fn to_json(&self) -> String {
+        let opt = |v: Option<f64>| v.map_or("null".to_string(), |v| format!("{v:.1}"));
+        format!(
+            "{{\"networks\": {}, \"observations\": {}, \"fits\": {}, \"seconds\": {:.3}, \"ns_per_observation\": {:.1}, \"peak_rss_bytes\": {}, \"rss_bytes_per_network\": {}, \"heap_bytes_per_network\": {:.1}, \"observations_per_network\": {:.2}}}",
+            self.networks,
+            self.observations,
+            self.fits,
+            self.seconds,
+            1e9 * self.seconds / self.observations.max(1) as f64,
+            self.peak_rss_bytes
+                .map_or("null".to_string(), |v| v.to_string()),
+            opt(self.rss_bytes_per_network),
+            self.heap_bytes_per_network,
+            self.observations_per_network,
+        )
+    }
+}
+
+/// Resident set size now and at its peak, in bytes (Linux `/proc/self/status`).
+pub fn rss_bytes() -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        s.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Tracks `networks` networks, network k replaying curve `k % curves` of the
+/// data sets under its own id, in chunks of `chunk` networks (one batch per
+/// epoch step per chunk), and keeps them all in one engine.
+pub fn scale(
+    datasets: &[Dataset],
+    config: &Config,
+    networks: usize,
+    chunk: usize,
+) -> Result<ScaleReport> {
+    let curves: Vec<&crate::replay::Network> =
+        datasets.iter().flat_map(|d| d.networks.iter()).collect();
+    let mut engine = Engine::new(config.clone())?;
+    let before = rss_bytes().map(|r| r.0);
+    let start = Instant::now();
+    let mut observations = 0u64;
+    let mut batch: Vec<Observation> = Vec::with_capacity(chunk);
+    let chunk = chunk.max(1);
+    let mut first = 0;
+    while first < networks && !curves.is_empty() {
+        let last = (first + chunk).min(networks);
+        let longest = (first..last)
+            .map(|k| curves[k % curves.len()].points.len())
+            .max()
+            .unwrap_or(0);
+        let mut stopped = vec![false; last - first];
+        for step in 0..longest {
+            batch.clear();
+            for k in first..last {
+                let c = curves[k % curves.len()];
+                if !stopped[k - first]
+                    && let Some(p) = c.points.get(step)
+                {
+                    batch.push(Observation {
+                        id: k as u64,
+                        epoch: p.epoch,
+                        value: p.value,
+                    });
+                }
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let statuses = engine.observe_batch(&batch)?;
+            observations += batch.len() as u64;
+            for (o, s) in batch.iter().zip(&statuses) {
+                if s.state != crate::engine::State::Continue {
+                    stopped[o.id as usize - first] = true;
+                }
+            }
+        }
+        first = last;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let after = rss_bytes();
+    let fits: u64 = engine.networks().values().map(|n| u64::from(n.fits)).sum();
+    let n = engine.len().max(1) as f64;
+    Ok(ScaleReport {
+        networks: engine.len(),
+        observations,
+        fits,
+        seconds,
+        peak_rss_bytes: after.map(|r| r.1),
+        rss_bytes_per_network: match (before, after) {
+            (Some(b), Some((a, _))) => Some((a.saturating_sub(b)) as f64 / n),
+            _ => None,
+        },
+        heap_bytes_per_network: engine.heap_bytes() as f64 / n,
+        observations_per_network: observations as f64 / n,
+    })
+}

@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::predict::{Prediction, WarmStart, predict};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
 /// A network's state as the NAS sees it.
@@ -98,6 +99,34 @@ impl Network {
 
     /// Checks an observation against the network without changing it.
     fn check(&self, id: u64, epoch: f64, value: f64) -> Result<()> {
+        self.check_with(id, epoch, value, self.epochs.last().copied())
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            len: self.epochs.len(),
+            window: self.window.clone(),
+            params: self.params.clone(),
+            params_converged: self.params_converged,
+            last_prediction: self.last_prediction,
+            decision: self.decision,
+            fits: self.fits,
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        self.epochs.truncate(s.len);
+        self.values.truncate(s.len);
+        self.window = s.window;
+        self.params = s.params;
+        self.params_converged = s.params_converged;
+        self.last_prediction = s.last_prediction;
+        self.decision = s.decision;
+        self.fits = s.fits;
+    }
+
+    /// Checks an observation given the epoch before it (`previous`).
+    fn check_with(&self, id: u64, epoch: f64, value: f64, previous: Option<f64>) -> Result<()> {
         if !epoch.is_finite() || epoch <= 0.0 {
             return Err(Error::new(
                 ErrorCode::InvalidEpoch,
@@ -119,7 +148,7 @@ impl Network {
                 ),
             ));
         }
-        if let Some(&last) = self.epochs.last()
+        if let Some(last) = previous
             && epoch <= last
         {
             return Err(Error::new(
@@ -166,15 +195,62 @@ impl Network {
     }
 }
 
-/// A network's new state and its statuses by batch index, or the first rejected
-/// batch index and its error.
-type GroupOutcome = std::result::Result<(Network, Vec<(usize, Status)>), (usize, Error)>;
+/// The engine's networks by id. Boxed, so that taking a network out for a batch
+/// and putting it back moves a pointer; hashed with a cheap mixer of the 64-bit
+/// id (ids come from the NAS, not from an adversary).
+pub type NetworkMap = HashMap<u64, Box<Network>, BuildHasherDefault<IdHasher>>;
+
+/// A fast hasher for 64-bit ids (the splitmix64 finalizer).
+#[derive(Default, Clone, Copy, Debug)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+}
+
+/// A network taken out of the engine for a batch.
+struct Work<'g> {
+    id: u64,
+    network: Box<Network>,
+    snapshot: Option<Snapshot>,
+    entries: &'g [usize],
+}
+
+/// What undoes a batch's changes to a network: its history length and the
+/// small fields (the history itself is only appended to).
+#[derive(Debug)]
+struct Snapshot {
+    len: usize,
+    window: Vec<f64>,
+    params: Vec<f64>,
+    params_converged: bool,
+    last_prediction: f64,
+    decision: Option<Decision>,
+    fits: u32,
+}
+
+fn batch_error(i: usize, e: Error) -> Error {
+    Error::new(e.code, format!("batch entry {i}: {}", e.message))
+}
 
 /// The Penguin engine.
 #[derive(Debug)]
 pub struct Engine {
     config: Arc<Config>,
-    networks: HashMap<u64, Network>,
+    networks: NetworkMap,
     pool: OnceLock<std::result::Result<rayon::ThreadPool, String>>,
 }
 
@@ -193,7 +269,7 @@ impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
         Ok(Engine {
             config: config.validated()?,
-            networks: HashMap::new(),
+            networks: NetworkMap::default(),
             pool: OnceLock::new(),
         })
     }
@@ -216,22 +292,23 @@ impl Engine {
     /// An estimate of the heap memory the tracked networks use: their vectors'
     /// capacities and the map's slots (not the allocator's own overhead).
     pub fn heap_bytes(&self) -> usize {
-        let per_slot = std::mem::size_of::<(u64, Network)>() + 1;
+        let per_slot = std::mem::size_of::<(u64, Box<Network>)>() + 1;
         let vectors: usize = self
             .networks
             .values()
             .map(|n| {
-                8 * (n.epochs.capacity()
-                    + n.values.capacity()
-                    + n.window.capacity()
-                    + n.params.capacity())
+                std::mem::size_of::<Network>()
+                    + 8 * (n.epochs.capacity()
+                        + n.values.capacity()
+                        + n.window.capacity()
+                        + n.params.capacity())
             })
             .sum();
         self.networks.capacity() * per_slot + vectors
     }
 
     /// The tracked networks (for saving and inspection).
-    pub fn networks(&self) -> &HashMap<u64, Network> {
+    pub fn networks(&self) -> &NetworkMap {
         &self.networks
     }
 
@@ -251,7 +328,7 @@ impl Engine {
                 };
                 net.observe(&config, id, epoch, value)?;
                 let status = net.status();
-                self.networks.insert(id, net);
+                self.networks.insert(id, Box::new(net));
                 Ok(status)
             }
         }
@@ -259,67 +336,156 @@ impl Engine {
 
     /// Reports many observations at once (a network may appear several times, in
     /// epoch order). Networks are fitted in parallel on the engine's own thread
-    /// pool. All or nothing: if any entry is rejected, the first rejected entry's
-    /// error is returned and the engine is unchanged. The result is identical to
-    /// observing the entries one by one.
+    /// pool. All or nothing: if any entry is rejected, the lowest rejected
+    /// entry's error is returned and the engine is unchanged. The result is
+    /// identical to observing the entries one by one.
     pub fn observe_batch(&mut self, batch: &[Observation]) -> Result<Vec<Status>> {
-        // Group entry indices by network, keeping their order.
-        let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
-        let mut order: Vec<u64> = Vec::new();
-        for (i, o) in batch.iter().enumerate() {
-            groups
-                .entry(o.id)
-                .or_insert_with(|| {
-                    order.push(o.id);
-                    Vec::new()
-                })
-                .push(i);
+        if batch.is_empty() {
+            return Ok(Vec::new());
         }
-        let config = self.config.clone();
-        let networks = &self.networks;
-        let run = |id: &u64| -> (u64, GroupOutcome) {
-            let mut net = networks.get(id).cloned().unwrap_or(Network {
-                last_prediction: f64::NAN,
-                ..Network::default()
-            });
-            let mut out = Vec::new();
-            for &i in &groups[id] {
+        // Entries grouped by network, in their order within each network.
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by_key(|&i| batch[i].id);
+        let groups: Vec<&[usize]> = order
+            .chunk_by(|a, b| batch[*a].id == batch[*b].id)
+            .collect();
+
+        // Phase 1: every check that needs no fitting, before anything changes.
+        let mut rejected: Option<(usize, Error)> = None;
+        for g in &groups {
+            let id = batch[g[0]].id;
+            let empty = Network::default();
+            let net = self.networks.get(&id).map_or(&empty, |b| &**b);
+            let mut last = net.epochs.last().copied();
+            for &i in *g {
                 let o = batch[i];
-                if let Err(e) = net.observe(&config, o.id, o.epoch, o.value) {
-                    return (*id, Err((i, e)));
+                let r = net.check_with(o.id, o.epoch, o.value, last);
+                last = Some(o.epoch);
+                if let Err(e) = r {
+                    if rejected.as_ref().is_none_or(|(k, _)| i < *k) {
+                        rejected = Some((i, e));
+                    }
+                    break;
                 }
-                out.push((i, net.status()));
             }
-            (*id, Ok((net, out)))
-        };
-        let results: Vec<_> = if order.len() > 1 && self.config.threads != 1 {
-            match self.pool() {
-                Some(pool) => pool.install(|| order.par_iter().map(run).collect()),
-                None => order.iter().map(run).collect(),
-            }
-        } else {
-            order.iter().map(run).collect()
-        };
+        }
+        if let Some((i, e)) = rejected {
+            return Err(batch_error(i, e));
+        }
+
+        // Phase 2: networks with several entries first (one may stop before its
+        // last entry: then the batch is rolled back), then the rest, which can no
+        // longer fail.
+        let config = self.config.clone();
+        let (multi, single): (Vec<&[usize]>, Vec<&[usize]>) =
+            groups.into_iter().partition(|g| g.len() > 1);
+        let mut statuses: Vec<Option<Status>> = vec![None; batch.len()];
+        let mut work = self.take_networks(batch, &multi, true);
+        let results = self.run_groups(&config, batch, &mut work);
         if let Some((i, e)) = results
             .iter()
-            .filter_map(|(_, r)| r.as_ref().err())
+            .filter_map(|r| r.as_ref().err())
             .min_by_key(|(i, _)| *i)
+            .cloned()
         {
+            for w in work {
+                if let Some(snapshot) = w.snapshot {
+                    let mut net = w.network;
+                    net.restore(snapshot);
+                    if !net.epochs.is_empty() {
+                        self.networks.insert(w.id, net);
+                    }
+                }
+            }
+            return Err(batch_error(i, e));
+        }
+        self.put_back(work, results, &mut statuses);
+        let mut work = self.take_networks(batch, &single, false);
+        let results = self.run_groups(&config, batch, &mut work);
+        let late = results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .min_by_key(|(i, _)| *i)
+            .cloned();
+        self.put_back(work, results, &mut statuses);
+        if let Some((i, e)) = late {
+            // Phase 1 checked everything a single entry can fail on.
             return Err(Error::new(
-                e.code,
-                format!("batch entry {i}: {}", e.message),
+                ErrorCode::Internal,
+                format!("batch entry {i}: unexpected late rejection: {}", e.message),
             ));
         }
-        let mut statuses: Vec<Option<Status>> = vec![None; batch.len()];
-        for (id, r) in results {
-            if let Ok((net, out)) = r {
-                for (i, s) in out {
-                    statuses[i] = Some(s);
+        Ok(statuses.into_iter().flatten().collect())
+    }
+
+    /// Takes the networks of `groups` out of the map (new ones start empty),
+    /// remembering how to undo their changes when `snapshot` is set.
+    fn take_networks<'g>(
+        &mut self,
+        batch: &[Observation],
+        groups: &[&'g [usize]],
+        snapshot: bool,
+    ) -> Vec<Work<'g>> {
+        groups
+            .iter()
+            .map(|g| {
+                let id = batch[g[0]].id;
+                let network = self.networks.remove(&id).unwrap_or_else(|| {
+                    Box::new(Network {
+                        last_prediction: f64::NAN,
+                        ..Network::default()
+                    })
+                });
+                Work {
+                    id,
+                    snapshot: snapshot.then(|| network.snapshot()),
+                    network,
+                    entries: g,
                 }
-                self.networks.insert(id, net);
+            })
+            .collect()
+    }
+
+    /// Applies each group's entries to its network, in parallel on the pool when
+    /// there is more than one network.
+    fn run_groups(
+        &self,
+        config: &Config,
+        batch: &[Observation],
+        work: &mut [Work],
+    ) -> Vec<std::result::Result<Vec<(usize, Status)>, (usize, Error)>> {
+        let run = |w: &mut Work| {
+            let mut out = Vec::with_capacity(w.entries.len());
+            for &i in w.entries {
+                let o = batch[i];
+                w.network
+                    .observe(config, o.id, o.epoch, o.value)
+                    .map_err(|e| (i, e))?;
+                out.push((i, w.network.status()));
+            }
+            Ok(out)
+        };
+        if work.len() > 1 && config.threads != 1 {
+            if let Some(pool) = self.pool() {
+                return pool.install(|| work.par_iter_mut().map(run).collect());
             }
         }
-        Ok(statuses.into_iter().flatten().collect())
+        work.iter_mut().map(run).collect()
+    }
+
+    /// Returns worked networks to the map and their statuses to their slots.
+    fn put_back(
+        &mut self,
+        work: Vec<Work>,
+        results: Vec<std::result::Result<Vec<(usize, Status)>, (usize, Error)>>,
+        statuses: &mut [Option<Status>],
+    ) {
+        for (w, r) in work.into_iter().zip(results) {
+            for (i, s) in r.into_iter().flatten() {
+                statuses[i] = Some(s);
+            }
+            self.networks.insert(w.id, w.network);
+        }
     }
 
     fn pool(&self) -> Option<&rayon::ThreadPool> {
@@ -339,7 +505,7 @@ impl Engine {
     pub fn status(&self, id: u64) -> Result<Status> {
         self.networks
             .get(&id)
-            .map(Network::status)
+            .map(|n| n.status())
             .ok_or_else(|| unknown(id))
     }
 
@@ -367,7 +533,7 @@ impl Engine {
             if n.window.len() > self.config.n {
                 return bad(id, "prediction window longer than N");
             }
-            if self.networks.insert(id, n).is_some() {
+            if self.networks.insert(id, Box::new(n)).is_some() {
                 return bad(id, "appears twice");
             }
         }

@@ -221,6 +221,10 @@ impl Hasher for IdHasher {
     }
 }
 
+/// The statuses of one network's batch entries (by batch index), or its first
+/// rejected entry.
+type GroupResult = std::result::Result<Vec<(usize, Status)>, (usize, Error)>;
+
 /// A network taken out of the engine for a batch.
 struct Work<'g> {
     id: u64,
@@ -453,7 +457,7 @@ impl Engine {
         config: &Config,
         batch: &[Observation],
         work: &mut [Work],
-    ) -> Vec<std::result::Result<Vec<(usize, Status)>, (usize, Error)>> {
+    ) -> Vec<GroupResult> {
         let run = |w: &mut Work| {
             let mut out = Vec::with_capacity(w.entries.len());
             for &i in w.entries {
@@ -477,7 +481,7 @@ impl Engine {
     fn put_back(
         &mut self,
         work: Vec<Work>,
-        results: Vec<std::result::Result<Vec<(usize, Status)>, (usize, Error)>>,
+        results: Vec<GroupResult>,
         statuses: &mut [Option<Status>],
     ) {
         for (w, r) in work.into_iter().zip(results) {

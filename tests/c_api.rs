@@ -290,3 +290,54 @@ fn checkpoint_restart_across_processes_gives_the_same_decisions() {
         }
     }
 }
+
+/// The C programs under valgrind: no memory error, no definite leak. Required
+/// when CI=true; skipped (with a message) where valgrind is not installed.
+#[test]
+fn c_programs_are_clean_under_valgrind() {
+    let have = Command::new("valgrind").arg("--version").output().is_ok();
+    if !have {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "valgrind is required under CI=true (.ci/run installs it)"
+        );
+        eprintln!("valgrind not installed: skipped");
+        return;
+    }
+    let csv = data("dataverse_cifar100_3nets.csv");
+    let conf = data("authors_dataverse.conf");
+    let state = link_dir().join("valgrind.state");
+    let state = state.to_str().unwrap().to_string();
+    let runs: Vec<(PathBuf, Vec<String>)> = vec![
+        (compile("c-tests/api_contract.c", Link::Shared), vec![]),
+        (compile("examples/penguin_curves.c", Link::Shared), vec![csv.clone(), conf]),
+        (
+            compile("c-tests/checkpoint.c", Link::Shared),
+            vec![csv.clone(), state.clone(), "first".into(), "3".into()],
+        ),
+        (
+            compile("c-tests/checkpoint.c", Link::Shared),
+            vec![csv, state, "buffer".into(), "3".into()],
+        ),
+    ];
+    for (exe, args) in runs {
+        let out = Command::new("valgrind")
+            .args([
+                "--error-exitcode=1",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "--quiet",
+            ])
+            .arg(&exe)
+            .args(&args)
+            .env("LD_LIBRARY_PATH", link_dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{} under valgrind:\n{}",
+            exe.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

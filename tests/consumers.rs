@@ -1,0 +1,208 @@
+//! Consumer tests (issue 6): runs `.ci/consumers.sh`, which builds Penguin with
+//! CMake, installs it into a temporary prefix and builds and runs CMake, Fortran,
+//! C++ and Makefile consumers against it, each compared with the decisions of
+//! the Rust engine computed here.
+//!
+//! Needs cmake, make, cc, c++, gfortran, pkg-config and readelf. When one is
+//! missing the test is skipped with a message, except under `CI=true`, where it
+//! fails: in CI the consumer tests are required.
+//!
+//! The CMake build uses its own cargo target directory,
+//! `target/tmp/consumers-cargo` (release profile), kept between runs so that a
+//! second run only rebuilds what changed; `cargo clean` removes it.
+
+use penguin::curves::{CurveColumns, Table, read_curves};
+use penguin::{Config, Engine, State};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TOOLS: [&str; 7] = [
+    "cmake",
+    "make",
+    "cc",
+    "c++",
+    "gfortran",
+    "pkg-config",
+    "readelf",
+];
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            let p = dir.join(tool);
+            p.is_file()
+                && std::fs::metadata(&p)
+                    .map(|m| {
+                        use std::os::unix::fs::PermissionsExt;
+                        m.permissions().mode() & 0o111 != 0
+                    })
+                    .unwrap_or(false)
+        })
+    })
+}
+
+/// The Rust engine's decisions on the bundled curves, in the format of
+/// examples/penguin_curves.c (`{:?}` prints floats exactly).
+fn rust_decisions(csv: &Path) -> String {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let table = Table::parse(&text).unwrap();
+    let curves = read_curves(&table, &CurveColumns::default()).unwrap();
+    let mut engine = Engine::new(Config::default()).unwrap();
+    let mut out = String::new();
+    for (id, c) in curves.iter().enumerate() {
+        let mut last = None;
+        for (e, v) in c.epochs.iter().zip(&c.values) {
+            if !v.is_finite() {
+                continue;
+            }
+            let s = engine.observe(id as u64, *e, *v).unwrap();
+            let stop = s.state != State::Continue;
+            last = Some(s);
+            if stop {
+                break;
+            }
+        }
+        if let Some(s) = last {
+            let state = match s.state {
+                State::Continue => "continue",
+                State::Converged => "converged",
+                State::ReachedEPred => "reached_e_pred",
+            };
+            out.push_str(&format!(
+                "{id} {} {state} {:?} {:?} {}\n",
+                c.id, s.epoch, s.prediction, s.observations
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn cmake_fortran_cpp_and_pkg_config_consumers() {
+    let missing: Vec<&str> = TOOLS.iter().copied().filter(|t| !on_path(t)).collect();
+    if !missing.is_empty() {
+        let msg = format!(
+            "consumer tests need {} (missing: {}); on Debian/Ubuntu: \
+             apt-get install cmake make gcc g++ gfortran pkg-config binutils",
+            TOOLS.join(", "),
+            missing.join(", ")
+        );
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true: {msg}");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let expected = tmp.join("consumers-expected-decisions.txt");
+    std::fs::write(
+        &expected,
+        rust_decisions(&root.join("tests/data/fmnist_random_cnn.csv")),
+    )
+    .unwrap();
+
+    let mut cmd = Command::new("bash");
+    cmd.arg(root.join(".ci/consumers.sh"))
+        .env(
+            "PENGUIN_CONSUMERS_CARGO_TARGET_DIR",
+            tmp.join("consumers-cargo"),
+        )
+        .env("PENGUIN_EXPECTED_DECISIONS", &expected)
+        // Every crate is in cargo's cache: this test's own build needed them.
+        .env("PENGUIN_CARGO_OFFLINE", "1")
+        // The outer cargo's jobserver is not for the inner one.
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .env_remove("CARGO_MAKEFLAGS")
+        // cargo points it at target/debug, whose libpenguin.so.0.1 would shadow
+        // the installed one (consumers.sh unsets it too).
+        .env_remove("LD_LIBRARY_PATH");
+    let out = cmd.output().expect("bash runs .ci/consumers.sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    print!("{stdout}");
+    assert!(
+        out.status.success(),
+        ".ci/consumers.sh failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("consumers.sh: all "), "{stdout}");
+}
+
+/// A line as compared between README and source: without indentation and
+/// without a leading comment marker (`#`, `!`, `//`), so that a snippet may be
+/// dedented or taken from a usage comment.
+fn normalize(line: &str) -> &str {
+    let t = line.trim();
+    for marker in ["//", "#", "!"] {
+        if let Some(rest) = t.strip_prefix(marker) {
+            if rest.is_empty() || rest.starts_with(' ') {
+                return rest.trim();
+            }
+        }
+    }
+    t
+}
+
+/// The README's "Use from your NAS" snippets are copied from the examples
+/// that consumers.sh builds: each code block must appear, line for line, in
+/// the file named just before it ("from `examples/...`"), up to indentation
+/// and comment markers (see `normalize`).
+#[test]
+fn readme_snippets_are_copied_from_built_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme
+        .find("\n## Use from your NAS")
+        .expect("README has a section \"## Use from your NAS\"");
+    let section = &readme[start + 1..];
+    let section = match section[1..].find("\n## ") {
+        Some(end) => &section[..end + 1],
+        None => section,
+    };
+    let mut blocks = 0;
+    let mut source: Option<String> = None;
+    let mut lines = section.lines();
+    while let Some(line) = lines.next() {
+        if let Some(rest) = line.replace("From `", "from `").split("from `").nth(1) {
+            if let Some(path) = rest.split('`').next() {
+                if root.join(path).is_file() {
+                    source = Some(path.to_string());
+                }
+            }
+        }
+        if line.starts_with("```") && line.len() > 3 {
+            let mut block = Vec::new();
+            for l in lines.by_ref() {
+                if l.starts_with("```") {
+                    break;
+                }
+                block.push(normalize(l));
+            }
+            let path = source.take().unwrap_or_else(|| {
+                panic!("README block without a source file:\n{}", block.join("\n"))
+            });
+            let text = std::fs::read_to_string(root.join(&path)).unwrap();
+            let file: Vec<&str> = text.lines().map(normalize).collect();
+            // Blocks may elide lines with a line of "..." (after its comment marker).
+            for chunk in block.split(|l| *l == "...") {
+                let chunk: Vec<&str> = chunk.to_vec();
+                if chunk.is_empty() {
+                    continue;
+                }
+                assert!(
+                    file.windows(chunk.len()).any(|w| w == chunk.as_slice()),
+                    "README snippet not found verbatim in {path}:\n{}",
+                    chunk.join("\n")
+                );
+            }
+            blocks += 1;
+        }
+    }
+    assert!(
+        blocks >= 4,
+        "expected CMake, pkg-config, Fortran and C++ snippets, found {blocks}"
+    );
+}

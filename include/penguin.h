@@ -93,6 +93,26 @@ typedef struct penguin_t penguin_t;
 typedef int32_t penguin_result_t;
 
 /**
+ * Evaluates a user-defined function: fills `y_out[i] = f(x[i]; params)` for
+ * `i < n` and returns 0, or non-zero when the evaluation failed.
+ */
+typedef int (*penguin_model_fn)(void *user_data,
+                                size_t n,
+                                const double *x,
+                                const double *params,
+                                double *y_out);
+
+/**
+ * Fills the row-major `n x n_params` Jacobian `jac_out[i * n_params + j] =
+ * d f(x[i]) / d params[j]` and returns 0, or non-zero when it failed.
+ */
+typedef int (*penguin_jacobian_fn)(void *user_data,
+                                   size_t n,
+                                   const double *x,
+                                   const double *params,
+                                   double *jac_out);
+
+/**
  * What Penguin says about one network. A plain struct, filled by Penguin.
  */
 typedef struct penguin_nn_status_t {
@@ -272,6 +292,45 @@ penguin_result_t penguin_config_set(struct penguin_config_t *config,
 penguin_result_t penguin_config_load(struct penguin_config_t *config, const char *path);
 
 /**
+ * Registers a user-defined parametric function `name` with `n_params`
+ * parameters and selects it (`function = name` selects it again later).
+ * `value` evaluates it for an array of x; `jacobian` (NULL allowed: Penguin then
+ * uses finite differences) fills the row-major n x n_params Jacobian. `p0`,
+ * `lower` and `upper` (each NULL allowed, else `n_params` values; infinities
+ * allowed in the bounds) are its default start and bounds. Its trend is the
+ * `trend` key (`increasing` by default), as for built-in functions.
+ *
+ * Callbacks: called only from the thread that calls into Penguin, or from the
+ * engine's worker threads during `penguin_observe_batch`; they must be
+ * thread-safe when the engine's `threads` is not 1, and must not call back into
+ * the same engine. A callback that returns non-zero or writes NaN/inf makes that
+ * fit fail (the network keeps training); it never corrupts the engine. A C++
+ * exception thrown through a callback is undefined behaviour: catch it inside
+ * (the C++ wrapper does). `user_data` is passed back untouched; it must stay
+ * valid while any configuration or engine using the function exists.
+ *
+ * Saving an engine stores the function's name and parameters, not its code: to
+ * load such a state, register the same name in a configuration and use
+ * `penguin_load_with_config` (plain `penguin_load` fails with
+ * `PENGUIN_ERROR_UNKNOWN_FUNCTION`).
+ *
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (config, name or value
+ * NULL), `PENGUIN_ERROR_INVALID_ARGUMENT` (a built-in name, an empty name or one
+ * with spaces, `#` or `=`, n_params 0, non-finite p0, a lower bound above its
+ * upper bound, p0 outside the bounds).
+ * Thread-safety: not concurrently with other calls on the same configuration.
+ */
+penguin_result_t penguin_config_set_function(struct penguin_config_t *config,
+                                             const char *name,
+                                             uint32_t n_params,
+                                             penguin_model_fn value,
+                                             penguin_jacobian_fn jacobian,
+                                             void *user_data,
+                                             const double *p0,
+                                             const double *lower,
+                                             const double *upper);
+
+/**
  * Frees a configuration. NULL is allowed and does nothing. Engines created from
  * it keep their own copy.
  */
@@ -392,6 +451,20 @@ penguin_result_t penguin_save(const struct penguin_t *engine, const char *path);
 penguin_result_t penguin_load(const char *path, struct penguin_t **engine_out);
 
 /**
+ * As `penguin_load`, for a state saved with user-defined functions: the
+ * functions registered in `functions` (with `penguin_config_set_function`) are
+ * available by name. The rest of `functions` is ignored: the saved
+ * configuration is restored.
+ *
+ * Returns the codes of `penguin_load`, and `PENGUIN_ERROR_UNKNOWN_FUNCTION` when
+ * the state names a function that is neither built in nor registered.
+ * Thread-safety: any thread; not concurrently with calls changing `functions`.
+ */
+penguin_result_t penguin_load_with_config(const char *path,
+                                          const struct penguin_config_t *functions,
+                                          struct penguin_t **engine_out);
+
+/**
  * Writes the size in bytes of the engine's saved state to `*size_out`, for
  * `penguin_save_to_buffer` (so a NAS can embed Penguin's state in its own
  * checkpoint).
@@ -426,6 +499,21 @@ penguin_result_t penguin_save_to_buffer(const struct penguin_t *engine,
 penguin_result_t penguin_load_from_buffer(const uint8_t *buf,
                                           size_t len,
                                           struct penguin_t **engine_out);
+
+/**
+ * As `penguin_load_from_buffer`, with the user-defined functions registered in
+ * `functions` (NULL allowed: built-in functions only) available by name, as for
+ * `penguin_load_with_config`.
+ *
+ * Returns the codes of `penguin_load_from_buffer`, and
+ * `PENGUIN_ERROR_UNKNOWN_FUNCTION` when the state names a function that is
+ * neither built in nor registered.
+ * Thread-safety: any thread; not concurrently with calls changing `functions`.
+ */
+penguin_result_t penguin_load_from_buffer_with_config(const uint8_t *buf,
+                                                      size_t len,
+                                                      const struct penguin_config_t *functions,
+                                                      struct penguin_t **engine_out);
 
 /**
  * A static, NUL-terminated description of a status code ("unknown status code"

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::fit::{Bounds, FitSettings};
-use crate::functions::{Model, ModelRef, Trend, builtin, builtin_model};
+use crate::functions::{ModelRef, Trend, builtin, builtin_model};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -136,6 +136,9 @@ pub struct Config {
     pub solver: Solver,
     /// Worker threads for batched calls (0 = all cores).
     pub threads: usize,
+    /// User-defined functions registered with [`Config::register_function`],
+    /// selectable by name with `function = NAME`.
+    pub user_functions: Vec<ModelRef>,
 }
 
 /// Every configuration key, in the order `Config::pairs` writes them.
@@ -199,6 +202,7 @@ impl Default for Config {
             unconverged_fit: UnconvergedFit::Fail,
             solver: Solver::Lm,
             threads: 0,
+            user_functions: Vec::new(),
         }
     }
 }
@@ -286,14 +290,21 @@ impl Config {
         let key = key.trim();
         match key {
             "function" => {
-                let f = builtin(value.trim()).ok_or_else(|| {
-                    Error::new(
+                let name = value.trim();
+                if let Some(f) = builtin(name) {
+                    self.function = builtin_model(f);
+                    self.trend = f.trend;
+                } else if let Some(m) = self.user_functions.iter().find(|m| m.name() == name) {
+                    self.function = m.clone();
+                } else {
+                    return Err(Error::new(
                         ErrorCode::UnknownFunction,
-                        format!("config key 'function': unknown function '{value}'"),
-                    )
-                })?;
-                self.function = builtin_model(f);
-                self.trend = f.trend;
+                        format!(
+                            "config key 'function': unknown function '{value}' (neither \
+                             built in nor registered as a user-defined function)"
+                        ),
+                    ));
+                }
             }
             "trend" => {
                 self.trend = choice(
@@ -488,6 +499,39 @@ impl Config {
         Ok(())
     }
 
+    /// Registers a user-defined function under its name (replacing one of the
+    /// same name) and selects it. Built-in names cannot be reused. Its trend is
+    /// the `trend` key, as for built-in functions.
+    pub fn register_function(&mut self, model: ModelRef) -> Result<()> {
+        let name = model.name().to_string();
+        if builtin(&name).is_some() {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("'{name}' is the name of a built-in function; choose another"),
+            ));
+        }
+        if name.is_empty()
+            || name
+                .chars()
+                .any(|c| c.is_whitespace() || c == '#' || c == '=')
+        {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("function name '{name}' must be non-empty, without spaces, '#' or '='"),
+            ));
+        }
+        if model.n_params() == 0 {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("function '{name}' must have at least one parameter"),
+            ));
+        }
+        self.user_functions.retain(|m| m.name() != name);
+        self.user_functions.push(model.clone());
+        self.function = model;
+        Ok(())
+    }
+
     /// Reads `key = value` lines (`#` starts a comment; blank lines are ignored).
     /// Applies all lines or none.
     pub fn load_str(&mut self, text: &str) -> Result<()> {
@@ -525,11 +569,12 @@ impl Config {
         if let Some(b) = &self.bounds {
             return b.clone();
         }
-        match builtin(self.function.name()) {
-            Some(f) if f.n_params() == self.n_params() => Bounds {
-                lower: f.lower.to_vec(),
-                upper: f.upper.to_vec(),
-            },
+        match self.function.default_bounds() {
+            Some((lower, upper))
+                if lower.len() == self.n_params() && upper.len() == lower.len() =>
+            {
+                Bounds { lower, upper }
+            }
             _ => Bounds::unbounded(self.n_params()),
         }
     }

@@ -52,6 +52,14 @@ pub trait Model: Send + Sync + fmt::Debug {
     fn data_start(&self, _x: &[f64], _y: &[f64]) -> Option<Vec<f64>> {
         None
     }
+    /// Default start values, when the function has them.
+    fn default_p0(&self) -> Option<Vec<f64>> {
+        None
+    }
+    /// Default lower and upper bounds (`None`: unbounded).
+    fn default_bounds(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        None
+    }
 }
 
 /// Scalar value of a built-in function at one `x`.
@@ -134,6 +142,12 @@ impl Model for BuiltinFunction {
     }
     fn data_start(&self, x: &[f64], y: &[f64]) -> Option<Vec<f64>> {
         self.start.and_then(|s| s(x, y))
+    }
+    fn default_p0(&self) -> Option<Vec<f64>> {
+        Some(self.p0.to_vec())
+    }
+    fn default_bounds(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        Some((self.lower.to_vec(), self.upper.to_vec()))
     }
 }
 
@@ -1504,6 +1518,12 @@ impl Model for BuiltinRef {
     }
     fn data_start(&self, x: &[f64], y: &[f64]) -> Option<Vec<f64>> {
         self.0.data_start(x, y)
+    }
+    fn default_p0(&self) -> Option<Vec<f64>> {
+        self.0.default_p0()
+    }
+    fn default_bounds(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        self.0.default_bounds()
     }
 }
 

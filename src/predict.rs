@@ -3,7 +3,7 @@
 
 use crate::config::{Config, Solver, UnconvergedFit};
 use crate::fit::{Bounds, FitResult, FitSettings, fit, fit_best_of};
-use crate::functions::{Model, builtin};
+use crate::functions::Model;
 use crate::trf::{TrfSettings, fit_trf};
 
 /// One run of Algorithm 1 on a history.
@@ -54,10 +54,10 @@ pub fn start_points(model: &dyn Model, p0: Option<&[f64]>, x: &[f64], y: &[f64])
         push(s);
     }
     if starts.is_empty()
-        && let Some(f) = builtin(model.name())
-        && f.n_params() == n
+        && let Some(p) = model.default_p0()
+        && p.len() == n
     {
-        starts.push(f.p0.to_vec());
+        starts.push(p);
     }
     starts
 }

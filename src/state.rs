@@ -155,6 +155,13 @@ pub fn to_bytes(engine: &Engine) -> Vec<u8> {
 /// (empty, truncated, corrupted, other format version, not a Penguin state) with
 /// an error; never returns a half-loaded engine.
 pub fn from_bytes(bytes: &[u8]) -> Result<Engine> {
+    from_bytes_with(bytes, &Config::default())
+}
+
+/// As [`from_bytes`], resolving function names also among the user-defined
+/// functions registered in `functions` (a state saved with a user-defined
+/// function needs the same name registered again).
+pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(Error::new(
             ErrorCode::InvalidState,
@@ -194,7 +201,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Engine> {
     };
     let len = r.u32()? as usize;
     let text = std::str::from_utf8(r.take(len)?).map_err(|_| truncated())?;
-    let mut config = Config::default();
+    let mut config = Config {
+        user_functions: functions.user_functions.clone(),
+        ..Config::default()
+    };
     config.load_str(text).map_err(|e| {
         Error::new(
             e.code,
@@ -284,11 +294,17 @@ pub fn save_file(engine: &Engine, path: &Path) -> Result<()> {
 
 /// Reads a state file written by [`save_file`].
 pub fn load_file(path: &Path) -> Result<Engine> {
+    load_file_with(path, &Config::default())
+}
+
+/// As [`load_file`], with the user-defined functions registered in `functions`.
+pub fn load_file_with(path: &Path, functions: &Config) -> Result<Engine> {
     let bytes = std::fs::read(path).map_err(|e| {
         Error::new(
             ErrorCode::Io,
             format!("cannot read state '{}': {e}", path.display()),
         )
     })?;
-    from_bytes(&bytes).map_err(|e| Error::new(e.code, format!("{}: {}", path.display(), e.message)))
+    from_bytes_with(&bytes, functions)
+        .map_err(|e| Error::new(e.code, format!("{}: {}", path.display(), e.message)))
 }

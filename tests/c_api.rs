@@ -310,7 +310,10 @@ fn c_programs_are_clean_under_valgrind() {
     let state = state.to_str().unwrap().to_string();
     let runs: Vec<(PathBuf, Vec<String>)> = vec![
         (compile("c-tests/api_contract.c", Link::Shared), vec![]),
-        (compile("examples/penguin_curves.c", Link::Shared), vec![csv.clone(), conf]),
+        (
+            compile("examples/penguin_curves.c", Link::Shared),
+            vec![csv.clone(), conf],
+        ),
         (
             compile("c-tests/checkpoint.c", Link::Shared),
             vec![csv.clone(), state.clone(), "first".into(), "3".into()],
@@ -339,5 +342,17 @@ fn c_programs_are_clean_under_valgrind() {
             exe.display(),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+#[test]
+fn user_defined_functions_from_c() {
+    let exe = compile("c-tests/user_function.c", Link::Shared);
+    for file in ["dataverse_cifar100_3nets.csv", "fmnist_random_cnn.csv"] {
+        let state = link_dir().join("user_function.state");
+        let out = run(&exe, &[&data(file), state.to_str().unwrap()]);
+        print!("{file}: {out}");
+        assert!(out.contains("decided as the built-in exp3: yes"), "{out}");
+        assert!(out.trim_end().ends_with(", 0 failed"), "{out}");
     }
 }

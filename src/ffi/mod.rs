@@ -18,8 +18,12 @@ use crate::engine::{Engine, Observation, Status};
 use crate::error::{Error, ErrorCode};
 use crate::state;
 use std::cell::RefCell;
+use std::sync::Arc;
+
+mod user_function;
 use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+pub use user_function::{CallbackModel, penguin_jacobian_fn, penguin_model_fn};
 
 /// Major version of this header.
 pub const PENGUIN_VERSION_MAJOR: u32 = 0;
@@ -276,6 +280,104 @@ pub extern "C" fn penguin_config_load(
             .config
             .load_str(&text)
             .map_err(|e| Error::new(e.code, format!("{path}: {}", e.message)))
+    })
+}
+
+/// Registers a user-defined parametric function `name` with `n_params`
+/// parameters and selects it (`function = name` selects it again later).
+/// `value` evaluates it for an array of x; `jacobian` (NULL allowed: Penguin then
+/// uses finite differences) fills the row-major n x n_params Jacobian. `p0`,
+/// `lower` and `upper` (each NULL allowed, else `n_params` values; infinities
+/// allowed in the bounds) are its default start and bounds. Its trend is the
+/// `trend` key (`increasing` by default), as for built-in functions.
+///
+/// Callbacks: called only from the thread that calls into Penguin, or from the
+/// engine's worker threads during `penguin_observe_batch`; they must be
+/// thread-safe when the engine's `threads` is not 1, and must not call back into
+/// the same engine. A callback that returns non-zero or writes NaN/inf makes that
+/// fit fail (the network keeps training); it never corrupts the engine. A C++
+/// exception thrown through a callback is undefined behaviour: catch it inside
+/// (the C++ wrapper does). `user_data` is passed back untouched; it must stay
+/// valid while any configuration or engine using the function exists.
+///
+/// Saving an engine stores the function's name and parameters, not its code: to
+/// load such a state, register the same name in a configuration and use
+/// `penguin_load_with_config` (plain `penguin_load` fails with
+/// `PENGUIN_ERROR_UNKNOWN_FUNCTION`).
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (config, name or value
+/// NULL), `PENGUIN_ERROR_INVALID_ARGUMENT` (a built-in name, an empty name or one
+/// with spaces, `#` or `=`, n_params 0, non-finite p0, a lower bound above its
+/// upper bound, p0 outside the bounds).
+/// Thread-safety: not concurrently with other calls on the same configuration.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn penguin_config_set_function(
+    config: *mut penguin_config_t,
+    name: *const c_char,
+    n_params: u32,
+    value: penguin_model_fn,
+    jacobian: penguin_jacobian_fn,
+    user_data: *mut std::ffi::c_void,
+    p0: *const f64,
+    lower: *const f64,
+    upper: *const f64,
+) -> penguin_result_t {
+    boundary("penguin_config_set_function", || {
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
+        // SAFETY: NUL-terminated string by contract; NULL is checked.
+        let name = unsafe { c_str(name, "name")? };
+        let value = value.ok_or_else(|| null("value"))?;
+        let n = n_params as usize;
+        let invalid = |m: String| Error::new(ErrorCode::InvalidArgument, m);
+        if n == 0 {
+            return Err(invalid(format!(
+                "function '{name}': n_params must be at least 1"
+            )));
+        }
+        // SAFETY: each non-NULL array holds n_params values (contract).
+        let read = |p: *const f64| {
+            (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
+        };
+        let p0 = read(p0);
+        if p0
+            .as_ref()
+            .is_some_and(|p| p.iter().any(|v| !v.is_finite()))
+        {
+            return Err(invalid(format!("function '{name}': p0 must be finite")));
+        }
+        let lo = read(lower).unwrap_or_else(|| vec![f64::NEG_INFINITY; n]);
+        let hi = read(upper).unwrap_or_else(|| vec![f64::INFINITY; n]);
+        if lo
+            .iter()
+            .zip(&hi)
+            .any(|(l, h)| l.is_nan() || h.is_nan() || l > h)
+        {
+            return Err(invalid(format!(
+                "function '{name}': a lower bound exceeds its upper bound (or is NaN)"
+            )));
+        }
+        if let Some(p) = &p0
+            && p.iter()
+                .zip(lo.iter().zip(&hi))
+                .any(|(v, (l, h))| v < l || v > h)
+        {
+            return Err(invalid(format!(
+                "function '{name}': p0 lies outside the bounds"
+            )));
+        }
+        let bounded = lower.is_null() && upper.is_null();
+        let model = CallbackModel {
+            name: name.to_string(),
+            n_params: n,
+            value,
+            jacobian,
+            user_data,
+            p0,
+            bounds: (!bounded).then_some((lo, hi)),
+        };
+        config.config.register_function(Arc::new(model))
     })
 }
 
@@ -537,6 +639,36 @@ pub extern "C" fn penguin_load(
     })
 }
 
+/// As `penguin_load`, for a state saved with user-defined functions: the
+/// functions registered in `functions` (with `penguin_config_set_function`) are
+/// available by name. The rest of `functions` is ignored: the saved
+/// configuration is restored.
+///
+/// Returns the codes of `penguin_load`, and `PENGUIN_ERROR_UNKNOWN_FUNCTION` when
+/// the state names a function that is neither built in nor registered.
+/// Thread-safety: any thread; not concurrently with calls changing `functions`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_load_with_config(
+    path: *const c_char,
+    functions: *const penguin_config_t,
+    engine_out: *mut *mut penguin_t,
+) -> penguin_result_t {
+    boundary("penguin_load_with_config", || {
+        // SAFETY: NUL-terminated string by contract; NULL is checked.
+        let path = unsafe { c_str(path, "path")? };
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let functions = unsafe { functions.as_ref() }.ok_or_else(|| null("functions"))?;
+        if engine_out.is_null() {
+            return Err(null("engine_out"));
+        }
+        let engine = state::load_file_with(std::path::Path::new(path), &functions.config)?;
+        let e = Box::into_raw(Box::new(penguin_t { engine }));
+        // SAFETY: engine_out is non-NULL and writable (contract).
+        unsafe { *engine_out = e };
+        Ok(())
+    })
+}
+
 /// Writes the size in bytes of the engine's saved state to `*size_out`, for
 /// `penguin_save_to_buffer` (so a NAS can embed Penguin's state in its own
 /// checkpoint).
@@ -613,6 +745,24 @@ pub extern "C" fn penguin_load_from_buffer(
     len: usize,
     engine_out: *mut *mut penguin_t,
 ) -> penguin_result_t {
+    penguin_load_from_buffer_with_config(buf, len, std::ptr::null(), engine_out)
+}
+
+/// As `penguin_load_from_buffer`, with the user-defined functions registered in
+/// `functions` (NULL allowed: built-in functions only) available by name, as for
+/// `penguin_load_with_config`.
+///
+/// Returns the codes of `penguin_load_from_buffer`, and
+/// `PENGUIN_ERROR_UNKNOWN_FUNCTION` when the state names a function that is
+/// neither built in nor registered.
+/// Thread-safety: any thread; not concurrently with calls changing `functions`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_load_from_buffer_with_config(
+    buf: *const u8,
+    len: usize,
+    functions: *const penguin_config_t,
+    engine_out: *mut *mut penguin_t,
+) -> penguin_result_t {
     boundary("penguin_load_from_buffer", || {
         if engine_out.is_null() {
             return Err(null("engine_out"));
@@ -626,7 +776,11 @@ pub extern "C" fn penguin_load_from_buffer(
             // SAFETY: non-NULL with len readable bytes (contract).
             unsafe { std::slice::from_raw_parts(buf, len) }
         };
-        let engine = state::from_bytes(bytes)?;
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let engine = match unsafe { functions.as_ref() } {
+            Some(f) => state::from_bytes_with(bytes, &f.config)?,
+            None => state::from_bytes(bytes)?,
+        };
         let e = Box::into_raw(Box::new(penguin_t { engine }));
         // SAFETY: engine_out is non-NULL and writable (contract).
         unsafe { *engine_out = e };

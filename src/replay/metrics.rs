@@ -14,7 +14,11 @@
 //! - never-learners: networks whose ground truth is not above chance + margin;
 //!   predicted never-learners: whose Penguin output is not; anomalies: predicted
 //!   never-learners that do learn;
-//! - MAE: mean |Penguin output - ground truth|.
+//! - MAE: mean |Penguin output - ground truth|;
+//! - equal-budget truncation: every network trained to the observation epoch
+//!   nearest Penguin's mean stop epoch and ranked by its observed fitness there
+//!   (the last value, or the best so far); Penguin's skill = its sensitivity
+//!   minus the better of the two, per x.
 
 use super::{DatasetReport, Options, Outcome, Stop};
 use crate::config::Direction;
@@ -33,6 +37,17 @@ pub struct Savings {
     pub epochs_saved: Option<f64>,
     /// `1 / (1 - epochs_saved)`.
     pub throughput_gain: Option<f64>,
+}
+
+/// Equal-budget truncation: the honest baseline at Penguin's mean training cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Truncation {
+    /// The observation epoch nearest Penguin's mean stop epoch.
+    pub epoch: f64,
+    /// Sensitivity per x, ranking by the last observed value at `epoch`.
+    pub sensitivity_last: Vec<(usize, Option<f64>)>,
+    /// Sensitivity per x, ranking by the best value observed up to `epoch`.
+    pub sensitivity_best: Vec<(usize, Option<f64>)>,
 }
 
 /// The numbers of one report column.
@@ -65,6 +80,10 @@ pub struct Metrics {
     pub ended: usize,
     /// Mean absolute error of Penguin's output against the ground truth.
     pub mae: Option<f64>,
+    /// Equal-budget truncation (None without a mean stop epoch).
+    pub truncation: Option<Truncation>,
+    /// Penguin's sensitivity minus the better truncation sensitivity, per x.
+    pub skill: Vec<(usize, Option<f64>)>,
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -167,10 +186,25 @@ pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> M
         None => (None, None, None),
     };
     let count = |s: Stop| subset.iter().filter(|&&i| out[i].stop == s).count();
+    let mean_stop_epoch = mean(subset.iter().map(|&i| out[i].stop_epoch));
+    let truncation = mean_stop_epoch.map(|m| truncation(report, &ranked, options, m));
+    let skill = sensitivity
+        .iter()
+        .enumerate()
+        .map(|(k, (x, s))| {
+            let t = truncation.as_ref().and_then(|t| {
+                match (t.sensitivity_last[k].1, t.sensitivity_best[k].1) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                }
+            });
+            (*x, s.zip(t).map(|(s, t)| s - t))
+        })
+        .collect();
     Metrics {
         networks: subset.len(),
         ranked: ranked.len(),
-        mean_stop_epoch: mean(subset.iter().map(|&i| out[i].stop_epoch)),
+        mean_stop_epoch,
         sensitivity,
         specificity,
         savings,
@@ -181,5 +215,61 @@ pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> M
         reached_e_pred: count(Stop::ReachedEPred),
         ended: count(Stop::Ended),
         mae: mean(ranked.iter().map(|&i| (out[i].output - truth[i]).abs())),
+        truncation,
+        skill,
+    }
+}
+
+/// Ranks `ranked` networks by what they showed at the observation epoch
+/// nearest `mean_stop`.
+fn truncation(
+    report: &DatasetReport,
+    ranked: &[usize],
+    options: &Options,
+    mean_stop: f64,
+) -> Truncation {
+    let nets = &report.dataset.networks;
+    let direction = options.config.direction;
+    let epoch = ranked
+        .iter()
+        .flat_map(|&i| nets[i].points.iter().map(|p| p.epoch))
+        .min_by(|a, b| {
+            (a - mean_stop)
+                .abs()
+                .total_cmp(&(b - mean_stop).abs())
+                .then(a.total_cmp(b))
+        })
+        .unwrap_or(mean_stop);
+    let seen = |i: usize| {
+        nets[i]
+            .points
+            .iter()
+            .take_while(|p| p.epoch <= epoch)
+            .map(|p| p.value)
+    };
+    let last = |i: usize| seen(i).last().unwrap_or(f64::NAN);
+    let best = |i: usize| {
+        seen(i).fold(f64::NAN, |b, v| match direction {
+            Direction::Maximize => b.max(v),
+            Direction::Minimize => b.min(v),
+        })
+    };
+    let truth = &report.ground_truth;
+    let sens = |key: &dyn Fn(usize) -> f64| {
+        options
+            .top
+            .iter()
+            .map(|&x| {
+                (
+                    x,
+                    top_x(ranked, key, |i| truth[i], direction, x).map(|r| r.0),
+                )
+            })
+            .collect()
+    };
+    Truncation {
+        epoch,
+        sensitivity_last: sens(&last),
+        sensitivity_best: sens(&best),
     }
 }

@@ -234,6 +234,30 @@ pub fn to_text(report: &Report) -> String {
         }));
     }
     rows.push(Row::Section(
+        "Equal-budget truncation: rank by what was observed at Penguin's mean stop epoch"
+            .to_string(),
+    ));
+    rows.push(row("  truncation epoch".into(), &|m| {
+        fixed(m.truncation.as_ref().map(|t| t.epoch), 1)
+    }));
+    for (k, &x) in opts.top.iter().enumerate() {
+        rows.push(row(format!("  sensitivity, top {x}, last value"), &|m| {
+            fixed(
+                m.truncation.as_ref().and_then(|t| t.sensitivity_last[k].1),
+                2,
+            )
+        }));
+        rows.push(row(format!("  sensitivity, top {x}, best so far"), &|m| {
+            fixed(
+                m.truncation.as_ref().and_then(|t| t.sensitivity_best[k].1),
+                2,
+            )
+        }));
+        rows.push(row(format!("  Penguin's skill, top {x}"), &|m| {
+            fixed(m.skill[k].1, 2)
+        }));
+    }
+    rows.push(Row::Section(
         "Training epochs (paper's Tables 10, 11)".to_string(),
     ));
     rows.push(row(format!("  mean stop epoch, e_pred = {e_pred}"), &|m| {
@@ -415,6 +439,15 @@ fn metrics_json(m: &Metrics) -> Value {
         "ended": m.ended,
         "anomalies": m.anomalies,
         "mae": opt(m.mae),
+        "truncation": match &m.truncation {
+            Some(t) => json!({
+                "epoch": t.epoch,
+                "sensitivity_last": by_x(&t.sensitivity_last),
+                "sensitivity_best": by_x(&t.sensitivity_best),
+            }),
+            None => Value::Null,
+        },
+        "skill": by_x(&m.skill),
     })
 }
 

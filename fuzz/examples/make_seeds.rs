@@ -1,0 +1,74 @@
+//! Writes starting corpora: valid saved states (for `state`) and API scripts
+//! (for `api`), into fuzz/corpus/<target>/.
+//!
+//! cargo run --manifest-path fuzz/Cargo.toml --example make_seeds
+
+use penguin::state::to_bytes;
+use penguin::{Config, Engine};
+use std::path::Path;
+
+fn write(target: &str, name: &str, bytes: &[u8]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+fn main() {
+    // Saved states: an empty engine and engines with a few networks (one of
+    // them final), under several configurations.
+    for sel in 0..6u8 {
+        let config = penguin_fuzz::api::config_for(sel, 2 * sel);
+        let mut e = Engine::new(config).unwrap();
+        write("state", &format!("empty_{sel}"), &to_bytes(&e));
+        for id in 0..3u64 {
+            for k in 1..=(3 + 3 * id) {
+                let x = k as f64;
+                let v = if e.config().direction == penguin::config::Direction::Minimize {
+                    0.3 + 2.0 * 0.7f64.powf(x)
+                } else {
+                    85.0 - 70.0 * 0.7f64.powf(x)
+                };
+                if e.observe(id, 0.5 * x, v).is_err() {
+                    break;
+                }
+            }
+        }
+        write("state", &format!("three_{sel}"), &to_bytes(&e));
+    }
+    // API scripts: each configuration, then observations of a learning curve
+    // on two networks, a batch, a status, a fork, more observations, a forget.
+    for sel in 0..6u8 {
+        let mut s = vec![sel, 0];
+        for k in 0..10u8 {
+            // observe(id k%2, epoch +0.5, curve value)
+            s.extend_from_slice(&[0, k % 2, 11, 8 + (k % 8) * 16]);
+        }
+        s.extend_from_slice(&[3, 3, 0, 11, 40, 1, 11, 40, 2, 11, 40]);
+        s.extend_from_slice(&[4, 0, 6, 0, 1, 11, 8, 0, 6, 12, 9, 7, 5, 1, 7]);
+        write("api", &format!("curve_{sel}"), &s);
+    }
+    // Configuration lines: every key once with a valid value.
+    let c = Config::default();
+    write(
+        "config",
+        "defaults",
+        c.to_text().replace(" = ", "=").as_bytes(),
+    );
+    write(
+        "config",
+        "cheap",
+        b"fit_patience=20\nfit_restarts=0\nthreads=1\n",
+    );
+    write(
+        "config",
+        "loss",
+        b"function=lossexp3\ndirection=minimize\nvalid_max=inf\nfit_patience=20\n",
+    );
+    write(
+        "config",
+        "bounds",
+        b"bounds=0.5,1,0;200,inf,inf\np0=10,1.001,100\nsolver=trf\n",
+    );
+}

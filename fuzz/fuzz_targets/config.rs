@@ -1,0 +1,4 @@
+#![no_main]
+//! See fuzz/src/config.rs for what this target checks.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| penguin_fuzz::config::run(data));

@@ -1,0 +1,547 @@
+//! Fuzz target (a): random sequences of engine calls, checked against a simple
+//! model of what the engine must hold.
+//!
+//! Input layout: byte 0 picks a configuration; then each call is a tag byte and
+//! its arguments (see [`run`]). The model tracks, per network id, the accepted
+//! epochs and whether the last decision was final, and predicts for every call
+//! either success or the exact error code. Every rejected call must leave the
+//! saved state byte for byte unchanged. A "fork" call restores a second engine
+//! from the saved state; from then on every call goes to both and their answers
+//! must agree bit for bit.
+//!
+//! Plain std + penguin, so tests/fuzz_regressions.rs includes this file as it is.
+
+use crate::bytes::Bytes;
+use penguin::config::{Direction, Warmup};
+use penguin::functions::{CATALOGUE, Trend};
+use penguin::state::{from_bytes, to_bytes};
+use penguin::{Config, Engine, Error, ErrorCode, Observation, State, Status};
+use std::collections::BTreeMap;
+
+/// Calls per input.
+const MAX_CALLS: usize = 64;
+/// Observations (accepted or not) per input: each accepted one may cost a fit.
+const MAX_OBSERVATIONS: usize = 96;
+/// Network ids: a small space so that calls hit the same networks, plus the
+/// extreme id.
+const IDS: [u64; 4] = [0, 1, 2, u64::MAX];
+
+/// The configuration chosen by the first input byte.
+pub fn config_for(selector: u8, extra: u8) -> Config {
+    let mut c = Config::default();
+    let set = |c: &mut Config, k: &str, v: &str| c.set(k, v).unwrap();
+    if selector % 6 == 0 {
+        // The paper's defaults, untouched (threads = 0: all cores for batches).
+        return c;
+    }
+    // Cheaper fits: the same code paths, shorter solver runs.
+    set(&mut c, "fit_patience", "20");
+    set(&mut c, "fit_restarts", "0");
+    set(&mut c, "threads", if extra & 1 == 0 { "1" } else { "2" });
+    match selector % 6 {
+        1 => {}
+        2 => {
+            // Final decisions early: N = 1, warm-up by predictions, e_pred = 4.
+            set(&mut c, "N", "1");
+            set(&mut c, "warmup", "predictions");
+            set(&mut c, "e_pred", "4");
+        }
+        3 => {
+            // The authors' variants of every rule, and SciPy's solver.
+            set(&mut c, "solver", "trf");
+            set(&mut c, "failed_fit", "skipped");
+            set(&mut c, "validity", "all");
+            set(&mut c, "agreement", "median");
+            set(&mut c, "threshold", "relative");
+            set(&mut c, "upper_bound_reject", "0.01");
+            set(&mut c, "t", "2");
+        }
+        4 => {
+            // Any catalogue function, in its direction.
+            let f = &CATALOGUE[usize::from(extra >> 1) % CATALOGUE.len()];
+            set(&mut c, "function", f.name);
+            if f.trend == Trend::Decreasing {
+                set(&mut c, "direction", "minimize");
+                set(&mut c, "valid_max", "inf");
+            }
+            set(&mut c, "N", "2");
+            set(&mut c, "t", "5");
+        }
+        _ => {
+            set(&mut c, "min_points", "1");
+            set(&mut c, "E", "1");
+            set(&mut c, "N", "2");
+            set(&mut c, "x_shift", "-1");
+            set(&mut c, "e_pred", "6");
+            set(&mut c, "warm_start", "off");
+            set(&mut c, "t", "3");
+        }
+    }
+    c
+}
+
+/// What the model knows of one network.
+#[derive(Clone, Debug, Default)]
+struct Net {
+    epochs: Vec<f64>,
+    final_: bool,
+    /// The last status the engine returned for it.
+    last: Option<Status>,
+}
+
+/// The model of the engine.
+#[derive(Clone, Debug, Default)]
+struct Model {
+    nets: BTreeMap<u64, Net>,
+}
+
+impl Model {
+    /// The code `observe` must return (None = success).
+    fn expect(&self, id: u64, epoch: f64, value: f64) -> Option<ErrorCode> {
+        if !epoch.is_finite() || epoch <= 0.0 {
+            return Some(ErrorCode::InvalidEpoch);
+        }
+        if !value.is_finite() {
+            return Some(ErrorCode::InvalidFitness);
+        }
+        let net = self.nets.get(&id)?;
+        if net.final_ {
+            return Some(ErrorCode::AlreadyDecided);
+        }
+        match net.epochs.last() {
+            Some(&last) if epoch <= last => Some(ErrorCode::EpochNotIncreasing),
+            _ => None,
+        }
+    }
+
+    fn last_epoch(&self, id: u64) -> f64 {
+        self.nets
+            .get(&id)
+            .and_then(|n| n.epochs.last().copied())
+            .unwrap_or(0.0)
+    }
+}
+
+/// Everything a status must satisfy after an accepted observation.
+fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
+    let n = net.epochs.len();
+    let epoch = *net.epochs.last().unwrap();
+    assert_eq!(s.observations as usize, n, "observation count");
+    assert_eq!(s.epoch.to_bits(), epoch.to_bits(), "status epoch");
+    let fits = (n + 1).saturating_sub(config.min_points());
+    assert_eq!(
+        s.fits as usize,
+        fits,
+        "fit count (min_points {})",
+        config.min_points()
+    );
+    assert!(
+        s.params.is_empty() || s.params.len() == config.n_params(),
+        "params {:?}",
+        s.params
+    );
+    assert!(
+        s.fit_prediction.is_nan() || s.fit_prediction.is_finite(),
+        "fit_prediction {}",
+        s.fit_prediction
+    );
+    let warming = config.warmup == Warmup::Epochs && epoch <= config.n as f64 * config.e;
+    if warming {
+        assert_eq!(
+            s.state,
+            State::Continue,
+            "final during warm-up at epoch {epoch}"
+        );
+    } else if epoch >= config.e_pred {
+        assert_eq!(s.state, State::ReachedEPred, "epoch {epoch} >= e_pred");
+    }
+    match s.state {
+        State::Continue => {
+            assert_eq!(
+                s.prediction.to_bits(),
+                s.fit_prediction.to_bits(),
+                "prediction while training"
+            )
+        }
+        State::ReachedEPred => {
+            assert!(epoch >= config.e_pred, "reached e_pred at {epoch}");
+            assert_eq!(
+                s.prediction.to_bits(),
+                value.to_bits(),
+                "answer at e_pred is the observed value"
+            );
+        }
+        State::Converged => {
+            assert!(epoch < config.e_pred, "converged at {epoch} >= e_pred");
+            assert!(
+                n >= config.n,
+                "converged after {n} observations with N = {}",
+                config.n
+            );
+            assert_eq!(
+                s.prediction.to_bits(),
+                s.fit_prediction.to_bits(),
+                "converged on the newest prediction"
+            );
+            assert!(
+                s.prediction.is_finite()
+                    && config.valid_min <= s.prediction
+                    && s.prediction <= config.valid_max,
+                "converged prediction {} outside [{}, {}]",
+                s.prediction,
+                config.valid_min,
+                config.valid_max
+            );
+        }
+    }
+}
+
+/// A status as bits, for exact comparison.
+fn bits(s: &Status) -> (State, u64, u64, u64, u32, u32, Vec<u64>) {
+    (
+        s.state,
+        s.prediction.to_bits(),
+        s.fit_prediction.to_bits(),
+        s.epoch.to_bits(),
+        s.observations,
+        s.fits,
+        s.params.iter().map(|p| p.to_bits()).collect(),
+    )
+}
+
+fn same<T: std::fmt::Debug>(
+    a: &Result<T, Error>,
+    b: &Result<T, Error>,
+    eq: impl Fn(&T, &T) -> bool,
+    what: &str,
+) {
+    let ok = match (a, b) {
+        (Ok(x), Ok(y)) => eq(x, y),
+        (Err(x), Err(y)) => x == y,
+        _ => false,
+    };
+    assert!(ok, "{what}: restored engine differs: {a:?} vs {b:?}");
+}
+
+fn same_status(a: &Status, b: &Status) -> bool {
+    bits(a) == bits(b)
+}
+
+fn same_statuses(a: &Vec<Status>, b: &Vec<Status>) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_status(x, y))
+}
+
+/// An epoch after `last` (0 when none): every kind of valid and invalid value.
+fn epoch_from(sel: u8, last: f64, input: &mut Bytes) -> f64 {
+    let step = 0.5 * f64::from(1 + (sel >> 4) % 4);
+    match sel % 16 {
+        0 => f64::NAN,
+        1 => f64::INFINITY,
+        2 => f64::NEG_INFINITY,
+        3 => 0.0,
+        4 => -0.0,
+        5 => -f64::from(1 + (sel >> 4)),
+        6 => last,                                     // repeated
+        7 => last - step,                              // decreasing
+        8 => f64::from_bits(last.to_bits() + 1),       // the next float up
+        9 => 1e300,                                    // far past e_pred
+        10 => input.f64_bits().unwrap_or(last + step), // any bit pattern
+        _ => last + step,                              // the usual case
+    }
+}
+
+/// A fitness for `epoch`: mostly a noisy learning curve, sometimes anything.
+fn value_from(sel: u8, epoch: f64, minimize: bool, input: &mut Bytes) -> f64 {
+    let noise = f64::from(sel >> 4) * 0.3 - 2.0;
+    let x = if epoch.is_finite() {
+        epoch.clamp(0.0, 1e3)
+    } else {
+        1.0
+    };
+    match sel % 16 {
+        0 => f64::NAN,
+        1 => f64::INFINITY,
+        2 => f64::NEG_INFINITY,
+        3 => 1e308,
+        4 => -1e308,
+        5 => 0.0,
+        6 => input.f64_bits().unwrap_or(50.0),
+        7 => -0.0,
+        _ if minimize => 0.2 + 2.0 * 0.7f64.powf(x) + noise / 50.0,
+        _ => 90.0 - 80.0 * 0.7f64.powf(x) + noise,
+    }
+}
+
+/// Both engines (the second exists after a fork).
+struct Engines {
+    main: Engine,
+    fork: Option<Engine>,
+}
+
+impl Engines {
+    fn saved(&self) -> Vec<u8> {
+        let b = to_bytes(&self.main);
+        if let Some(f) = &self.fork {
+            assert!(to_bytes(f) == b, "restored engine's state differs");
+        }
+        b
+    }
+}
+
+/// What one input did (for tests that check their scripts do something).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Calls made.
+    pub calls: usize,
+    /// Calls that changed the engine.
+    pub changes: usize,
+    /// Networks that reached a final decision.
+    pub finals: usize,
+    /// Calls made while a restored copy ran alongside.
+    pub forked_calls: usize,
+}
+
+/// Runs one input. Panics when the engine disagrees with the model.
+pub fn run(data: &[u8]) -> Summary {
+    let mut summary = Summary::default();
+    let mut input = Bytes::new(data);
+    let (Some(selector), Some(extra)) = (input.u8(), input.u8()) else {
+        return summary;
+    };
+    let config = config_for(selector, extra);
+    let minimize = config.direction == Direction::Minimize;
+    let mut engines = Engines {
+        main: Engine::new(config.clone()).expect("fuzz configurations are valid"),
+        fork: None,
+    };
+    let config = engines.main.config().clone();
+    let mut model = Model::default();
+    let mut observations = 0;
+
+    for _ in 0..MAX_CALLS {
+        let Some(tag) = input.u8() else { break };
+        let before = engines.saved();
+        let finals_before = finals(&model);
+        let changed = match tag % 8 {
+            0..=2 => {
+                if observations >= MAX_OBSERVATIONS {
+                    break;
+                }
+                observations += 1;
+                let (Some(i), Some(es), Some(vs)) = (input.u8(), input.u8(), input.u8()) else {
+                    break;
+                };
+                let id = IDS[usize::from(i) % IDS.len()];
+                let epoch = epoch_from(es, model.last_epoch(id), &mut input);
+                let value = value_from(vs, epoch, minimize, &mut input);
+                observe(&config, &mut engines, &mut model, id, epoch, value)
+            }
+            3 => {
+                let Some(k) = input.u8() else { break };
+                let mut batch = Vec::new();
+                // Epochs continue from the model as if earlier entries were accepted.
+                let mut scratch = model.clone();
+                for _ in 0..k % 6 {
+                    let (Some(i), Some(es), Some(vs)) = (input.u8(), input.u8(), input.u8()) else {
+                        break;
+                    };
+                    let id = IDS[usize::from(i) % IDS.len()];
+                    let epoch = epoch_from(es, scratch.last_epoch(id), &mut input);
+                    let value = value_from(vs, epoch, minimize, &mut input);
+                    if epoch.is_finite() && epoch > scratch.last_epoch(id) {
+                        scratch.nets.entry(id).or_default().epochs.push(epoch);
+                    }
+                    batch.push(Observation { id, epoch, value });
+                }
+                if observations + batch.len() > MAX_OBSERVATIONS {
+                    break;
+                }
+                observations += batch.len();
+                observe_batch(&config, &mut engines, &mut model, &batch)
+            }
+            4 => {
+                let Some(i) = input.u8() else { break };
+                let id = IDS[usize::from(i) % IDS.len()];
+                let got = engines.main.status(id);
+                if let Some(f) = &engines.fork {
+                    same(&got, &f.status(id), same_status, "status");
+                }
+                match (model.nets.get(&id), got) {
+                    (Some(net), Ok(s)) => {
+                        let last = net.last.as_ref().expect("a tracked network has a status");
+                        assert!(
+                            same_status(last, &s),
+                            "status changed without a call: {last:?} -> {s:?}"
+                        );
+                    }
+                    (None, Err(e)) => assert_eq!(e.code, ErrorCode::UnknownNetwork, "{e:?}"),
+                    (m, g) => panic!("status({id}): model {m:?}, engine {g:?}"),
+                }
+                false
+            }
+            5 => {
+                let Some(i) = input.u8() else { break };
+                let id = IDS[usize::from(i) % IDS.len()];
+                let got = engines.main.forget(id);
+                if let Some(f) = &mut engines.fork {
+                    same(&got, &f.forget(id), |_, _| true, "forget");
+                }
+                match (model.nets.remove(&id), got) {
+                    (Some(_), Ok(())) => true,
+                    (None, Err(e)) => {
+                        assert_eq!(e.code, ErrorCode::UnknownNetwork, "{e:?}");
+                        false
+                    }
+                    (m, g) => panic!("forget({id}): model {m:?}, engine {g:?}"),
+                }
+            }
+            6 => {
+                // Save and restore; the restored engine must re-save identically
+                // and from now on answer exactly as the original.
+                let restored = from_bytes(&before).expect("a saved state loads");
+                assert!(
+                    to_bytes(&restored) == before,
+                    "re-saving a restored engine changes the bytes"
+                );
+                assert_eq!(restored.len(), model.nets.len());
+                engines.fork = if engines.fork.is_some() {
+                    None
+                } else {
+                    Some(restored)
+                };
+                false
+            }
+            _ => {
+                assert_eq!(engines.main.len(), model.nets.len(), "len()");
+                assert_eq!(engines.main.is_empty(), model.nets.is_empty());
+                if let Some(f) = &engines.fork {
+                    assert_eq!(f.len(), model.nets.len(), "len() of the restored engine");
+                }
+                false
+            }
+        };
+        summary.calls += 1;
+        summary.changes += usize::from(changed);
+        summary.finals += finals(&model).saturating_sub(finals_before);
+        summary.forked_calls += usize::from(engines.fork.is_some());
+        let after = engines.saved();
+        if !changed {
+            assert!(
+                before == after,
+                "a call that changed nothing changed the saved state"
+            );
+        }
+    }
+    summary
+}
+
+fn finals(model: &Model) -> usize {
+    model.nets.values().filter(|n| n.final_).count()
+}
+
+/// One `observe` call checked against the model; whether it was accepted.
+fn observe(
+    config: &Config,
+    engines: &mut Engines,
+    model: &mut Model,
+    id: u64,
+    epoch: f64,
+    value: f64,
+) -> bool {
+    let expected = model.expect(id, epoch, value);
+    let got = engines.main.observe(id, epoch, value);
+    if let Some(f) = &mut engines.fork {
+        same(&got, &f.observe(id, epoch, value), same_status, "observe");
+    }
+    match (expected, got) {
+        (None, Ok(s)) => {
+            let net = model.nets.entry(id).or_default();
+            net.epochs.push(epoch);
+            check_status(config, net, value, &s);
+            net.final_ = s.state != State::Continue;
+            net.last = Some(s);
+            true
+        }
+        (Some(code), Err(e)) => {
+            assert_eq!(
+                e.code, code,
+                "observe({id}, {epoch}, {value}): {}",
+                e.message
+            );
+            assert!(!e.message.is_empty());
+            false
+        }
+        (x, g) => panic!("observe({id}, {epoch:e}, {value:e}): expected {x:?}, got {g:?}"),
+    }
+}
+
+/// One `observe_batch` call checked against the model and against the same
+/// observations made one by one on a copy of the engine.
+fn observe_batch(
+    config: &Config,
+    engines: &mut Engines,
+    model: &mut Model,
+    batch: &[Observation],
+) -> bool {
+    // What observing in order gives: the model predicts each entry's code, the
+    // copy supplies the decisions (a final one makes the network's next entry
+    // AlreadyDecided).
+    let mut next = model.clone();
+    let mut one_by_one = engines.main.clone();
+    let mut expected = Ok(Vec::new());
+    for (i, o) in batch.iter().enumerate() {
+        let single = one_by_one.observe(o.id, o.epoch, o.value);
+        match (next.expect(o.id, o.epoch, o.value), single) {
+            (None, Ok(s)) => {
+                let net = next.nets.entry(o.id).or_default();
+                net.epochs.push(o.epoch);
+                check_status(config, net, o.value, &s);
+                net.final_ = s.state != State::Continue;
+                net.last = Some(s.clone());
+                if let Ok(v) = &mut expected {
+                    v.push(s);
+                }
+            }
+            (Some(code), Err(e)) => {
+                assert_eq!(e.code, code, "entry {i} one by one: {}", e.message);
+                expected = Err((i, code));
+                break;
+            }
+            (x, g) => panic!("batch entry {i} {o:?} one by one: expected {x:?}, got {g:?}"),
+        }
+    }
+    let got = engines.main.observe_batch(batch);
+    if let Some(f) = &mut engines.fork {
+        same(
+            &got,
+            &f.observe_batch(batch),
+            same_statuses,
+            "observe_batch",
+        );
+    }
+    match (expected, got) {
+        (Ok(want), Ok(statuses)) => {
+            assert_eq!(statuses.len(), batch.len(), "one status per entry");
+            assert!(
+                same_statuses(&want, &statuses),
+                "batch {statuses:?} vs one by one {want:?}"
+            );
+            assert!(
+                to_bytes(&one_by_one) == to_bytes(&engines.main),
+                "batch and one-by-one states differ"
+            );
+            *model = next;
+            true
+        }
+        (Err((i, code)), Err(e)) => {
+            assert_eq!(e.code, code, "batch entry {i}: {}", e.message);
+            assert!(
+                e.message.starts_with(&format!("batch entry {i}:")),
+                "the message names entry {i}: {}",
+                e.message
+            );
+            false
+        }
+        (want, got) => panic!("observe_batch({batch:?}): expected {want:?}, got {got:?}"),
+    }
+}

@@ -274,8 +274,13 @@ fn choice<T: Copy>(key: &str, value: &str, options: &[(&str, T)]) -> Result<T> {
 
 /// Formats a float so that parsing it gives the same bits back.
 fn fmt_f64(v: f64) -> String {
-    // Debug: shortest round-trip digits, with an exponent for tiny or huge values.
-    format!("{v:?}")
+    // Shortest round-trip digits; an exponent for tiny or huge values (5e-324,
+    // not 324 digits).
+    if v.is_finite() && v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e15) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }
 
 fn fmt_list(v: &[f64]) -> String {

@@ -242,6 +242,44 @@ fn check_column(
     );
     let mae = (0..n).map(|k| (answer[k] - truth[k]).abs()).sum::<f64>() / n as f64;
     assert_num(m, "/mae", mae);
+    // Equal-budget truncation at the observation epoch nearest the mean stop.
+    let mut epochs: Vec<f64> = members
+        .iter()
+        .flat_map(|&i| nets[i].rows.iter().filter(|r| r.1.is_finite()).map(|r| r.0))
+        .collect();
+    epochs.sort_by(f64::total_cmp);
+    let t_epoch = epochs
+        .iter()
+        .copied()
+        .min_by(|a, b| (a - stop).abs().total_cmp(&(b - stop).abs()))
+        .unwrap();
+    assert_num(m, "/truncation/epoch", t_epoch);
+    let upto = |i: usize| -> Vec<f64> {
+        nets[i]
+            .rows
+            .iter()
+            .filter(|r| r.1.is_finite() && r.0 <= t_epoch)
+            .map(|r| r.1)
+            .collect()
+    };
+    let last: Vec<f64> = members.iter().map(|&i| *upto(i).last().unwrap()).collect();
+    let best_so_far: Vec<f64> = members
+        .iter()
+        .map(|&i| upto(i).into_iter().fold(f64::NEG_INFINITY, f64::max))
+        .collect();
+    for x in [10usize, 20, 50, 100] {
+        if x >= n {
+            continue;
+        }
+        let t = best(&truth, x);
+        let sens =
+            |v: &[f64]| best(v, x).iter().filter(|i| t.contains(i)).count() as f64 / x as f64;
+        let (sl, sb) = (sens(&last), sens(&best_so_far));
+        assert_num(m, &format!("/truncation/sensitivity_last/{x}"), sl);
+        assert_num(m, &format!("/truncation/sensitivity_best/{x}"), sb);
+        let p = best(&answer, x).iter().filter(|i| t.contains(i)).count() as f64 / x as f64;
+        assert_num(m, &format!("/skill/{x}"), p - sl.max(sb));
+    }
 }
 
 #[test]

@@ -10,7 +10,9 @@
  * Every failing call throws penguin::Error (a std::runtime_error) carrying the
  * C status code (code()) and the library's message (what()). Engine and Config
  * are move-only; a moved-from object holds no handle and every call on it
- * throws (PENGUIN_ERROR_NULL_ARGUMENT).
+ * throws (PENGUIN_ERROR_NULL_ARGUMENT). User-defined functions
+ * (Config::set_function) are std::functions kept alive by the Config and the
+ * engines made from it; an exception they throw makes that fit fail.
  *
  * Thread-safety is the C API's: one Engine must not be used by two threads at
  * once (status() and network_count() may run concurrently with each other);
@@ -27,6 +29,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -97,6 +101,20 @@ inline std::string last_error_message() {
     return std::string(buf.data(), n);
 }
 
+/**
+ * A user-defined parametric function (Config::set_function): fills
+ * y_out[i] = f(x[i]; params) for i < n. Throwing any exception makes that fit
+ * fail (the network keeps training); the exception does not propagate.
+ */
+using ModelFunction =
+    std::function<void(std::size_t n, const double *x, const double *params, double *y_out)>;
+/**
+ * Its Jacobian: jac_out[i * n_params + j] = d f(x[i]) / d params[j] (row-major
+ * n x n_params). Same rule for exceptions.
+ */
+using JacobianFunction =
+    std::function<void(std::size_t n, const double *x, const double *params, double *jac_out)>;
+
 namespace detail {
 /** Throws penguin::Error unless rc is PENGUIN_OK. */
 inline void check(penguin_result_t rc) {
@@ -120,6 +138,35 @@ typename std::enable_if<std::is_floating_point<T>::value, std::string>::type to_
     std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(v));
     return buf;
 }
+
+/** The callables behind one registered user-defined function. */
+struct UserFunction {
+    ModelFunction value;
+    JacobianFunction jacobian;
+};
+/** Shared by a Config and every Engine made from it: the C library keeps
+ * pointers to them (user_data) as long as any of those exists. */
+using UserFunctions = std::vector<std::shared_ptr<const UserFunction>>;
+
+// C callbacks: no exception may cross into the library.
+inline int model_trampoline(void *user, std::size_t n, const double *x, const double *params,
+                            double *y_out) noexcept {
+    try {
+        static_cast<const UserFunction *>(user)->value(n, x, params, y_out);
+        return 0;
+    } catch (...) {
+        return 1;
+    }
+}
+inline int jacobian_trampoline(void *user, std::size_t n, const double *x, const double *params,
+                               double *jac_out) noexcept {
+    try {
+        static_cast<const UserFunction *>(user)->jacobian(n, x, params, jac_out);
+        return 0;
+    } catch (...) {
+        return 1;
+    }
+}
 } // namespace detail
 
 /** A configuration (penguin_config_t): the paper's defaults plus set() keys. */
@@ -130,12 +177,16 @@ class Config {
     ~Config() { penguin_config_free(config_); }
     Config(const Config &) = delete;
     Config &operator=(const Config &) = delete;
-    Config(Config &&other) noexcept : config_(other.config_) { other.config_ = nullptr; }
+    Config(Config &&other) noexcept
+        : config_(other.config_), functions_(std::move(other.functions_)) {
+        other.config_ = nullptr;
+    }
     Config &operator=(Config &&other) noexcept {
         if (this != &other) {
             penguin_config_free(config_);
             config_ = other.config_;
             other.config_ = nullptr;
+            functions_ = std::move(other.functions_);
         }
         return *this;
     }
@@ -157,12 +208,44 @@ class Config {
         return *this;
     }
 
+    /**
+     * Registers a user-defined parametric function `name` with `n_params`
+     * parameters and selects it (penguin_config_set_function). `jacobian`
+     * may be empty (finite differences); `p0`, `lower`, `upper` are empty or
+     * hold n_params values (infinities allowed in the bounds). The callables
+     * are kept alive by this Config and by every Engine made from it. They
+     * may be called from the engine's worker threads in observe_batch (make
+     * them thread-safe unless `threads` is 1) and must not call the engine.
+     */
+    Config &set_function(const std::string &name, std::uint32_t n_params, ModelFunction value,
+                         JacobianFunction jacobian = nullptr, const std::vector<double> &p0 = {},
+                         const std::vector<double> &lower = {},
+                         const std::vector<double> &upper = {}) {
+        for (const auto *v : {&p0, &lower, &upper})
+            if (!v->empty() && v->size() != n_params)
+                throw Error(PENGUIN_ERROR_INVALID_ARGUMENT,
+                            "set_function: p0, lower and upper need n_params values (or none)");
+        const bool has_jacobian = static_cast<bool>(jacobian);
+        auto f = std::make_shared<const detail::UserFunction>(
+            detail::UserFunction{std::move(value), std::move(jacobian)});
+        detail::check(penguin_config_set_function(
+            config_, name.c_str(), n_params, f->value ? detail::model_trampoline : nullptr,
+            has_jacobian ? detail::jacobian_trampoline : nullptr,
+            const_cast<detail::UserFunction *>(f.get()), p0.empty() ? nullptr : p0.data(),
+            lower.empty() ? nullptr : lower.data(), upper.empty() ? nullptr : upper.data()));
+        functions_.push_back(std::move(f));
+        return *this;
+    }
+
     /** The C handle (still owned by this object). */
     const penguin_config_t *get() const noexcept { return config_; }
     penguin_config_t *get() noexcept { return config_; }
+    /** The user-defined functions registered here (see set_function). */
+    const detail::UserFunctions &functions() const noexcept { return functions_; }
 
   private:
     penguin_config_t *config_ = nullptr;
+    detail::UserFunctions functions_;
 };
 
 /** An engine (penguin_t): tracks networks and decides when to stop them. */
@@ -170,19 +253,25 @@ class Engine {
   public:
     /** An engine with the paper's defaults. */
     Engine() { detail::check(penguin_new(nullptr, &engine_)); }
-    /** An engine with a copy of `config`. */
-    explicit Engine(const Config &config) { detail::check(penguin_new(config.get(), &engine_)); }
+    /** An engine with a copy of `config` (and its user-defined functions). */
+    explicit Engine(const Config &config) : functions_(config.functions()) {
+        detail::check(penguin_new(config.get(), &engine_));
+    }
     /** Takes ownership of a handle from the C API (NULL allowed). */
     explicit Engine(penguin_t *engine) noexcept : engine_(engine) {}
     ~Engine() { penguin_free(engine_); }
     Engine(const Engine &) = delete;
     Engine &operator=(const Engine &) = delete;
-    Engine(Engine &&other) noexcept : engine_(other.engine_) { other.engine_ = nullptr; }
+    Engine(Engine &&other) noexcept
+        : engine_(other.engine_), functions_(std::move(other.functions_)) {
+        other.engine_ = nullptr;
+    }
     Engine &operator=(Engine &&other) noexcept {
         if (this != &other) {
             penguin_free(engine_);
             engine_ = other.engine_;
             other.engine_ = nullptr;
+            functions_ = std::move(other.functions_);
         }
         return *this;
     }
@@ -193,6 +282,17 @@ class Engine {
         detail::check(penguin_load(path.c_str(), &e));
         return Engine(e);
     }
+    /**
+     * Restores an engine saved with user-defined functions: those registered
+     * in `functions` are available by name (penguin_load_with_config).
+     */
+    static Engine load(const std::string &path, const Config &functions) {
+        penguin_t *e = nullptr;
+        detail::check(penguin_load_with_config(path.c_str(), functions.get(), &e));
+        Engine engine(e);
+        engine.functions_ = functions.functions();
+        return engine;
+    }
     /** Restores an engine from bytes of save_to_buffer() (penguin_load_from_buffer). */
     static Engine load_from_buffer(const std::uint8_t *data, std::size_t len) {
         penguin_t *e = nullptr;
@@ -201,6 +301,18 @@ class Engine {
     }
     static Engine load_from_buffer(const std::vector<std::uint8_t> &bytes) {
         return load_from_buffer(bytes.data(), bytes.size());
+    }
+    /** As load(path, functions), from bytes (penguin_load_from_buffer_with_config). */
+    static Engine load_from_buffer(const std::uint8_t *data, std::size_t len,
+                                   const Config &functions) {
+        penguin_t *e = nullptr;
+        detail::check(penguin_load_from_buffer_with_config(data, len, functions.get(), &e));
+        Engine engine(e);
+        engine.functions_ = functions.functions();
+        return engine;
+    }
+    static Engine load_from_buffer(const std::vector<std::uint8_t> &bytes, const Config &functions) {
+        return load_from_buffer(bytes.data(), bytes.size(), functions);
     }
 
     /**
@@ -294,6 +406,7 @@ class Engine {
 
   private:
     penguin_t *engine_ = nullptr;
+    detail::UserFunctions functions_; // user-defined functions the engine calls
 };
 
 } // namespace penguin

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -176,6 +177,87 @@ int main() {
                      [&] { penguin::Engine::load_from_buffer(corrupt); });
         expect_error(PENGUIN_ERROR_IO, "missing state file",
                      [&] { penguin::Engine::load("/nonexistent/x.state"); });
+    }
+
+    // User-defined functions: a hand-written exp3 (written as the built-in
+    // computes it) decides as the built-in one; the callables outlive the Config.
+    {
+        int calls = 0;
+        auto exp3 = [&calls](std::size_t n, const double *x, const double *p, double *y) {
+            calls++; // threads = 1 below: no concurrent calls
+            const double lb = std::log(p[1]);
+            for (std::size_t i = 0; i < n; i++) y[i] = p[1] > 0 ? p[0] - std::exp((p[2] - x[i]) * lb) : NAN;
+        };
+        auto exp3_jacobian = [](std::size_t n, const double *x, const double *p, double *jac) {
+            const double lb = std::log(p[1]);
+            for (std::size_t i = 0; i < n; i++) {
+                const double pw = std::exp((p[2] - x[i]) * lb);
+                jac[3 * i] = 1.0;
+                jac[3 * i + 1] = -(p[2] - x[i]) * pw / p[1];
+                jac[3 * i + 2] = -pw * lb;
+            }
+        };
+        auto settings = [](penguin::Config &c) {
+            c.set("bounds", "0.5,1,0;200,inf,inf").set("p0", "10,1.001,100").set("solver", "trf");
+            c.set("threads", 1);
+        };
+        penguin::Engine builtin, user;
+        penguin::Config functions;
+        {
+            penguin::Config cb, cu;
+            settings(cb);
+            settings(cu);
+            cb.set("function", "exp3");
+            cu.set_function("my_exp3", 3, exp3, exp3_jacobian, {10, 1.001, 100});
+            builtin = penguin::Engine(cb);
+            user = penguin::Engine(cu);
+            functions = std::move(cu);
+        }
+        bool all_same = true;
+        for (int net = 0; net < 6; net++) {
+            for (int j = 1; j <= 40; j++) {
+                const double v = curve(7 * net, j) + 0.8 * std::sin(1.7 * j + net);
+                const auto a = builtin.observe(net, 0.5 * j, v), b = user.observe(net, 0.5 * j, v);
+                all_same = all_same && same(a, b);
+                if (penguin::stopped(a)) break;
+            }
+        }
+        expect(calls > 0, "the user-defined function was called");
+        expect(all_same, "user-defined exp3 decides as the built-in exp3");
+        const auto bytes = user.save_to_buffer();
+        expect_error(PENGUIN_ERROR_UNKNOWN_FUNCTION, "load without the function",
+                     [&] { penguin::Engine::load_from_buffer(bytes); });
+        penguin::Engine restored = penguin::Engine::load_from_buffer(bytes, functions);
+        functions = penguin::Config(); // the restored engine keeps the callables alive
+        expect(restored.network_count() == 6, "load_from_buffer with the function registered");
+        user.save("api_check_cpp_user.state");
+        penguin::Config again;
+        again.set_function("my_exp3", 3, exp3, exp3_jacobian);
+        penguin::Engine from_file = penguin::Engine::load("api_check_cpp_user.state", again);
+        std::remove("api_check_cpp_user.state");
+        const int before = calls;
+        const auto st7 = from_file.observe(7, 0.5, 20.0);
+        for (int j = 2; j <= 8; j++) from_file.observe(7, 0.5 * j, curve(1, j));
+        expect(st7.observations == 1 && calls > before, "a loaded engine calls the function");
+
+        // An exception thrown by a callback makes that fit fail; it never
+        // reaches the library or the caller.
+        penguin::Config ct;
+        ct.set_function("thrower", 3, [](std::size_t, const double *, const double *, double *) {
+            throw std::runtime_error("boom");
+        });
+        penguin::Engine et(ct);
+        bool no_prediction = true;
+        for (int j = 1; j <= 10; j++) no_prediction = no_prediction && std::isnan(et.observe(1, 0.5 * j, curve(0, j)).fit_prediction);
+        expect(no_prediction, "a throwing callback gives failed fits, not an exception");
+
+        penguin::Config bad;
+        expect_error(PENGUIN_ERROR_INVALID_ARGUMENT, "p0 of the wrong length",
+                     [&] { bad.set_function("f", 3, exp3, nullptr, {1.0, 2.0}); });
+        expect_error(PENGUIN_ERROR_INVALID_ARGUMENT, "a built-in name",
+                     [&] { bad.set_function("exp3", 3, exp3); });
+        expect_error(PENGUIN_ERROR_NULL_ARGUMENT, "an empty std::function",
+                     [&] { bad.set_function("g", 3, nullptr); });
     }
 
     std::printf("api_check (C++%ld): %d checks, %d failed\n", static_cast<long>(__cplusplus / 100 % 100),

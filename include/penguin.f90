@@ -29,6 +29,11 @@
 !> exactly once (free on a freed or never-initialized object does nothing).
 !> Do not copy them with `=`: the copy would share the handle.
 !>
+!> User-defined functions: write bind(C) functions with the interfaces
+!> penguin_model_fn (and optionally penguin_jacobian_fn) and register them with
+!> config%set_function; engine%load and engine%load_from_buffer take the
+!> config holding them (`functions`) to restore an engine that used them.
+!>
 !> Strings are passed trimmed (trailing blanks dropped) and NUL-terminated.
 !> Network ids are integer(c_int64_t) (the C API's uint64_t, same bits).
 !> penguin_nn_status mirrors penguin_nn_status_t; its unsigned C fields
@@ -36,7 +41,8 @@
 !> Thread-safety as in the C API: one engine, one thread at a time.
 module penguin
   use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_associated, c_loc, &
-       c_f_pointer, c_char, c_null_char, c_int32_t, c_int64_t, c_int8_t, c_double, c_size_t
+       c_f_pointer, c_char, c_null_char, c_int32_t, c_int64_t, c_int8_t, c_double, c_size_t, &
+       c_int, c_funptr, c_null_funptr, c_funloc
   use, intrinsic :: iso_fortran_env, only: error_unit
   implicit none
   private
@@ -99,6 +105,10 @@ module penguin
      procedure :: set => config_set
      !> call config%load(path [, ierr]): `key = value` lines from a file.
      procedure :: load => config_load
+     !> call config%set_function(name, n_params, value [, jacobian] [, user_data]
+     !>   [, p0] [, lower] [, upper] [, ierr]): registers and selects a
+     !>   user-defined function (see penguin_model_fn).
+     procedure :: set_function => config_set_function
      !> call config%free(): frees the handle (engines keep their own copy).
      procedure :: free => config_free
      !> config%initialized(): .true. while it holds a handle.
@@ -124,13 +134,15 @@ module penguin
      procedure :: network_count => engine_network_count
      !> call engine%save(path [, ierr]): atomic save to a file.
      procedure :: save => engine_save
-     !> call engine%load(path [, ierr]): replaces this engine by a saved one.
+     !> call engine%load(path [, functions] [, ierr]): replaces this engine by
+     !>   a saved one; `functions`: a config with the user-defined functions
+     !>   the saved engine used.
      procedure :: load => engine_load
      !> n = engine%state_size([ierr]): bytes of save_to_buffer.
      procedure :: state_size => engine_state_size
      !> call engine%save_to_buffer(bytes [, ierr]): bytes is allocated.
      procedure :: save_to_buffer => engine_save_to_buffer
-     !> call engine%load_from_buffer(bytes [, ierr])
+     !> call engine%load_from_buffer(bytes [, functions] [, ierr])
      procedure :: load_from_buffer => engine_load_from_buffer
      !> call engine%free()
      procedure :: free => engine_free
@@ -139,6 +151,36 @@ module penguin
   end type penguin_engine
 
   public :: penguin_version, penguin_version_number, penguin_result_string, penguin_last_error
+
+  !> Interfaces of user-defined functions (config%set_function). Write them as
+  !> bind(C) procedures of a module. A non-zero result, or NaN/inf written,
+  !> makes that fit fail (the network keeps training). With the config key
+  !> `threads` other than 1 they may be called from several threads at once
+  !> (no SAVE variables then); they must not call the engine.
+  abstract interface
+     !> y_out(i) = f(x(i); params(1:n_params)), i = 1..n; return 0.
+     function penguin_model_fn(user_data, n, x, params, y_out) bind(C) result(rc)
+       import :: c_ptr, c_size_t, c_double, c_int
+       type(c_ptr), value :: user_data
+       integer(c_size_t), value :: n
+       real(c_double), intent(in) :: x(n)
+       real(c_double), intent(in) :: params(*)
+       real(c_double), intent(out) :: y_out(n)
+       integer(c_int) :: rc
+     end function penguin_model_fn
+     !> jac_out(j + n_params * (i - 1)) = d f(x(i)) / d params(j): the C
+     !> row-major n x n_params array, i.e. a Fortran jac(n_params, n); return 0.
+     function penguin_jacobian_fn(user_data, n, x, params, jac_out) bind(C) result(rc)
+       import :: c_ptr, c_size_t, c_double, c_int
+       type(c_ptr), value :: user_data
+       integer(c_size_t), value :: n
+       real(c_double), intent(in) :: x(n)
+       real(c_double), intent(in) :: params(*)
+       real(c_double), intent(out) :: jac_out(*)
+       integer(c_int) :: rc
+     end function penguin_jacobian_fn
+  end interface
+  public :: penguin_model_fn, penguin_jacobian_fn
 
   interface
      function c_penguin_config_new(config_out) bind(C, name='penguin_config_new') result(rc)
@@ -160,6 +202,17 @@ module penguin
        character(kind=c_char), intent(in) :: path(*)
        integer(c_int32_t) :: rc
      end function c_penguin_config_load
+
+     function c_penguin_config_set_function(config, name, n_params, value, jacobian, user_data, &
+          p0, lower, upper) bind(C, name='penguin_config_set_function') result(rc)
+       import :: c_ptr, c_char, c_int32_t, c_funptr
+       type(c_ptr), value :: config
+       character(kind=c_char), intent(in) :: name(*)
+       integer(c_int32_t), value :: n_params
+       type(c_funptr), value :: value, jacobian
+       type(c_ptr), value :: user_data, p0, lower, upper
+       integer(c_int32_t) :: rc
+     end function c_penguin_config_set_function
 
      subroutine c_penguin_config_free(config) bind(C, name='penguin_config_free')
        import :: c_ptr
@@ -235,6 +288,15 @@ module penguin
        integer(c_int32_t) :: rc
      end function c_penguin_load
 
+     function c_penguin_load_with_config(path, functions, engine_out) &
+          bind(C, name='penguin_load_with_config') result(rc)
+       import :: c_ptr, c_char, c_int32_t
+       character(kind=c_char), intent(in) :: path(*)
+       type(c_ptr), value :: functions
+       type(c_ptr), intent(inout) :: engine_out
+       integer(c_int32_t) :: rc
+     end function c_penguin_load_with_config
+
      function c_penguin_state_size(engine, size_out) bind(C, name='penguin_state_size') result(rc)
        import :: c_ptr, c_size_t, c_int32_t
        type(c_ptr), value :: engine
@@ -260,6 +322,16 @@ module penguin
        type(c_ptr), intent(inout) :: engine_out
        integer(c_int32_t) :: rc
      end function c_penguin_load_from_buffer
+
+     function c_penguin_load_from_buffer_with_config(buf, len, functions, engine_out) &
+          bind(C, name='penguin_load_from_buffer_with_config') result(rc)
+       import :: c_ptr, c_int8_t, c_size_t, c_int32_t
+       integer(c_int8_t), intent(in) :: buf(*)
+       integer(c_size_t), value :: len
+       type(c_ptr), value :: functions
+       type(c_ptr), intent(inout) :: engine_out
+       integer(c_int32_t) :: rc
+     end function c_penguin_load_from_buffer_with_config
 
      function c_penguin_result_string(code) bind(C, name='penguin_result_string') result(s)
        import :: c_ptr, c_int32_t
@@ -416,6 +488,60 @@ contains
     call check(c_penguin_config_load(self%handle, c_string(path)), ierr)
   end subroutine config_load
 
+  subroutine config_set_function(self, name, n_params, value, jacobian, user_data, p0, lower, &
+       upper, ierr)
+    class(penguin_config), intent(inout) :: self
+    character(len=*), intent(in) :: name
+    integer, intent(in) :: n_params
+    procedure(penguin_model_fn) :: value
+    procedure(penguin_jacobian_fn), optional :: jacobian
+    type(c_ptr), intent(in), optional :: user_data
+    real(c_double), intent(in), optional :: p0(:), lower(:), upper(:)
+    integer, intent(out), optional :: ierr
+    real(c_double), allocatable, target :: p0_c(:), lower_c(:), upper_c(:)
+    type(c_funptr) :: jac
+    type(c_ptr) :: user, p0_p, lower_p, upper_p
+
+    if (n_params < 0) then
+       call local_error(PENGUIN_ERROR_INVALID_ARGUMENT, &
+            'config%set_function: n_params is negative', ierr)
+       return
+    end if
+    if (wrong_size(p0) .or. wrong_size(lower) .or. wrong_size(upper)) then
+       call local_error(PENGUIN_ERROR_INVALID_ARGUMENT, &
+            'config%set_function: p0, lower and upper need n_params values', ierr)
+       return
+    end if
+    jac = c_null_funptr
+    if (present(jacobian)) jac = c_funloc(jacobian)
+    user = c_null_ptr
+    if (present(user_data)) user = user_data
+    allocate (p0_c(max(n_params, 1)), lower_c(max(n_params, 1)), upper_c(max(n_params, 1)))
+    p0_p = c_null_ptr
+    lower_p = c_null_ptr
+    upper_p = c_null_ptr
+    if (present(p0)) then
+       p0_c(1:n_params) = p0
+       p0_p = c_loc(p0_c)
+    end if
+    if (present(lower)) then
+       lower_c(1:n_params) = lower
+       lower_p = c_loc(lower_c)
+    end if
+    if (present(upper)) then
+       upper_c(1:n_params) = upper
+       upper_p = c_loc(upper_c)
+    end if
+    call check(c_penguin_config_set_function(self%handle, c_string(name), &
+         int(n_params, c_int32_t), c_funloc(value), jac, user, p0_p, lower_p, upper_p), ierr)
+  contains
+    logical function wrong_size(v)
+      real(c_double), intent(in), optional :: v(:)
+      wrong_size = .false.
+      if (present(v)) wrong_size = size(v) /= n_params
+    end function wrong_size
+  end subroutine config_set_function
+
   subroutine config_free(self)
     class(penguin_config), intent(inout) :: self
     call c_penguin_config_free(self%handle)
@@ -530,14 +656,19 @@ contains
     call check(c_penguin_save(self%handle, c_string(path)), ierr)
   end subroutine engine_save
 
-  subroutine engine_load(self, path, ierr)
+  subroutine engine_load(self, path, functions, ierr)
     class(penguin_engine), intent(inout) :: self
     character(len=*), intent(in) :: path
+    class(penguin_config), intent(in), optional :: functions
     integer, intent(out), optional :: ierr
     type(c_ptr) :: p
     integer(c_int32_t) :: rc
     p = c_null_ptr
-    rc = c_penguin_load(c_string(path), p)
+    if (present(functions)) then
+       rc = c_penguin_load_with_config(c_string(path), functions%handle, p)
+    else
+       rc = c_penguin_load(c_string(path), p)
+    end if
     call engine_replace(self, p, rc)
     call check(rc, ierr)
   end subroutine engine_load
@@ -571,14 +702,20 @@ contains
     call check(rc, ierr)
   end subroutine engine_save_to_buffer
 
-  subroutine engine_load_from_buffer(self, bytes, ierr)
+  subroutine engine_load_from_buffer(self, bytes, functions, ierr)
     class(penguin_engine), intent(inout) :: self
     integer(c_int8_t), intent(in) :: bytes(:)
+    class(penguin_config), intent(in), optional :: functions
     integer, intent(out), optional :: ierr
     type(c_ptr) :: p
     integer(c_int32_t) :: rc
     p = c_null_ptr
-    rc = c_penguin_load_from_buffer(bytes, size(bytes, kind=c_size_t), p)
+    if (present(functions)) then
+       rc = c_penguin_load_from_buffer_with_config(bytes, size(bytes, kind=c_size_t), &
+            functions%handle, p)
+    else
+       rc = c_penguin_load_from_buffer(bytes, size(bytes, kind=c_size_t), p)
+    end if
     call engine_replace(self, p, rc)
     call check(rc, ierr)
   end subroutine engine_load_from_buffer

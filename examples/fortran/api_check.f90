@@ -8,10 +8,75 @@
 !
 ! Needs c_facts.c (compiled with the C compiler against penguin.h), which
 ! reports the C view of penguin_nn_status_t and of the constants.
+! User-defined functions for check_user_functions: exp3 = a - b^(c - x),
+! written as the built-in computes it (a - exp((c - x) ln b)).
+module user_functions
+  use, intrinsic :: iso_c_binding
+  implicit none
+contains
+  function my_exp3(user_data, n, x, p, y) bind(C) result(rc)
+    type(c_ptr), value :: user_data
+    integer(c_size_t), value :: n
+    real(c_double), intent(in) :: x(n)
+    real(c_double), intent(in) :: p(*)
+    real(c_double), intent(out) :: y(n)
+    integer(c_int) :: rc
+    integer, pointer :: calls
+    if (c_associated(user_data)) then
+       call c_f_pointer(user_data, calls)      ! a call counter (threads = 1)
+       calls = calls + 1
+    end if
+    if (p(2) > 0) then
+       y = p(1) - exp((p(3) - x) * log(p(2)))
+    else
+       y = ieee_nan()
+    end if
+    rc = 0
+  end function my_exp3
+
+  function my_exp3_jacobian(user_data, n, x, p, jac) bind(C) result(rc)
+    type(c_ptr), value :: user_data
+    integer(c_size_t), value :: n
+    real(c_double), intent(in) :: x(n)
+    real(c_double), intent(in) :: p(*)
+    real(c_double), intent(out) :: jac(*)       ! jac(j + 3 * (i - 1))
+    integer(c_int) :: rc
+    integer :: i
+    real(c_double) :: lb, pw
+    lb = log(p(2))
+    do i = 1, int(n)
+       pw = exp((p(3) - x(i)) * lb)
+       jac(3 * i - 2) = 1.0_c_double
+       jac(3 * i - 1) = -(p(3) - x(i)) * pw / p(2)
+       jac(3 * i) = -pw * lb
+    end do
+    rc = 0
+    if (.false. .and. c_associated(user_data)) rc = 1   ! (user_data unused)
+  end function my_exp3_jacobian
+
+  function always_fails(user_data, n, x, p, y) bind(C) result(rc)
+    type(c_ptr), value :: user_data
+    integer(c_size_t), value :: n
+    real(c_double), intent(in) :: x(n)
+    real(c_double), intent(in) :: p(*)
+    real(c_double), intent(out) :: y(n)
+    integer(c_int) :: rc
+    y = x + p(1)
+    rc = 1                                              ! always a failure
+    if (.false. .and. c_associated(user_data)) rc = 2   ! (user_data unused)
+  end function always_fails
+
+  real(c_double) function ieee_nan()
+    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
+    ieee_nan = ieee_value(0.0_c_double, ieee_quiet_nan)
+  end function ieee_nan
+end module user_functions
+
 program api_check
   use, intrinsic :: iso_c_binding
   use, intrinsic :: ieee_arithmetic, only: ieee_is_nan
   use penguin
+  use user_functions, only: my_exp3, my_exp3_jacobian, always_fails
   implicit none
 
   interface
@@ -35,6 +100,7 @@ program api_check
      call check_engine()
      call check_batch()
      call check_save_load()
+     call check_user_functions()
      write (*, '(a,i0,a,i0,a)') 'api_check: ', checks, ' checks, ', failures, ' failed'
      if (failures > 0) error stop 1
   end if
@@ -268,11 +334,11 @@ contains
     end do
     call a%save(path, ierr)
     call expect(ierr == PENGUIN_OK, 'save to a file')
-    call b%load(path, ierr)
+    call b%load(path, ierr=ierr)
     call expect(ierr == PENGUIN_OK .and. b%network_count() == 2, 'load from a file')
     call a%save_to_buffer(bytes, ierr)
     call expect(ierr == PENGUIN_OK .and. size(bytes) == a%state_size(), 'save_to_buffer')
-    call c%load_from_buffer(bytes, ierr)
+    call c%load_from_buffer(bytes, ierr=ierr)
     call expect(ierr == PENGUIN_OK .and. c%network_count() == 2, 'load_from_buffer')
     all_same = .true.
     do k = 4, 40
@@ -284,10 +350,10 @@ contains
     end do
     call expect(all_same, 'restored engines decide as the original')
     bytes(1:4) = 0_c_int8_t
-    call c%load_from_buffer(bytes, ierr)
+    call c%load_from_buffer(bytes, ierr=ierr)
     call expect(ierr == PENGUIN_ERROR_INVALID_STATE .and. c%initialized(), &
          'corrupt bytes are refused and the engine is kept')
-    call b%load('/nonexistent/penguin.state', ierr)
+    call b%load('/nonexistent/penguin.state', ierr=ierr)
     call expect(ierr == PENGUIN_ERROR_IO .and. b%initialized(), 'a missing state file')
     call a%free()
     call b%free()
@@ -295,6 +361,87 @@ contains
     open (newunit=k, file=path, status='old', iostat=ierr)
     if (ierr == 0) close (k, status='delete')
   end subroutine check_save_load
+
+  ! A user-defined exp3 in Fortran decides as the built-in exp3; saving needs
+  ! it registered again to load; a failing callback gives failed fits.
+  subroutine check_user_functions()
+    type(penguin_config) :: cb, cu, cf
+    type(penguin_engine) :: builtin, user, restored, ef
+    type(penguin_nn_status) :: sb, su
+    integer(c_int8_t), allocatable :: bytes(:)
+    integer, target :: calls
+    integer :: ierr, net, k
+    logical :: all_same, no_prediction
+    real(c_double) :: v
+
+    calls = 0
+    call cb%init()
+    call cu%init()
+    call settings(cb)
+    call settings(cu)
+    call cb%set('function', 'exp3')
+    call cu%set_function('my_exp3', 3, my_exp3, my_exp3_jacobian, user_data=c_loc(calls), &
+         p0=[10.0_c_double, 1.001_c_double, 100.0_c_double], ierr=ierr)
+    call expect(ierr == PENGUIN_OK, 'config%set_function')
+    call builtin%init(cb)
+    call user%init(cu)
+    all_same = .true.
+    do net = 0, 5
+       do k = 1, 40
+          v = curve(7 * net, k) + 0.8_c_double * sin(1.7_c_double * k + net)
+          call builtin%observe(int(net, c_int64_t), 0.5_c_double * k, v, sb)
+          call user%observe(int(net, c_int64_t), 0.5_c_double * k, v, su)
+          all_same = all_same .and. same(sb, su)
+          if (sb%state /= PENGUIN_CONTINUE) exit
+       end do
+    end do
+    call expect(calls > 0, 'the Fortran function was called')
+    call expect(all_same, 'a Fortran exp3 decides as the built-in exp3')
+
+    call user%save_to_buffer(bytes)
+    call restored%load_from_buffer(bytes, ierr=ierr)
+    call expect(ierr == PENGUIN_ERROR_UNKNOWN_FUNCTION, 'loading needs the function registered')
+    call restored%load_from_buffer(bytes, cu, ierr)
+    call expect(ierr == PENGUIN_OK .and. restored%network_count() == 6, &
+         'load_from_buffer with the function registered')
+    call user%save('api_check_user.state')
+    call restored%load('api_check_user.state', functions=cu, ierr=ierr)
+    call expect(ierr == PENGUIN_OK .and. restored%network_count() == 6, &
+         'load with the function registered')
+    open (newunit=k, file='api_check_user.state', status='old', iostat=ierr)
+    if (ierr == 0) close (k, status='delete')
+
+    call cf%init()
+    call cf%set_function('always_fails', 3, always_fails)
+    call ef%init(cf)
+    no_prediction = .true.
+    do k = 1, 10
+       call ef%observe(1_c_int64_t, 0.5_c_double * k, curve(0, k), su)
+       no_prediction = no_prediction .and. ieee_is_nan(su%fit_prediction)
+    end do
+    call expect(no_prediction, 'a failing callback gives failed fits')
+
+    call cf%set_function('f', 3, my_exp3, p0=[1.0_c_double, 2.0_c_double], ierr=ierr)
+    call expect(ierr == PENGUIN_ERROR_INVALID_ARGUMENT, 'p0 of the wrong length')
+    call cf%set_function('exp3', 3, my_exp3, ierr=ierr)
+    call expect(ierr == PENGUIN_ERROR_INVALID_ARGUMENT, 'a built-in name')
+
+    call cb%free()
+    call cu%free()
+    call cf%free()
+    call builtin%free()
+    call user%free()
+    call restored%free()
+    call ef%free()
+  end subroutine check_user_functions
+
+  subroutine settings(config)
+    type(penguin_config), intent(inout) :: config
+    call config%set('bounds', '0.5,1,0;200,inf,inf')
+    call config%set('p0', '10,1.001,100')
+    call config%set('solver', 'trf')
+    call config%set('threads', '1')
+  end subroutine settings
 
   ! No ierr: the module prints the message and stops the program.
   subroutine die()

@@ -164,7 +164,7 @@ impl Network {
         self.epochs.push(epoch);
         self.values.push(value);
         let prediction = if self.epochs.len() >= config.min_points() {
-            self.fits += 1;
+            self.fits = self.fits.saturating_add(1);
             let warm = (!self.params.is_empty()).then_some(WarmStart {
                 params: &self.params,
                 converged: self.params_converged,

@@ -206,10 +206,14 @@ pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
         ..Config::default()
     };
     config.load_str(text).map_err(|e| {
-        Error::new(
-            e.code,
-            format!("saved state's configuration: {}", e.message),
-        )
+        // A function the caller must register again keeps its own code (the
+        // documented way to load such a state); anything else is a bad state.
+        let code = if e.code == ErrorCode::UnknownFunction {
+            e.code
+        } else {
+            ErrorCode::InvalidState
+        };
+        Error::new(code, format!("saved state's configuration: {}", e.message))
     })?;
     let mut engine = Engine::new(config)?;
     let count = r.u64()?;
@@ -251,6 +255,15 @@ pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
         return Err(truncated());
     }
     engine.restore_networks(networks)?;
+    // One engine, one encoding: anything to_bytes would not have written (other
+    // spacing, flag values, padding, order) is refused, so a loaded state saves
+    // back to the same bytes.
+    if to_bytes(&engine) != bytes {
+        return Err(Error::new(
+            ErrorCode::InvalidState,
+            "saved state is not in canonical form (corrupted or not written by Penguin)",
+        ));
+    }
     Ok(engine)
 }
 

@@ -99,7 +99,7 @@ same_decisions() {
 
 # loads_from EXE DIR: EXE loads the shared libpenguin from DIR.
 loads_from() {
-  ldd "$1" | grep -q "libpenguin\.so[.0-9]* => $2/libpenguin" ||
+  ldd "$1" | grep "libpenguin\.so[.0-9]* => $2/libpenguin" >/dev/null ||
     { ldd "$1" >&2; fail "$1 does not load libpenguin from $2"; }
 }
 
@@ -114,7 +114,7 @@ run install cmake --install "$work/build" --prefix "$prefix"
 ok "Penguin built with CMake (cargo: $((SECONDS - t0)) s) and installed into a temporary prefix"
 
 lib="$prefix/lib"
-version=$(sed -n 's/^version *= *"\([0-9.]*\)".*/\1/p' "$root/Cargo.toml" | head -n 1)
+version=$(awk -F'"' '/^version *=/ { print $2; exit }' "$root/Cargo.toml")
 minor=$(echo "$version" | cut -d. -f2)
 soname="libpenguin.so.0.$minor"
 for f in "lib/libpenguin.so.$version" lib/libpenguin.a include/penguin.h include/penguin.hpp \
@@ -125,7 +125,7 @@ done
 [ "$(readlink "$lib/$soname")" = "libpenguin.so.$version" ] || fail "$soname is not a link to libpenguin.so.$version"
 [ "$(readlink "$lib/libpenguin.so")" = "$soname" ] || fail "libpenguin.so is not a link to $soname"
 if command -v readelf >/dev/null 2>&1; then
-  readelf -d "$lib/libpenguin.so.$version" | grep -q "Library soname: \[$soname\]" ||
+  readelf -d "$lib/libpenguin.so.$version" | grep "Library soname: \[$soname\]" >/dev/null ||
     fail "the installed library's SONAME is not $soname"
 fi
 cmp -s "$root/include/penguin.h" "$prefix/include/penguin.h" || fail "installed penguin.h differs"
@@ -167,10 +167,10 @@ run cmake_consumer_configure cmake -S "$root/examples/cmake_consumer" -B "$work/
   -DCMAKE_PREFIX_PATH="$prefix"
 grep -q "Found Penguin $version" "$logs/cmake_consumer_configure.log" || fail "cmake_consumer did not report Penguin $version"
 run cmake_consumer_build cmake --build "$work/cmake_consumer" -j "$jobs"
-readelf -d "$work/cmake_consumer/penguin_curves" 2>/dev/null | grep -q "NEEDED.*\[$soname\]" ||
+readelf -d "$work/cmake_consumer/penguin_curves" 2>/dev/null | grep "NEEDED.*\[$soname\]" >/dev/null ||
   fail "penguin_curves (Penguin::penguin) does not need $soname"
 loads_from "$work/cmake_consumer/penguin_curves" "$lib"
-if readelf -d "$work/cmake_consumer/penguin_curves_static" 2>/dev/null | grep -q "libpenguin"; then
+if readelf -d "$work/cmake_consumer/penguin_curves_static" 2>/dev/null | grep "libpenguin" >/dev/null; then
   fail "penguin_curves_static (Penguin::penguin_static) needs a shared libpenguin"
 fi
 "$work/cmake_consumer/penguin_curves" "$data" >"$work/a.out"
@@ -234,7 +234,7 @@ for mode in sequential batch; do
   same_decisions "$ref" "$work/menndl_$mode.out" "(d) C++ menndl_loop $mode"
   grep -q "^# rejected as expected: code 2: " "$work/menndl_$mode.out" || fail "(d) penguin::Error code and message"
 done
-ok "(d) C++ MENNDL-style loop, sequential and batched (std::span): same decisions; $(grep '^# sequential' "$work/menndl_sequential.out" | cut -d: -f2-)"
+ok "(d) C++ MENNDL-style loop, sequential and batched (std::span): same decisions; $(sed -n 's/^# sequential: //p' "$work/menndl_sequential.out")"
 
 # ---------------------------------------------------------- (e) Makefile
 mkdir -p "$work/make"

@@ -27,44 +27,60 @@ fn main() {
     let x: Vec<f64> = (1..=y.len()).map(|i| i as f64).collect();
     let free = Bounds::unbounded(3);
     let settings = FitSettings::default();
-    time("fit exp3, 12 points, cold (data-driven start)", 2000, || {
-        black_box(fit_curve(exp3, &x, &y, None, &free, None, &settings));
-    });
+    time(
+        "fit exp3, 12 points, cold (data-driven start)",
+        2000,
+        || {
+            black_box(fit_curve(exp3, &x, &y, None, &free, None, &settings));
+        },
+    );
     let warm = fit_curve(exp3, &x, &y, None, &free, None, &settings).unwrap();
-    time("fit exp3, 12 points, warm start at the optimum (+ cold)", 2000, || {
-        let w = penguin::predict::WarmStart {
-            params: &warm.params,
-            converged: true,
-        };
-        black_box(fit_curve(exp3, &x, &y, None, &free, Some(w), &settings));
-    });
+    time(
+        "fit exp3, 12 points, warm start at the optimum (+ cold)",
+        2000,
+        || {
+            let w = penguin::predict::WarmStart {
+                params: &warm.params,
+                converged: true,
+            };
+            black_box(fit_curve(exp3, &x, &y, None, &free, Some(w), &settings));
+        },
+    );
     // Observations that trigger no fit: the bookkeeping alone.
     let mut config = Config::default();
     config.set("min_points", "1000000").unwrap();
     let mut engine = Engine::new(config).unwrap();
     let mut id = 0u64;
     let mut k = 0u32;
-    time("observe without a fit (engine bookkeeping)", 1_000_000, || {
-        k += 1;
-        if k > 40 {
-            k = 1;
-            id += 1;
-        }
-        black_box(engine.observe(id, 0.5 * k as f64, 50.0).unwrap());
-    });
+    time(
+        "observe without a fit (engine bookkeeping)",
+        1_000_000,
+        || {
+            k += 1;
+            if k > 40 {
+                k = 1;
+                id += 1;
+            }
+            black_box(engine.observe(id, 0.5 * k as f64, 50.0).unwrap());
+        },
+    );
     // Observations with the paper's settings on a saturating curve.
     let mut engine = Engine::new(Config::default()).unwrap();
     let mut id = 0u64;
     let mut k = 0u32;
-    time("observe with the paper's settings (fits from the 3rd point)", 20_000, || {
-        k += 1;
-        let s = engine
-            .observe(id, 0.5 * k as f64, 90.0 - 80.0 * 0.8f64.powi(k as i32))
-            .unwrap();
-        if s.state != penguin::State::Continue {
-            k = 0;
-            id += 1;
-        }
-        black_box(s);
-    });
+    time(
+        "observe with the paper's settings (fits from the 3rd point)",
+        20_000,
+        || {
+            k += 1;
+            let s = engine
+                .observe(id, 0.5 * k as f64, 90.0 - 80.0 * 0.8f64.powi(k as i32))
+                .unwrap();
+            if s.state != penguin::State::Continue {
+                k = 0;
+                id += 1;
+            }
+            black_box(s);
+        },
+    );
 }

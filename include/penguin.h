@@ -67,16 +67,6 @@
 #define PENGUIN_REACHED_E_PRED 2
 
 /**
- * The format version this build writes and reads.
- */
-#define FORMAT_VERSION 1
-
-/**
- * A NAS code's built-in termination, the paper's points of comparison.
- */
-typedef struct Baseline Baseline;
-
-/**
  * A configuration under construction. Opaque.
  */
 typedef struct penguin_config_t penguin_config_t;
@@ -239,11 +229,6 @@ typedef struct penguin_nn_status_t {
  * An output buffer is too small.
  */
 #define PENGUIN_ERROR_BUFFER_TOO_SMALL 16
-
-/**
- * The three baselines of the paper, in its order.
- */
-#define BASELINES { MENNDL, EVOCNN, NSGANET, }
 
 #ifdef __cplusplus
 extern "C" {

@@ -71,7 +71,7 @@ fn compile(source: &str, link: Link) -> PathBuf {
         }
         Link::Static => {
             cmd.arg(dir.join("libpenguin.a"))
-                .args(["-lpthread", "-ldl", "-lrt", "-lgcc_s", "-lc"]);
+                .args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]);
         }
     }
     cmd.arg("-lm");

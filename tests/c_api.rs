@@ -70,8 +70,15 @@ fn compile(source: &str, link: Link) -> PathBuf {
             cmd.arg("-L").arg(&dir).arg("-lpenguin");
         }
         Link::Static => {
-            cmd.arg(dir.join("libpenguin.a"))
-                .args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]);
+            cmd.arg(dir.join("libpenguin.a")).args([
+                "-lgcc_s",
+                "-lutil",
+                "-lrt",
+                "-lpthread",
+                "-lm",
+                "-ldl",
+                "-lc",
+            ]);
         }
     }
     cmd.arg("-lm");

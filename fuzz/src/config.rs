@@ -145,12 +145,15 @@ pub fn run(data: &[u8]) {
         return;
     };
     let config = rust.config();
-    // The configuration's text reads back to itself (saved states rely on it).
+    // The configuration's text reads back to the same configuration, every
+    // float to the same bits (saved states carry the configuration as text,
+    // and a restored engine must decide exactly as the original).
     let mut again = Config::default();
     again
         .load_str(&config.to_text())
         .expect("to_text reads back");
     assert_eq!(again.to_text(), config.to_text());
+    assert_eq!(numbers(&again), numbers(config), "{}", config.to_text());
 
     let costly = config.fit.patience > 400
         || config.fit.warm_patience > 400
@@ -245,4 +248,42 @@ fn exercise(engine: *mut penguin_t, minimize: bool) {
     );
     assert!(buf == buf2, "a loaded engine saves different bytes");
     penguin_free(loaded);
+}
+
+/// Every number of a configuration, floats as bits.
+fn numbers(c: &Config) -> Vec<u64> {
+    let mut v: Vec<u64> = [
+        c.e,
+        c.t,
+        c.e_pred,
+        c.valid_min,
+        c.valid_max,
+        c.x_shift,
+        c.fit.tolerance,
+        c.upper_bound_reject.unwrap_or(f64::NAN),
+    ]
+    .iter()
+    .map(|x| x.to_bits())
+    .collect();
+    v.extend(
+        [
+            c.n,
+            c.min_points.unwrap_or(0),
+            c.fit.patience,
+            c.fit.restarts,
+            c.fit.warm_patience,
+            c.threads,
+        ]
+        .map(|n| n as u64),
+    );
+    for list in [
+        c.p0.as_deref(),
+        c.bounds.as_ref().map(|b| &b.lower[..]),
+        c.bounds.as_ref().map(|b| &b.upper[..]),
+    ] {
+        let list = list.unwrap_or(&[]);
+        v.push(list.len() as u64);
+        v.extend(list.iter().map(|x| x.to_bits()));
+    }
+    v
 }

@@ -40,6 +40,12 @@ fn inputs(target: &str) -> Vec<PathBuf> {
 /// fuzz_regressions -- --ignored` shows them failing. Remove an entry once its
 /// fix lands: from then on it is an ordinary regression test.
 const OPEN: &[&str] = &[
+    // observe_batch checks epochs and values of all entries before fitting any
+    // (since 2e99a75), so an entry refused only because its network stopped
+    // earlier in the same batch (AlreadyDecided) loses to a static error of its
+    // own (wrong code) or of a later entry (wrong entry).
+    "api/batch-code-after-final-in-batch",
+    "api/batch-entry-after-final-in-batch",
     // from_bytes refuses a bad configuration text with the configuration's
     // code (InvalidConfigValue, ...) instead of the documented InvalidState.
     "state/config-text-error-code",
@@ -60,13 +66,13 @@ fn is_open(target: &str, path: &Path) -> bool {
     OPEN.contains(&name.as_str())
 }
 
-/// Runs `check` on every kept input of `target` (`open`: only the open bugs'
-/// inputs; otherwise all the others), naming each that fails.
-fn replay(target: &str, check: fn(&[u8])) {
-    replay_some(target, check, false);
+fn api_check(data: &[u8]) {
+    api::run(data);
 }
 
-fn replay_some(target: &str, check: fn(&[u8]), open: bool) {
+/// Runs `check` on the kept inputs of `target` (`open`: only the open bugs'
+/// inputs; otherwise all the others) and returns those that fail.
+fn failing(target: &str, check: fn(&[u8]), open: bool) -> Vec<String> {
     let mut failed = Vec::new();
     for path in inputs(target) {
         if is_open(target, &path) != open {
@@ -77,14 +83,17 @@ fn replay_some(target: &str, check: fn(&[u8]), open: bool) {
             failed.push(path.display().to_string());
         }
     }
+    failed
+}
+
+fn replay(target: &str, check: fn(&[u8])) {
+    let failed = failing(target, check, false);
     assert!(failed.is_empty(), "fuzz regressions fail: {failed:#?}");
 }
 
 #[test]
 fn api_regressions() {
-    replay("api", |d| {
-        api::run(d);
-    });
+    replay("api", api_check);
 }
 
 #[test]
@@ -100,15 +109,10 @@ fn config_regressions() {
 #[test]
 #[ignore = "bugs in src/ reported and not fixed yet: see OPEN"]
 fn open_bugs() {
-    replay_some(
-        "api",
-        |d| {
-            api::run(d);
-        },
-        true,
-    );
-    replay_some("state", state::run, true);
-    replay_some("config", config::run, true);
+    let mut failed = failing("api", api_check, true);
+    failed.extend(failing("state", state::run, true));
+    failed.extend(failing("config", config::run, true));
+    assert!(failed.is_empty(), "open bugs still fail: {failed:#?}");
 }
 
 #[test]

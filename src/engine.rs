@@ -373,16 +373,43 @@ impl Engine {
                 }
             }
         }
-        if let Some((i, e)) = rejected {
+        let config = self.config.clone();
+        let (multi, single): (Vec<&[usize]>, Vec<&[usize]>) =
+            groups.into_iter().partition(|g| g.len() > 1);
+        if let Some((s, static_error)) = rejected {
+            // Observed one by one, an earlier entry could already fail: a network
+            // with several entries may stop before one of them (AlreadyDecided),
+            // which only fitting shows. Replay the entries before `s` of those
+            // networks, note the first failure (and entry s's own error given
+            // its network's state then), and undo everything.
+            let mut work = self.take_networks(batch, &multi, true);
+            let mut first: Option<(usize, Error)> = None;
+            for w in work.iter_mut() {
+                for &i in w.entries {
+                    let o = batch[i];
+                    let r = if i < s {
+                        w.network.observe(&config, o.id, o.epoch, o.value)
+                    } else if i == s {
+                        w.network.check(o.id, o.epoch, o.value)
+                    } else {
+                        break;
+                    };
+                    if let Err(e) = r {
+                        if first.as_ref().is_none_or(|(k, _)| i < *k) {
+                            first = Some((i, e));
+                        }
+                        break;
+                    }
+                }
+            }
+            self.put_back_unchanged(work);
+            let (i, e) = first.filter(|(i, _)| *i <= s).unwrap_or((s, static_error));
             return Err(batch_error(i, e));
         }
 
         // Phase 2: networks with several entries first (one may stop before its
         // last entry: then the batch is rolled back), then the rest, which can no
         // longer fail.
-        let config = self.config.clone();
-        let (multi, single): (Vec<&[usize]>, Vec<&[usize]>) =
-            groups.into_iter().partition(|g| g.len() > 1);
         let mut statuses: Vec<Option<Status>> = vec![None; batch.len()];
         let mut work = self.take_networks(batch, &multi, true);
         let results = self.run_groups(&config, batch, &mut work);
@@ -392,15 +419,7 @@ impl Engine {
             .min_by_key(|(i, _)| *i)
             .cloned()
         {
-            for w in work {
-                if let Some(snapshot) = w.snapshot {
-                    let mut net = w.network;
-                    net.restore(snapshot);
-                    if !net.epochs.is_empty() {
-                        self.networks.insert(w.id, net);
-                    }
-                }
-            }
+            self.put_back_unchanged(work);
             return Err(batch_error(i, e));
         }
         self.put_back(work, results, &mut statuses);
@@ -448,6 +467,20 @@ impl Engine {
                 }
             })
             .collect()
+    }
+
+    /// Undoes a batch's changes to taken networks and returns them to the map
+    /// (networks the batch created are dropped).
+    fn put_back_unchanged(&mut self, work: Vec<Work>) {
+        for w in work {
+            let mut net = w.network;
+            if let Some(snapshot) = w.snapshot {
+                net.restore(snapshot);
+            }
+            if !net.epochs.is_empty() {
+                self.networks.insert(w.id, net);
+            }
+        }
     }
 
     /// Applies each group's entries to its network, in parallel on the pool when

@@ -14,35 +14,13 @@
 
 #include "penguin.h"
 
-#define MAXROWS 20000
-static char ids[MAXROWS][64];
-static double epochs[MAXROWS], values[MAXROWS];
-static size_t nrows;
+#include "bundled_curves.h"
 
 static void fail(const char *what, penguin_result_t rc) {
     char msg[512];
     penguin_last_error_message(msg, sizeof msg);
     fprintf(stderr, "%s: %s (%s)\n", what, penguin_result_string(rc), msg);
     exit(1);
-}
-
-/* Reads model_id (column 2), epoch (3) and val_acc (4) of the bundled format. */
-static void read_csv(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) { perror(path); exit(1); }
-    char line[4096];
-    if (!fgets(line, sizeof line, f)) exit(1);
-    while (fgets(line, sizeof line, f) && nrows < MAXROWS) {
-        char *p = line, *fields[8] = {0};
-        int nf = 0;
-        while (p && nf < 8) fields[nf++] = strsep(&p, ",\r\n");
-        if (nf < 4) continue;
-        snprintf(ids[nrows], sizeof ids[nrows], "%s", fields[1]);
-        epochs[nrows] = strtod(fields[2], NULL);
-        values[nrows] = strtod(fields[3], NULL);
-        nrows++;
-    }
-    fclose(f);
 }
 
 int main(int argc, char **argv) {

@@ -58,28 +58,7 @@ static int writes_nan(void *user, size_t n, const double *x, const double *p, do
     return 0;
 }
 
-#define MAXROWS 8000
-static char ids[MAXROWS][64];
-static double ep[MAXROWS], va[MAXROWS];
-static size_t nrows;
-
-static void read_csv(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) { perror(path); exit(1); }
-    char line[4096];
-    if (!fgets(line, sizeof line, f)) exit(1);
-    while (fgets(line, sizeof line, f) && nrows < MAXROWS) {
-        char *p = line, *fl[8] = {0};
-        int nf = 0;
-        while (p && nf < 8) fl[nf++] = strsep(&p, ",\r\n");
-        if (nf < 4) continue;
-        snprintf(ids[nrows], sizeof ids[nrows], "%s", fl[1]);
-        ep[nrows] = strtod(fl[2], NULL);
-        va[nrows] = strtod(fl[3], NULL);
-        nrows++;
-    }
-    fclose(f);
-}
+#include "bundled_curves.h"
 
 static const char *SETTINGS[][2] = {
     {"bounds", "0.5,1,0;200,inf,inf"}, {"p0", "10,1.001,100"}, {"solver", "trf"}, {NULL, NULL}};
@@ -108,8 +87,8 @@ static void replay(penguin_t *e, penguin_nn_status_t *out, size_t *count) {
         penguin_nn_status_t st;
         memset(&st, 0, sizeof st);
         for (size_t k = r; k < end; k++) {
-            if (!isfinite(va[k])) continue;
-            if (penguin_observe(e, id, ep[k], va[k], &st) != PENGUIN_OK) { failed++; break; }
+            if (!isfinite(values[k])) continue;
+            if (penguin_observe(e, id, epochs[k], values[k], &st) != PENGUIN_OK) { failed++; break; }
             if (st.state != PENGUIN_CONTINUE) break;
         }
         out[id++] = st;

@@ -62,6 +62,8 @@ fn compile(source: &str, link: Link) -> PathBuf {
         .arg("-Werror")
         .arg("-I")
         .arg(root.join("include"))
+        .arg("-I")
+        .arg(root.join("c-tests"))
         .arg(root.join(source))
         .arg("-o")
         .arg(&exe);

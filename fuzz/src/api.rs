@@ -539,12 +539,6 @@ fn observe_batch(
             true
         }
         (Err((i, code)), Err(e)) => {
-            // Reported bug: a batch checks epochs and values before it fits, so
-            // an entry refused only because its network stopped earlier in the
-            // same batch loses to a later (or its own) static error.
-            if code == ErrorCode::AlreadyDecided && crate::state::tolerated("batch-order") {
-                return false;
-            }
             assert_eq!(e.code, code, "batch entry {i}: {}", e.message);
             assert!(
                 e.message.starts_with(&format!("batch entry {i}:")),

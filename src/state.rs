@@ -215,7 +215,12 @@ pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
         };
         Error::new(code, format!("saved state's configuration: {}", e.message))
     })?;
-    let mut engine = Engine::new(config)?;
+    let mut engine = Engine::new(config).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidState,
+            format!("saved state's configuration: {}", e.message),
+        )
+    })?;
     let count = r.u64()?;
     let mut networks = Vec::new();
     for _ in 0..count {

@@ -39,12 +39,7 @@ fn inputs(target: &str) -> Vec<PathBuf> {
 /// "<target>/<file>". `cargo test` skips them; `cargo test --test
 /// fuzz_regressions -- --ignored` shows them failing. Remove an entry once its
 /// fix lands: from then on it is an ordinary regression test.
-const OPEN: &[&str] = &[
-    // from_bytes passes Engine::new's InconsistentConfig through for a state
-    // whose configuration text parses but contradicts itself (valid_min 200 >
-    // valid_max 100), instead of InvalidState.
-    "state/inconsistent-config-code",
-];
+const OPEN: &[&str] = &[];
 
 fn is_open(target: &str, path: &Path) -> bool {
     let name = format!("{target}/{}", path.file_name().unwrap().to_string_lossy());

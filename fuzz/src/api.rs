@@ -232,7 +232,7 @@ fn same_status(a: &Status, b: &Status) -> bool {
     bits(a) == bits(b)
 }
 
-fn same_statuses(a: &Vec<Status>, b: &Vec<Status>) -> bool {
+fn same_statuses(a: &[Status], b: &[Status]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_status(x, y))
 }
 
@@ -520,7 +520,7 @@ fn observe_batch(
         same(
             &got,
             &f.observe_batch(batch),
-            same_statuses,
+            |a: &Vec<Status>, b: &Vec<Status>| same_statuses(a, b),
             "observe_batch",
         );
     }

@@ -7,7 +7,10 @@
 #       example against the shared and the static library, built with CMake
 #       and with make + gfortran + pkg-config; api_check (layout of
 #       penguin_nn_status_t and constants against C, every wrapper, ierr and
-#       error stop)
+#       error stop); user_function_f (a two-parameter function written in
+#       Fortran as bind(C) callbacks, registered with config%set_function, run
+#       on the bundled curves sequentially, batched on 2 threads, without a
+#       Jacobian and with failing callbacks; checks itself)
 #   (d) examples/cpp: penguin.hpp, the MENNDL-style loop (sequential and
 #       batched), api_check as C++14 and C++20
 #   (e) examples/makefile: plain make with `pkg-config --cflags --libs penguin`
@@ -204,6 +207,18 @@ for variant in penguin_curves_f penguin_curves_f_static; do
     fail "(c) $variant: ierr and penguin_last_error"
 done
 ok "(c) Fortran example via CMake, shared and static: same decisions; ierr + message"
+# user_function_f: "user_function: N checks, 0 failed" and exit status 0.
+user_function_ok() {
+  local rc=0
+  "$1" "$data" >"$2" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || { cat "$2" >&2; fail "(c) $1 exited with status $rc"; }
+  grep -q "^user_function: [0-9]* checks, 0 failed$" "$2" || { cat "$2" >&2; fail "(c) $1 output"; }
+}
+loads_from "$work/fortran/user_function_f" "$lib"
+user_function_ok "$work/fortran/user_function_f" "$work/user_function_f.out"
+ok "(c) Fortran user-defined function hyper2 (2 parameters, bind(C) value + Jacobian): \
+$(sed -n 's/^# sequential, value + Jacobian: //p' "$work/user_function_f.out"); \
+batched on 2 threads bit for bit; finite differences; failing callbacks; $(tail -n 1 "$work/user_function_f.out")"
 # Plain make + gfortran, module source and flags from pkg-config.
 mkdir -p "$work/gfortran"
 run gfortran_make make -C "$root/examples/fortran" O="$work/gfortran"
@@ -214,7 +229,9 @@ for variant in penguin_curves_f penguin_curves_f_static; do
   "$work/gfortran/$variant" "$data" >"$work/gf_$variant.out"
   same_decisions "$ref" "$work/gf_$variant.out" "(c) gfortran $variant"
 done
-ok "(c) Fortran example via examples/fortran/Makefile (gfortran + pkg-config), shared and static: same decisions"
+loads_from "$work/gfortran/user_function_f" "$lib"
+user_function_ok "$work/gfortran/user_function_f" "$work/gf_user_function_f.out"
+ok "(c) Fortran example via examples/fortran/Makefile (gfortran + pkg-config), shared and static: same decisions; user_function_f passes"
 
 # ----------------------------------------------------------------- (d) C++
 run cpp_configure cmake -S "$root/examples/cpp" -B "$work/cpp" -DCMAKE_PREFIX_PATH="$prefix"

@@ -1,7 +1,10 @@
 //! Consumer tests (issue 6): runs `.ci/consumers.sh`, which builds Penguin with
 //! CMake, installs it into a temporary prefix and builds and runs CMake, Fortran,
 //! C++ and Makefile consumers against it, each compared with the decisions of
-//! the Rust engine computed here.
+//! the Rust engine computed here. Among them, `examples/fortran/user_function.f90`
+//! (issue 8): a two-parameter function written in Fortran, registered with
+//! `config%set_function`, run on the bundled curves; it checks itself and
+//! exits non-zero on a failure, which fails consumers.sh and this test.
 //!
 //! Needs cmake, make, cc, c++, gfortran, pkg-config and readelf. When one is
 //! missing the test is skipped with a message, except under `CI=true`, where it
@@ -129,6 +132,20 @@ fn cmake_fortran_cpp_and_pkg_config_consumers() {
         out.status
     );
     assert!(stdout.contains("consumers.sh: all "), "{stdout}");
+    // The Fortran user-defined function ran (CMake and make builds) and passed
+    // its own checks.
+    assert!(
+        stdout.lines().any(|l| {
+            l.contains("(c) Fortran user-defined function hyper2 (2 parameters")
+                && l.contains("user_function: ")
+                && l.ends_with(" checks, 0 failed")
+        }),
+        "consumers.sh did not run user_function_f (CMake):\n{stdout}"
+    );
+    assert!(
+        stdout.contains("user_function_f passes"),
+        "consumers.sh did not run user_function_f (make):\n{stdout}"
+    );
 }
 
 /// A line as compared between README and source: without indentation and

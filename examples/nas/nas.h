@@ -1,0 +1,141 @@
+/*
+ * nas.h: the pieces of penguin-nas that are not MPI or Penguin: a seeded
+ * random number generator, the random search space, Fashion-MNIST from IDX
+ * files, and a multilayer perceptron trained with plain SGD.
+ *
+ * Everything a network is (its hyperparameters, its initial weights, the order
+ * of its minibatches) is derived from (seed, network index) only, so a network
+ * trains to bit-identical curves whichever MPI rank trains it and whether or
+ * not Penguin stops it early.
+ */
+#ifndef NAS_H
+#define NAS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The number type of the network (float by default; the gradient check is also
+ * built with -DNAS_REAL=double). */
+#ifndef NAS_REAL
+#define NAS_REAL float
+#endif
+typedef NAS_REAL nas_real;
+
+/* ------------------------------------------------------------------ random */
+/* splitmix64: one 64-bit state; independent streams by hashing (seed, index,
+ * stream) into the state. */
+typedef struct {
+    uint64_t state;
+} nas_rng_t;
+
+enum { NAS_STREAM_HPARAMS = 1, NAS_STREAM_INIT = 2, NAS_STREAM_SHUFFLE = 3 };
+
+uint64_t nas_mix64(uint64_t x);
+void nas_rng_init(nas_rng_t *rng, uint64_t seed, uint64_t index, uint64_t stream);
+uint64_t nas_rng_next(nas_rng_t *rng);
+double nas_rng_uniform(nas_rng_t *rng);            /* [0, 1) */
+uint64_t nas_rng_below(nas_rng_t *rng, uint64_t n); /* [0, n) */
+
+/* ------------------------------------------------------------- the search */
+#define NAS_MAX_HIDDEN 3
+
+typedef enum { NAS_RELU = 0, NAS_TANH = 1, NAS_SIGMOID = 2 } nas_activation_t;
+
+typedef struct {
+    int hidden;                  /* 1..NAS_MAX_HIDDEN hidden layers */
+    int width[NAS_MAX_HIDDEN];   /* their widths */
+    nas_activation_t activation; /* of the hidden layers */
+    double lr;                   /* SGD learning rate */
+    double momentum;             /* 0 = plain SGD */
+    double weight_decay;         /* L2, added to the gradient (as PyTorch's SGD) */
+    int batch;                   /* minibatch size */
+} nas_hparams_t;
+
+/* The hyperparameters of network `index` of the search with `seed`. */
+void nas_sample_hparams(uint64_t seed, uint64_t index, nas_hparams_t *hp);
+/* "64-32/relu" style summary (hidden widths and activation). */
+void nas_hparams_arch(const nas_hparams_t *hp, char *buf, size_t len);
+const char *nas_activation_name(nas_activation_t a);
+
+/* -------------------------------------------------------------------- data */
+typedef struct {
+    size_t n;        /* images */
+    size_t dim;      /* pixels per image (784) */
+    uint8_t *pixels; /* n * dim, row-major */
+    uint8_t *labels; /* n, 0..9 */
+} nas_data_t;
+
+/* Reads DIR/SET-images-idx3-ubyte[.gz] and DIR/SET-labels-idx1-ubyte[.gz]
+ * (SET = "train" or "t10k"; gzipped or not). Returns 0, or -1 with a message in
+ * err. */
+int nas_data_load(const char *dir, const char *set, nas_data_t *out, char *err, size_t errlen);
+void nas_data_free(nas_data_t *d);
+/* Rows [first, first + n) as network inputs: pixel / 255. Returns NULL when
+ * out of memory. */
+nas_real *nas_data_inputs(const nas_data_t *d, size_t first, size_t n);
+
+/* ---------------------------------------------------------------------- MLP */
+typedef struct nas_mlp nas_mlp_t;
+
+/* A network `in` -> hidden layers of hp -> `out` (softmax, cross-entropy),
+ * initialised from the stream NAS_STREAM_INIT of (seed, index). NULL when out of
+ * memory. */
+nas_mlp_t *nas_mlp_new(const nas_hparams_t *hp, int in, int out, uint64_t seed, uint64_t index);
+void nas_mlp_free(nas_mlp_t *m);
+size_t nas_mlp_param_count(const nas_mlp_t *m);
+/* All parameters, contiguous: per layer W[in][out] then b[out]. */
+nas_real *nas_mlp_params(nas_mlp_t *m);
+
+/* Mean cross-entropy of samples idx[0..n) of X (rows of `in` values) with labels
+ * Y, and its gradient (without weight decay) in grad_out (param_count values)
+ * when not NULL. correct_out (NULL allowed) counts the right answers. */
+double nas_mlp_loss_grad(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, const uint32_t *idx,
+                         size_t n, nas_real *grad_out, size_t *correct_out);
+
+/* One SGD step (momentum, weight decay) on samples idx[0..n); returns their
+ * mean loss before the step and adds their correct answers to *correct. */
+double nas_mlp_sgd_step(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, const uint32_t *idx,
+                        size_t n, size_t *correct);
+
+/* Mean cross-entropy and accuracy (%) on the first n rows of X, Y. */
+void nas_mlp_evaluate(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, size_t n,
+                      double *loss_out, double *acc_pct_out);
+
+/* ----------------------------------------------------------------- training */
+/* A network being trained on rows X[0..n_train) with observations every
+ * `interval` epochs: each epoch is a fresh permutation (stream
+ * NAS_STREAM_SHUFFLE), minibatches never cross an epoch or an observation. */
+typedef struct {
+    nas_mlp_t *mlp;
+    nas_hparams_t hp;
+    const nas_real *X;
+    const uint8_t *Y;
+    size_t n_train;
+    double interval;
+    uint32_t *order;   /* this epoch's permutation */
+    uint64_t done;     /* samples processed so far */
+    unsigned observed; /* observations taken */
+    nas_rng_t shuffle;
+    /* since the last observation */
+    double loss_sum;
+    size_t loss_count, correct;
+} nas_training_t;
+
+int nas_training_init(nas_training_t *t, uint64_t seed, uint64_t index, const nas_real *X,
+                      const uint8_t *Y, size_t n_train, int in, int out, double interval);
+/* Trains up to the next observation, epoch (observed + 1) * interval; returns
+ * that epoch and the mean training loss and accuracy (%) since the previous
+ * observation. */
+double nas_training_advance(nas_training_t *t, double *train_loss, double *train_acc);
+void nas_training_free(nas_training_t *t);
+
+/* Flush denormals to zero (x86 SSE): momentum buffers of weights that never get
+ * a gradient decay geometrically into the denormal range, where every operation
+ * costs ~100 cycles. Deterministic. */
+void nas_fast_denormals(void);
+
+/* Text as written into the curves file and its value read back: the fitness
+ * given to Penguin is exactly what a reader of the CSV gets. */
+double nas_as_written(double x, char *buf, size_t len);
+
+#endif /* NAS_H */

@@ -547,7 +547,8 @@ static void write_results(const options_t *o, network_t **ranked, size_t n) {
         model_id(o, net->index, id, sizeof id);
         nas_hparams_arch(&net->hp, arch, sizeof arch);
         double seconds = net->n_obs ? net->obs[(net->n_obs - 1) * OBS_LEN + O_SECONDS] : 0;
-        fprintf(f, "%zu,%s,%" PRId64 ",%d,%s,%.17g,%zu,%.17g,%.17g,%.17g,%.3f,%.9g,%d,%.9g,%.9g,%s\n",
+        /* observed: a val_acc as written in the curves, exact in 10 digits */
+        fprintf(f, "%zu,%s,%" PRId64 ",%d,%s,%.17g,%zu,%.17g,%.10g,%.17g,%.3f,%.9g,%d,%.9g,%.9g,%s\n",
                 i + 1, id, net->index, net->trainer, state_name(net->state), net->stop_epoch,
                 net->n_obs, net->score, net->observed, net->fit_prediction, seconds, net->hp.lr,
                 net->hp.batch, net->hp.momentum, net->hp.weight_decay, arch);

@@ -66,8 +66,9 @@ pub enum FailedFit {
 /// The least-squares solver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Solver {
-    /// Levenberg-Marquardt (the `levenberg-marquardt` crate) with warm starts and
-    /// several starts: Penguin's own, at least as good as SciPy.
+    /// Levenberg-Marquardt (MINPACK's `lmder`, [`crate::lmder`]) with warm starts,
+    /// several starts and, for exp3, the profile fit ([`crate::profile`]):
+    /// Penguin's own, at least as good as SciPy.
     Lm,
     /// SciPy's bounded `curve_fit` (Trust Region Reflective, default tolerances)
     /// from the single start `p0`: reproduces the authors' PENGUIN outputs.

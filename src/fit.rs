@@ -1,5 +1,6 @@
 //! Least-squares fitting of a [`Model`] to points with Levenberg-Marquardt
-//! (the `levenberg-marquardt` crate, a port of MINPACK's `lmder`).
+//! ([`crate::lmder`], MINPACK's `lmder` as SciPy runs it, without allocations
+//! per iteration).
 //!
 //! Box bounds are handled by a change of variables (as MINUIT and lmfit do): a
 //! parameter bounded on both sides is `lo + (hi - lo) (sin u + 1) / 2`, one bounded
@@ -13,13 +14,7 @@
 //! about epochs or NAS.
 
 use crate::functions::Model;
-use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
-use nalgebra::allocator::{Allocator, Reallocator};
-use nalgebra::{
-    DVector, DefaultAllocator, Dim, DimMax, DimMaximum, DimMin, DimName, Dyn, OMatrix, OVector,
-    Owned, U1, U2, U3, U4, U5, U6, U7, U8,
-};
-use std::cell::{Cell, RefCell};
+use crate::lmder::{self, Residuals};
 
 /// The result of a fit.
 #[derive(Clone, Debug, PartialEq)]
@@ -132,13 +127,16 @@ impl Transform {
 pub struct FitSettings {
     /// Relative tolerance on the sum of squares and on the parameters.
     pub tolerance: f64,
-    /// Evaluation budget per solver run: `patience * (n_params + 1)` evaluations.
+    /// Evaluation budget per solver run: `patience * (n_params + 1)` residual
+    /// evaluations (Jacobians not counted).
     pub patience: usize,
     /// How many times the solver is restarted from its best point while that
     /// still improves the fit.
     pub restarts: usize,
-    /// Budget of a warm-started fit (`patience` for it; no restarts): it starts
-    /// near the optimum, so it either converges quickly or falls back.
+    /// Budget of a short run (`patience` for it; no restarts): a warm-started
+    /// fit, which starts near the optimum, so it either converges quickly or
+    /// falls back; and exp3's run from SciPy's start (see
+    /// [`crate::predict::fit_with_profile`]).
     pub warm_patience: usize,
 }
 
@@ -159,65 +157,41 @@ impl Default for FitSettings {
             tolerance: 1e-12,
             patience: 200,
             restarts: 3,
-            warm_patience: 20,
+            warm_patience: 8,
         }
     }
 }
 
-/// The least-squares problem as the solver sees it (free variables `u`), with
-/// the parameter dimension `N` known at compile time for small problems (which
-/// lets nalgebra keep parameter vectors on the stack).
-struct Problem<'a, N: Dim>
-where
-    DefaultAllocator: Allocator<N>,
-{
-    ndim: N,
+/// The least-squares problem as the solver sees it: free variables `u`, the
+/// residuals `model(x) - y` padded with zero rows up to the number of parameters.
+struct Problem<'a> {
     model: &'a dyn Model,
     x: &'a [f64],
     y: &'a [f64],
     transforms: &'a [Transform],
     fixed: &'a [Option<f64>],
-    u: OVector<f64, N>,
-    /// Rows of the residual vector: at least the number of parameters (zero rows
-    /// pad an under-determined problem; they change nothing).
-    rows: usize,
-    scratch: RefCell<Scratch>,
-    /// Lowest sum of squares seen, its parameters and free variables.
-    best: RefCell<Best<N>>,
-    evaluations: Cell<usize>,
-}
-
-struct Best<N: Dim>
-where
-    DefaultAllocator: Allocator<N>,
-{
-    sse: f64,
-    params: Vec<f64>,
-    u: Option<OVector<f64, N>>,
+    scratch: Scratch,
 }
 
 #[derive(Default)]
 struct Scratch {
     params: Vec<f64>,
     slopes: Vec<f64>,
-    y_hat: Vec<f64>,
     jac: Vec<f64>,
     base: Vec<f64>,
     moved: Vec<f64>,
 }
 
-impl<N: Dim> Problem<'_, N>
-where
-    DefaultAllocator: Allocator<N>,
-{
+impl Problem<'_> {
     /// Fills `scratch.params` (and slopes) from the free variables.
-    fn params_into(&self, s: &mut Scratch) {
+    fn params_into(&mut self, u: &[f64]) {
+        let s = &mut self.scratch;
         s.params.clear();
         s.slopes.clear();
         for (i, t) in self.transforms.iter().enumerate() {
             let (v, d) = match self.fixed[i] {
                 Some(v) => (v, 0.0),
-                None => t.to_param(self.u[i]),
+                None => t.to_param(u[i]),
             };
             s.params.push(v);
             s.slopes.push(d);
@@ -225,71 +199,41 @@ where
     }
 }
 
-impl<N: Dim> LeastSquaresProblem<f64, Dyn, N> for Problem<'_, N>
-where
-    DefaultAllocator: Allocator<N> + Allocator<Dyn> + Allocator<Dyn, N>,
-{
-    type ResidualStorage = Owned<f64, Dyn>;
-    type JacobianStorage = Owned<f64, Dyn, N>;
-    type ParameterStorage = Owned<f64, N>;
-
-    fn set_params(&mut self, u: &OVector<f64, N>) {
-        self.u.copy_from(u);
+impl Residuals for Problem<'_> {
+    fn residuals(&mut self, u: &[f64], r: &mut [f64]) -> bool {
+        self.params_into(u);
+        let m = self.x.len();
+        let (fitted, pad) = r.split_at_mut(m);
+        pad.fill(0.0);
+        if !self.model.eval(self.x, &self.scratch.params, fitted) {
+            return false;
+        }
+        for (ri, yi) in fitted.iter_mut().zip(self.y) {
+            *ri -= yi;
+        }
+        true
     }
 
-    fn params(&self) -> OVector<f64, N> {
-        self.u.clone()
-    }
-
-    fn residuals(&self) -> Option<DVector<f64>> {
-        let mut s = self.scratch.borrow_mut();
-        let s = &mut *s;
-        self.params_into(s);
-        s.y_hat.resize(self.x.len(), 0.0);
-        self.evaluations.set(self.evaluations.get() + 1);
-        let ok = self.model.eval(self.x, &s.params, &mut s.y_hat);
-        let mut r = DVector::<f64>::from_vec(vec![0.0; self.rows]);
-        let mut sse = 0.0;
-        for i in 0..self.x.len() {
-            let d = s.y_hat[i] - self.y[i];
-            r[i] = d;
-            sse += d * d;
-        }
-        if !ok || !sse.is_finite() {
-            // A failed step: the solver sees a non-finite norm and shrinks its
-            // trust region.
-            r.fill(f64::NAN);
-            return Some(r);
-        }
-        let mut best = self.best.borrow_mut();
-        if sse < best.sse || best.u.is_none() {
-            best.sse = sse;
-            best.params.clear();
-            best.params.extend_from_slice(&s.params);
-            best.u = Some(self.u.clone());
-        }
-        Some(r)
-    }
-
-    fn jacobian(&self) -> Option<OMatrix<f64, Dyn, N>> {
-        let mut s = self.scratch.borrow_mut();
-        let s = &mut *s;
-        self.params_into(s);
+    fn jacobian(&mut self, u: &[f64], jac: &mut [f64]) -> bool {
+        self.params_into(u);
+        let s = &mut self.scratch;
         let n = s.params.len();
         let m = self.x.len();
+        let rows = jac.len() / n.max(1);
         s.jac.resize(m * n, 0.0);
         let analytic = self.model.jacobian(self.x, &s.params, &mut s.jac)
             && s.jac.iter().all(|v| v.is_finite());
         if !analytic && !finite_difference_jacobian(self.model, self.x, s) {
-            return None;
+            return false;
         }
-        let mut j = OMatrix::<f64, Dyn, N>::zeros_generic(Dyn(self.rows), self.ndim);
-        for i in 0..m {
-            for k in 0..n {
-                j[(i, k)] = s.jac[i * n + k] * s.slopes[k];
+        jac.fill(0.0);
+        for k in 0..n {
+            let col = &mut jac[k * rows..k * rows + m];
+            for (i, c) in col.iter_mut().enumerate() {
+                *c = s.jac[i * n + k] * s.slopes[k];
             }
         }
-        Some(j)
+        true
     }
 }
 
@@ -369,122 +313,61 @@ pub fn fit(
         .zip(&transforms)
         .map(|((&p, (&lo, &hi)), t)| t.to_free(p.clamp(lo.min(hi), hi.max(lo))))
         .collect();
-    let job = Job {
+    let mut problem = Problem {
         model,
         x,
         y,
         transforms: &transforms,
         fixed: &fixed,
-        settings,
+        scratch: Scratch {
+            params: Vec::with_capacity(n),
+            slopes: Vec::with_capacity(n),
+            jac: Vec::with_capacity(x.len() * n),
+            base: Vec::new(),
+            moved: Vec::new(),
+        },
     };
-    match n {
-        1 => job.run::<U1>(&u),
-        2 => job.run::<U2>(&u),
-        3 => job.run::<U3>(&u),
-        4 => job.run::<U4>(&u),
-        5 => job.run::<U5>(&u),
-        6 => job.run::<U6>(&u),
-        7 => job.run::<U7>(&u),
-        8 => job.run::<U8>(&u),
-        _ => job.run_dyn(&u),
-    }
-}
-
-/// One fit's inputs, shared by the dimension-specific solver runs.
-struct Job<'a> {
-    model: &'a dyn Model,
-    x: &'a [f64],
-    y: &'a [f64],
-    transforms: &'a [Transform],
-    fixed: &'a [Option<f64>],
-    settings: &'a FitSettings,
-}
-
-impl Job<'_> {
-    fn solver(&self) -> LevenbergMarquardt<f64> {
-        LevenbergMarquardt::new()
-            .with_ftol(self.settings.tolerance)
-            .with_xtol(self.settings.tolerance)
-            .with_gtol(0.0)
-            .with_patience(self.settings.patience.max(1))
-    }
-
-    fn run<N: DimName>(&self, u0: &[f64]) -> Option<FitResult>
-    where
-        Dyn: DimMin<N> + DimMax<N>,
-        DefaultAllocator: Allocator<N>
-            + Allocator<Dyn>
-            + Allocator<Dyn, N>
-            + Reallocator<f64, Dyn, N, DimMaximum<Dyn, N>, N>,
-    {
-        self.run_with(OVector::<f64, N>::from_column_slice(u0), N::name())
-    }
-
-    /// More parameters than the static dispatch covers: a dynamic dimension.
-    fn run_dyn(&self, u0: &[f64]) -> Option<FitResult> {
-        self.run_with(DVector::from_column_slice(u0), Dyn(u0.len()))
-    }
-
-    fn run_with<N: Dim>(&self, mut u: OVector<f64, N>, ndim: N) -> Option<FitResult>
-    where
-        Dyn: DimMin<N> + DimMax<N>,
-        DefaultAllocator: Allocator<N>
-            + Allocator<Dyn>
-            + Allocator<Dyn, N>
-            + Reallocator<f64, Dyn, N, DimMaximum<Dyn, N>, N>,
-    {
-        let n = ndim.value();
-        let solver = self.solver();
-        let mut best: Option<(f64, Vec<f64>)> = None;
-        let mut evaluations = 0;
-        let mut converged = false;
-        // Restarting from the best point resets the trust region, which lets the
-        // solver creep further along the flat valleys of degenerate curves (b -> 1
-        // in exp3).
-        for _ in 0..=self.settings.restarts {
-            let problem = Problem::<N> {
-                ndim,
-                model: self.model,
-                x: self.x,
-                y: self.y,
-                transforms: self.transforms,
-                fixed: self.fixed,
-                u: u.clone(),
-                rows: self.x.len().max(n),
-                scratch: RefCell::new(Scratch::default()),
-                best: RefCell::new(Best {
-                    sse: f64::INFINITY,
-                    params: Vec::with_capacity(n),
-                    u: None,
-                }),
-                evaluations: Cell::new(0),
-            };
-            let (problem, report) = solver.minimize(problem);
-            let ev = problem.evaluations.get();
-            evaluations += ev;
-            converged = report.termination.was_successful();
-            let b = problem.best.into_inner();
-            let Some(next) = b.u else {
-                break;
-            };
-            let improved = best
-                .as_ref()
-                .is_none_or(|(s, _)| b.sse < *s * (1.0 - 1e-10) - 1e-300);
-            if best.as_ref().is_none_or(|(s, _)| b.sse < *s) {
-                best = Some((b.sse, b.params));
-            }
-            if !improved {
-                break;
-            }
-            u = next;
+    let lm = lmder::Settings {
+        ftol: settings.tolerance,
+        xtol: settings.tolerance,
+        gtol: 0.0,
+        max_evaluations: settings.patience.max(1) * (n + 1),
+    };
+    // Residual rows: at least the number of parameters (zero rows pad an
+    // under-determined problem; they change nothing).
+    let rows = x.len().max(n);
+    let mut u = u;
+    let mut best: Option<FitResult> = None;
+    let mut evaluations = 0;
+    // Restarting from the best point resets the trust region, which lets the
+    // solver creep further along the flat valleys of degenerate curves (b -> 1
+    // in exp3).
+    for _ in 0..=settings.restarts {
+        let Some(out) = lmder::solve(&mut problem, rows, &u, &lm) else {
+            break;
+        };
+        evaluations += out.evaluations;
+        let improved = best
+            .as_ref()
+            .is_none_or(|b| out.sse < b.sse * (1.0 - 1e-10) - 1e-300);
+        if best.as_ref().is_none_or(|b| out.sse < b.sse) {
+            problem.params_into(&out.u);
+            best = Some(FitResult {
+                params: problem.scratch.params.clone(),
+                sse: out.sse,
+                evaluations: 0,
+                converged: false,
+            });
         }
-        best.map(|(sse, params)| FitResult {
-            params,
-            sse,
-            evaluations,
-            converged,
-        })
+        if let Some(b) = best.as_mut() {
+            b.converged = out.termination.converged();
+        }
+        if !improved {
+            break;
+        }
+        u = out.u;
     }
+    best.map(|b| FitResult { evaluations, ..b })
 }
 
 /// Fits from each start in turn and keeps the best result (lowest sum of squares).

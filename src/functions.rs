@@ -9,6 +9,7 @@
 //! a negative base to a fractional power, overflow) it returns a non-finite value,
 //! which the fitter treats as a failed step.
 
+use crate::profile::ProfileFit;
 use std::fmt;
 use std::sync::Arc;
 
@@ -60,6 +61,15 @@ pub trait Model: Send + Sync + fmt::Debug {
     fn default_bounds(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         None
     }
+    /// The global least-squares fit by profiling out the parameters the function
+    /// is linear in (see [`crate::profile`]), for functions that have one.
+    fn profile_fit(&self, _x: &[f64], _y: &[f64]) -> Option<ProfileFit> {
+        None
+    }
+    /// Whether [`Model::profile_fit`] can answer.
+    fn has_profile(&self) -> bool {
+        false
+    }
 }
 
 /// Scalar value of a built-in function at one `x`.
@@ -97,6 +107,9 @@ pub struct BuiltinFunction {
     pub fast: Option<FastFns>,
 }
 
+/// The global fit of a built-in function by profile least squares.
+pub type ProfileFn = fn(x: &[f64], y: &[f64]) -> Option<ProfileFit>;
+
 /// Whole-array evaluation and row-major Jacobian of a built-in function.
 #[derive(Debug, Clone, Copy)]
 pub struct FastFns {
@@ -104,6 +117,8 @@ pub struct FastFns {
     pub eval: fn(x: &[f64], p: &[f64], y_out: &mut [f64]),
     /// Fills the row-major `x.len() x n_params` Jacobian.
     pub jacobian: fn(x: &[f64], p: &[f64], jac_out: &mut [f64]),
+    /// The global fit by profile least squares, where the function allows it.
+    pub profile: Option<ProfileFn>,
 }
 
 impl Model for BuiltinFunction {
@@ -148,6 +163,12 @@ impl Model for BuiltinFunction {
     }
     fn default_bounds(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         Some((self.lower.to_vec(), self.upper.to_vec()))
+    }
+    fn profile_fit(&self, x: &[f64], y: &[f64]) -> Option<ProfileFit> {
+        self.fast.and_then(|f| f.profile).and_then(|p| p(x, y))
+    }
+    fn has_profile(&self) -> bool {
+        self.fast.is_some_and(|f| f.profile.is_some())
     }
 }
 
@@ -1102,6 +1123,7 @@ pub static CATALOGUE: &[BuiltinFunction] = &[
         fast: Some(FastFns {
             eval: exp3_eval_many,
             jacobian: exp3_jacobian_many,
+            profile: Some(crate::profile::fit_exp3),
         }),
     },
     // Table 2, increasing.
@@ -1524,6 +1546,12 @@ impl Model for BuiltinRef {
     }
     fn default_bounds(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         self.0.default_bounds()
+    }
+    fn profile_fit(&self, x: &[f64], y: &[f64]) -> Option<ProfileFit> {
+        self.0.profile_fit(x, y)
+    }
+    fn has_profile(&self) -> bool {
+        self.0.has_profile()
     }
 }
 

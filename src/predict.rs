@@ -2,8 +2,9 @@
 //! history and extrapolate it to `e_pred`.
 
 use crate::config::{Config, Solver, UnconvergedFit};
-use crate::fit::{Bounds, FitResult, FitSettings, fit, fit_best_of};
+use crate::fit::{Bounds, FitResult, FitSettings, fit, fit_best_of, sum_of_squares};
 use crate::functions::Model;
+use crate::profile::Optimum;
 use crate::trf::{TrfSettings, fit_trf};
 
 /// One run of Algorithm 1 on a history.
@@ -78,6 +79,9 @@ pub struct WarmStart<'a> {
 /// Measured on the golden SciPy fits, a warm start alone ends in a worse local
 /// minimum than SciPy's in about 7 % of prefixes (exp3's valleys), so the cold
 /// starts always run too: the warm start can only improve the fit.
+///
+/// A function with a profile fit (exp3, see [`crate::profile`]) takes a faster
+/// route first: [`fit_with_profile`].
 pub fn fit_curve(
     model: &dyn Model,
     x: &[f64],
@@ -87,12 +91,103 @@ pub fn fit_curve(
     warm: Option<WarmStart>,
     settings: &FitSettings,
 ) -> Option<FitResult> {
+    if model.has_profile()
+        && let Some(r) = fit_with_profile(model, x, y, p0, bounds, settings)
+    {
+        return Some(r);
+    }
     let warm_result = warm.and_then(|w| fit(model, x, y, w.params, bounds, &settings.warm()));
     let starts = start_points(model, p0, x, y);
     let cold = fit_best_of(model, x, y, &starts, bounds, settings);
     match (warm_result, cold) {
         (Some(w), Some(c)) => Some(better(w, c)),
         (w, c) => c.or(w),
+    }
+}
+
+/// The profile route of [`fit_curve`]: short solver runs from the cold starts
+/// (`warm_patience` budget: where SciPy's `curve_fit` converges from the same
+/// start, they end at the same local optimum), and where they do not settle,
+/// the profile's answer instead of a long walk: its global optimum polished,
+/// the plateau of a flat or jump-shaped curve, or, where the infimum is not
+/// attained (a straight line) in an unbounded problem, an unconverged fit at
+/// once. `None` where the profile's point lies outside the bounds or its polish
+/// fails: the caller then runs the full search.
+pub fn fit_with_profile(
+    model: &dyn Model,
+    x: &[f64],
+    y: &[f64],
+    p0: Option<&[f64]>,
+    bounds: &Bounds,
+    settings: &FitSettings,
+) -> Option<FitResult> {
+    let short = settings.warm();
+    let profile = model.profile_fit(x, y);
+    // The common case: a rising curve with an interior optimum. Polishing the
+    // profile's global optimum is the cheapest way to it.
+    if let Some(p) = &profile
+        && p.kind == Optimum::Interior
+        && p.rising
+        && bounds.contains(&p.params)
+        && let Some(r) = fit(model, x, y, &p.params, bounds, &short).filter(|r| r.converged)
+    {
+        return Some(r);
+    }
+    if let Some(p) = &profile
+        && p.kind == Optimum::Plateau
+        && bounds.contains(&p.params)
+    {
+        let sse = sum_of_squares(model, x, y, &p.params);
+        if sse.is_finite() {
+            return Some(FitResult {
+                params: p.params.clone(),
+                sse,
+                evaluations: 1,
+                converged: true,
+            });
+        }
+    }
+    // Otherwise, where the solver converges from SciPy's start, it ends where
+    // SciPy's `curve_fit` ends (a local optimum, e.g. the flat line on a curve
+    // that never learns): that is the answer Penguin's decisions are measured
+    // against.
+    let local = fit_best_of(model, x, y, &start_points(model, p0, x, y), bounds, &short);
+    if local.as_ref().is_some_and(|l| l.converged) {
+        return local;
+    }
+    let profile = profile?;
+    if !bounds.contains(&profile.params) {
+        return None;
+    }
+    let sse = sum_of_squares(model, x, y, &profile.params);
+    if !sse.is_finite() {
+        return None;
+    }
+    let at_profile = |converged| FitResult {
+        params: profile.params.clone(),
+        sse,
+        evaluations: 1,
+        converged,
+    };
+    match profile.kind {
+        Optimum::Plateau => Some(at_profile(true)),
+        Optimum::Unattained => {
+            // The infimum lies at infinite parameters; with finite bounds the
+            // box's optimum is elsewhere, so only the unbounded problem is
+            // settled here.
+            let unbounded = bounds
+                .lower
+                .iter()
+                .chain(&bounds.upper)
+                .all(|b| b.is_infinite());
+            unbounded.then(|| match local {
+                Some(l) if l.sse < sse => l,
+                _ => at_profile(false),
+            })
+        }
+        Optimum::Interior => {
+            fit(model, x, y, &profile.params, bounds, &short).filter(|r| r.converged)
+        }
     }
 }
 

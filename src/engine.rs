@@ -161,6 +161,18 @@ impl Network {
 
     /// Algorithms 1 and 2 for one new observation (already checked).
     fn apply(&mut self, config: &Config, epoch: f64, value: f64) {
+        if self.epochs.capacity() == 0 {
+            // Room for the points up to e_pred at once (at most 64): growing
+            // the history by doubling would copy it four or five times.
+            let expected = ((config.e_pred - epoch) / config.e).ceil() + 1.0;
+            let k = if expected.is_finite() {
+                expected.clamp(4.0, 64.0) as usize
+            } else {
+                4
+            };
+            self.epochs.reserve_exact(k);
+            self.values.reserve_exact(k);
+        }
         self.epochs.push(epoch);
         self.values.push(value);
         let prediction = if self.epochs.len() >= config.min_points() {
@@ -349,10 +361,11 @@ impl Engine {
         }
         // Entries grouped by network, in their order within each network.
         let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by_key(|&i| batch[i].id);
-        let groups: Vec<&[usize]> = order
-            .chunk_by(|a, b| batch[*a].id == batch[*b].id)
-            .collect();
+        if !batch.is_sorted_by_key(|o| o.id) {
+            order.sort_by_key(|&i| batch[i].id);
+        }
+        let mut groups: Vec<&[usize]> = Vec::with_capacity(batch.len());
+        groups.extend(order.chunk_by(|a, b| batch[*a].id == batch[*b].id));
 
         // Phase 1: every check that needs no fitting, before anything changes.
         let mut rejected: Option<(usize, Error)> = None;
@@ -423,14 +436,40 @@ impl Engine {
             return Err(batch_error(i, e));
         }
         self.put_back(work, results, &mut statuses);
-        let mut work = self.take_networks(batch, &single, false);
-        let results = self.run_groups(&config, batch, &mut work);
-        let late = results
-            .iter()
-            .filter_map(|r| r.as_ref().err())
-            .min_by_key(|(i, _)| *i)
-            .cloned();
-        self.put_back(work, results, &mut statuses);
+        let late = if single.len() > 1 && config.threads != 1 && self.pool().is_some() {
+            let mut work = self.take_networks(batch, &single, false);
+            let results = self.run_groups(&config, batch, &mut work);
+            let late = results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .min_by_key(|(i, _)| *i)
+                .cloned();
+            self.put_back(work, results, &mut statuses);
+            late
+        } else {
+            // One thread: each network is updated where it lies in the map.
+            let mut late: Option<(usize, Error)> = None;
+            for g in &single {
+                let i = g[0];
+                let o = batch[i];
+                let net = self.networks.entry(o.id).or_insert_with(|| {
+                    Box::new(Network {
+                        last_prediction: f64::NAN,
+                        ..Network::default()
+                    })
+                });
+                match net.observe(&config, o.id, o.epoch, o.value) {
+                    Ok(()) => statuses[i] = Some(net.status()),
+                    Err(e) => {
+                        if net.epochs.is_empty() {
+                            self.networks.remove(&o.id);
+                        }
+                        late.get_or_insert((i, e));
+                    }
+                }
+            }
+            late
+        };
         if let Some((i, e)) = late {
             // Phase 1 checked everything a single entry can fail on.
             return Err(Error::new(
@@ -438,7 +477,9 @@ impl Engine {
                 format!("batch entry {i}: unexpected late rejection: {}", e.message),
             ));
         }
-        Ok(statuses.into_iter().flatten().collect())
+        let mut out = Vec::with_capacity(batch.len());
+        out.extend(statuses.into_iter().flatten());
+        Ok(out)
     }
 
     /// Takes the networks of `groups` out of the map (new ones start empty),

@@ -515,6 +515,26 @@ static void close_output(FILE *f, const char *path) {
     if (ferror(f) | fclose(f)) die("writing %s failed", path);
 }
 
+/* A number as text: NaN as "nan" (not glibc's "-nan"), else printf's `fmt`. */
+static const char *num(char *buf, size_t len, const char *fmt, double x) {
+    if (isnan(x)) snprintf(buf, len, "nan");
+    else snprintf(buf, len, fmt, x);
+    return buf;
+}
+
+/* The shortest text that reads back as exactly x ("nan" for NaN), without an
+ * exponent for numbers of up to 17 integer digits (60, not 6e+01). */
+static const char *exact(char *buf, size_t len, double x) {
+    if (isnan(x)) return num(buf, len, "", x);
+    int integer_digits = fabs(x) >= 1 ? (int)floor(log10(fabs(x))) + 1 : 1;
+    for (int digits = 1; digits <= 17; digits++) {
+        int precision = digits > integer_digits ? digits : integer_digits;
+        snprintf(buf, len, "%.*g", precision > 17 ? 17 : precision, x);
+        if (strtod(buf, NULL) == x) break;
+    }
+    return buf;
+}
+
 static void write_curves(const options_t *o, network_t **by_index, size_t n) {
     FILE *f = open_output(o->curves);
     fprintf(f, "dataset,model_id,epoch,val_acc,val_loss,train_loss,train_acc,lr,batch_size,"
@@ -526,12 +546,14 @@ static void write_curves(const options_t *o, network_t **by_index, size_t n) {
         nas_hparams_arch(&net->hp, arch, sizeof arch);
         for (size_t r = 0; r < net->n_obs; r++) {
             const double *ob = net->obs + r * OBS_LEN;
-            /* val_acc with the digits the trainer rounded it to: a reader gets
-             * exactly the double Penguin was given */
-            fprintf(f, "%s,%s,%.17g,%.10g,%.9g,%.9g,%.6g,%.9g,%d,%.9g,%.9g,%s,%.3f\n",
-                    DATASET_NAME, id, ob[O_EPOCH], ob[O_VAL_ACC], ob[O_VAL_LOSS], ob[O_TRAIN_LOSS],
-                    ob[O_TRAIN_ACC], net->hp.lr, net->hp.batch, net->hp.momentum,
-                    net->hp.weight_decay, arch, ob[O_SECONDS]);
+            /* epoch and val_acc exactly: a reader gets the doubles Penguin was
+             * given (val_acc has the 10 digits the trainer rounded it to) */
+            char t[6][40];
+            fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%.9g,%d,%.9g,%.9g,%s,%.3f\n", DATASET_NAME, id,
+                    exact(t[0], 40, ob[O_EPOCH]), exact(t[1], 40, ob[O_VAL_ACC]),
+                    num(t[2], 40, "%.9g", ob[O_VAL_LOSS]), num(t[3], 40, "%.9g", ob[O_TRAIN_LOSS]),
+                    num(t[4], 40, "%.6g", ob[O_TRAIN_ACC]), net->hp.lr, net->hp.batch,
+                    net->hp.momentum, net->hp.weight_decay, arch, ob[O_SECONDS]);
         }
     }
     close_output(f, o->curves);
@@ -547,11 +569,13 @@ static void write_results(const options_t *o, network_t **ranked, size_t n) {
         model_id(o, net->index, id, sizeof id);
         nas_hparams_arch(&net->hp, arch, sizeof arch);
         double seconds = net->n_obs ? net->obs[(net->n_obs - 1) * OBS_LEN + O_SECONDS] : 0;
-        /* observed: a val_acc as written in the curves, exact in 10 digits */
-        fprintf(f, "%zu,%s,%" PRId64 ",%d,%s,%.17g,%zu,%.17g,%.10g,%.17g,%.3f,%.9g,%d,%.9g,%.9g,%s\n",
-                i + 1, id, net->index, net->trainer, state_name(net->state), net->stop_epoch,
-                net->n_obs, net->score, net->observed, net->fit_prediction, seconds, net->hp.lr,
-                net->hp.batch, net->hp.momentum, net->hp.weight_decay, arch);
+        /* stop epoch, predicted, observed and fit_prediction exactly */
+        char t[4][40];
+        fprintf(f, "%zu,%s,%" PRId64 ",%d,%s,%s,%zu,%s,%s,%s,%.3f,%.9g,%d,%.9g,%.9g,%s\n", i + 1, id,
+                net->index, net->trainer, state_name(net->state), exact(t[0], 40, net->stop_epoch),
+                net->n_obs, exact(t[1], 40, net->score), exact(t[2], 40, net->observed),
+                exact(t[3], 40, net->fit_prediction), seconds, net->hp.lr, net->hp.batch,
+                net->hp.momentum, net->hp.weight_decay, arch);
     }
     close_output(f, o->results);
 }
@@ -783,12 +807,12 @@ static int run_penguin_rank(const options_t *o, int argc, char **argv) {
         model_id(o, ranked[0]->index, best_id, sizeof best_id);
         best_observed = ranked[0]->observed;
     }
-    /* best_observed: a val_acc as written in the curves (10 digits), exact;
+    /* best_observed exactly (the val_acc of the curves);
      * null for both when no network was trained (a time budget spent at once) */
     char best_id_json[80] = "null", best_json[64] = "null";
     if (s.n > 0) {
         snprintf(best_id_json, sizeof best_id_json, "\"%s\"", best_id);
-        snprintf(best_json, sizeof best_json, "%.10g", best_observed);
+        exact(best_json, sizeof best_json, best_observed);
     }
     printf("{\"networks\": %zu, \"epochs_trained\": %.17g, \"walltime_s\": %.3f, \"best_id\": %s, "
            "\"best_observed\": %s}\n",

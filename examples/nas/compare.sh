@@ -14,6 +14,7 @@
 # prediction is the same (needs python3 for that check; skipped without it).
 #
 # Environment:
+#   TABLE_ONLY=1  no runs: the table (and the replay check) from OUTDIR's logs
 #   NAS_EXE   penguin-nas (default: build-nas/penguin-nas)
 #   PENGUIN   the penguin command-line program (default: target/release/penguin)
 #   NP        MPI ranks (default 3: Penguin on rank 0 and two trainers)
@@ -43,11 +44,13 @@ run() { # MODE [extra options]
   $MPIRUN -np "$np" "$exe" "$@" --curves "$out/$mode-curves.csv" --results "$out/$mode-results.csv" \
     >"$out/$mode.log"
 }
-: >"$out/conditions.txt"
-run baseline "$@" --no-penguin
-run penguin "$@"
-echo "compare.sh: finished $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)" |
-  tee -a "$out/conditions.txt" >&2
+if [ "${TABLE_ONLY:-0}" != 1 ]; then
+  : >"$out/conditions.txt"
+  run baseline "$@" --no-penguin
+  run penguin "$@"
+  echo "compare.sh: finished $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)" |
+    tee -a "$out/conditions.txt" >&2
+fi
 
 # field NAME FILE: a field of the JSON summary (the last line).
 field() { tail -n 1 "$2" | sed -E "s/.*\"$1\": \"?([^\",}]*)\"?[,}].*/\1/"; }
@@ -64,6 +67,11 @@ b_ep=$(field epochs_trained "$out/baseline.log")
 p_ep=$(field epochs_trained "$out/penguin.log")
 decision=$(sed -n 's/^# decisions on rank 0 (penguin_observe_batch): //p' "$out/penguin.log")
 cpu0=$(sed -n 's/^# rank 0 CPU time during the search: \([0-9.]*\) s.*/\1/p' "$out/penguin.log")
+# trainer_cpu LOG: CPU seconds of all trainers together (what the training
+# cost, whatever else ran on the machine).
+trainer_cpu() { awk '/^# trainer rank / { for (i = 1; i < NF; i++) if ($(i + 1) == "s" && $(i + 2) == "CPU") s += $i } END { printf "%.1f", s }' "$1"; }
+b_cpu=$(trainer_cpu "$out/baseline.log")
+p_cpu=$(trainer_cpu "$out/penguin.log")
 same=no
 [ "$b_best" = "$p_best" ] && same=yes
 
@@ -73,11 +81,12 @@ same=no
   echo "| networks evaluated | $(field networks "$out/baseline.log") | $(field networks "$out/penguin.log") |"
   echo "| training epochs, total | $b_ep | $p_ep |"
   echo "| walltime (s) | $b_wall | $p_wall |"
+  echo "| trainers' CPU time (s) | $b_cpu | $p_cpu |"
   echo "| best network (observed val_acc %) | $b_best ($(field best_observed "$out/baseline.log")) | $p_best ($(field best_observed "$out/penguin.log") at its stop) |"
   echo
-  awk -v be="$b_ep" -v pe="$p_ep" -v bw="$b_wall" -v pw="$p_wall" 'BEGIN {
-    printf "Epochs: %.2fx fewer (%.1f %% saved); walltime: %.2fx shorter (%.1f %% saved).\n",
-      be / pe, 100 * (1 - pe / be), bw / pw, 100 * (1 - pw / bw) }'
+  awk -v be="$b_ep" -v pe="$p_ep" -v bw="$b_wall" -v pw="$p_wall" -v bc="$b_cpu" -v pc="$p_cpu" 'BEGIN {
+    printf "Epochs: %.2fx fewer (%.1f %% saved); walltime: %.2fx shorter (%.1f %% saved); trainers\x27 CPU time: %.2fx less.\n",
+      be / pe, 100 * (1 - pe / be), bw / pw, 100 * (1 - pw / bw), bc / pc }'
   echo "Same best network: $same. Penguin's best ($p_best) is number $p_best_base_rank of the baseline ranking" \
     "(val_acc $p_best_base_obs at e_pred); the baseline's best ($b_best) is number $b_best_p_rank of Penguin's."
   echo "Decisions at the Penguin rank: $decision; its CPU time during the search: $cpu0 s."

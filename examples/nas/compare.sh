@@ -15,7 +15,7 @@
 #
 # Environment:
 #   TABLE_ONLY=1  no runs: the table (and the replay check) from OUTDIR's logs
-#   NAS_EXE   penguin-nas (default: build-nas/penguin-nas)
+#   NAS_EXE   penguin-nas (default: build/nas/penguin-nas)
 #   PENGUIN   the penguin command-line program (default: target/release/penguin)
 #   NP        MPI ranks (default 3: Penguin on rank 0 and two trainers)
 #   MPIRUN    mpirun command and options (default: mpirun --oversubscribe
@@ -25,7 +25,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 [ $# -ge 1 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
 out=$1
 shift
-exe=${NAS_EXE:-$root/build-nas/penguin-nas}
+exe=${NAS_EXE:-$root/build/nas/penguin-nas}
 penguin=${PENGUIN:-$root/target/release/penguin}
 np=${NP:-3}
 if [ -z "${MPIRUN:-}" ]; then

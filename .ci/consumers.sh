@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Consumer tests (issue 6): build Penguin with CMake, install it into a
 # temporary prefix, then build and run what an HPC site's NAS code would:
-#   (a) examples/cmake_consumer: find_package(Penguin 0.1 REQUIRED), Penguin::penguin
+#   (a) examples/cmake_consumer: find_package(Penguin 0.2 REQUIRED), Penguin::penguin
 #   (b) the same program linked with Penguin::penguin_static
 #   (c) examples/fortran: the module `penguin` (shipped as source), the
 #       example against the shared and the static library, built with CMake
@@ -17,7 +17,7 @@
 #       (and a static link from Libs.private)
 #   (f) cmake/FindPenguin.cmake on a plain cargo tree (Penguin_ROOT) and on a
 #       prefix found through pkg-config only
-#   (g) version requests: 0.1 accepted; 0.2 and 0.0 rejected (config and module)
+#   (g) version requests: 0.2 accepted; 0.3 and 0.1 rejected (config and module)
 # Every program's decisions are compared, line by line and bit for bit, with
 # examples/penguin_curves.c linked the README's way (and, when
 # PENGUIN_EXPECTED_DECISIONS names a file, with that file: tests/consumers.rs
@@ -38,7 +38,7 @@ jobs=${PENGUIN_CONSUMERS_JOBS:-2}
 
 # The programs must load the libraries just installed, through their RUNPATH;
 # LD_LIBRARY_PATH would take precedence (`cargo test` sets it to target/debug,
-# where a libpenguin.so.0.1 from another build may be).
+# where a libpenguin.so.0.2 from another build may be).
 unset LD_LIBRARY_PATH
 
 for tool in cmake make cc c++ gfortran pkg-config readelf ldd; do
@@ -178,7 +178,7 @@ if readelf -d "$work/cmake_consumer/penguin_curves_static" 2>/dev/null | grep "l
 fi
 "$work/cmake_consumer/penguin_curves" "$data" >"$work/a.out"
 same_decisions "$ref" "$work/a.out" "(a) CMake Penguin::penguin"
-ok "(a) find_package(Penguin 0.1 REQUIRED) + Penguin::penguin: same decisions"
+ok "(a) find_package(Penguin 0.2 REQUIRED) + Penguin::penguin: same decisions"
 "$work/cmake_consumer/penguin_curves_static" "$data" >"$work/b.out"
 same_decisions "$ref" "$work/b.out" "(b) CMake Penguin::penguin_static"
 ok "(b) Penguin::penguin_static (no shared libpenguin needed): same decisions"

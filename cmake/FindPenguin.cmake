@@ -6,7 +6,7 @@
 # module is not on CMAKE_MODULE_PATH, or with find_package(... CONFIG)).
 #
 #   list(APPEND CMAKE_MODULE_PATH <penguin source>/cmake)
-#   find_package(Penguin 0.1 REQUIRED)      # -DPenguin_ROOT=<tree or prefix>
+#   find_package(Penguin 0.2 REQUIRED)      # -DPenguin_ROOT=<tree or prefix>
 #   target_link_libraries(app PRIVATE Penguin::penguin)   # or Penguin::penguin_static
 #
 # Search order: Penguin_ROOT (CMake variable or environment variable), then
@@ -29,12 +29,12 @@
 #       for another platform.
 # Components: shared, static (by default at least one must be found).
 #
-# Versions: on 0.x a request for another minor version is rejected (0.1 does
-# not accept 0.2, as PenguinConfigVersion.cmake's SameMinorVersion); from 1.0
+# Versions: on 0.x a request for another minor version is rejected (0.2 does
+# not accept 0.3, as PenguinConfigVersion.cmake's SameMinorVersion); from 1.0
 # on, the major version must match and the found version be at least the
 # requested one.
 #
-# A plain cargo build does not create the SONAME link (libpenguin.so.0.1):
+# A plain cargo build does not create the SONAME link (libpenguin.so.0.2):
 # when it is missing next to the library, this module creates it in the
 # build tree and points Penguin::penguin there, so programs run from the
 # build tree find the library.

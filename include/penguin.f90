@@ -92,6 +92,10 @@ module penguin
      integer(c_int32_t) :: n_params = 0
      !> Parameters of the newest successful fit (first n_params entries).
      real(c_double) :: params(PENGUIN_MAX_PARAMS) = 0
+     !> Prediction interval of the newest fit (config key interval; NaN when none).
+     real(c_double) :: prediction_lo = 0
+     !> Upper end of the prediction interval.
+     real(c_double) :: prediction_hi = 0
   end type penguin_nn_status
 
   !> A configuration (penguin_config_t).
@@ -156,7 +160,8 @@ module penguin
   !> bind(C) procedures of a module. A non-zero result, or NaN/inf written,
   !> makes that fit fail (the network keeps training). With the config key
   !> `threads` other than 1 they may be called from several threads at once
-  !> (no SAVE variables then); they must not call the engine.
+  !> (no SAVE variables then, and declare them `recursive`: gfortran may
+  !> otherwise keep their locals in static memory); they must not call the engine.
   abstract interface
      !> y_out(i) = f(x(i); params(1:n_params)), i = 1..n; return 0.
      function penguin_model_fn(user_data, n, x, params, y_out) bind(C) result(rc)
@@ -415,7 +420,7 @@ contains
     s = f_string(c_penguin_result_string(int(code, c_int32_t)))
   end function penguin_result_string
 
-  !> The library's version, e.g. '0.1.0'.
+  !> The library's version, e.g. '0.2.0'.
   function penguin_version() result(s)
     character(len=:), allocatable :: s
     s = f_string(c_penguin_version())

@@ -34,7 +34,7 @@
 /**
  * Minor version of this header.
  */
-#define PENGUIN_VERSION_MINOR 1
+#define PENGUIN_VERSION_MINOR 2
 
 /**
  * Patch version of this header.
@@ -84,7 +84,8 @@ typedef int32_t penguin_result_t;
 
 /**
  * Evaluates a user-defined function: fills `y_out[i] = f(x[i]; params)` for
- * `i < n` and returns 0, or non-zero when the evaluation failed.
+ * `i < n` and returns 0, or non-zero when the evaluation failed. Which threads
+ * call it, and why it must not throw: see `penguin_config_set_function`.
  */
 typedef int (*penguin_model_fn)(void *user_data,
                                 size_t n,
@@ -94,7 +95,8 @@ typedef int (*penguin_model_fn)(void *user_data,
 
 /**
  * Fills the row-major `n x n_params` Jacobian `jac_out[i * n_params + j] =
- * d f(x[i]) / d params[j]` and returns 0, or non-zero when it failed.
+ * d f(x[i]) / d params[j]` and returns 0, or non-zero when it failed. Threads
+ * and exceptions: as for `penguin_model_fn`.
  */
 typedef int (*penguin_jacobian_fn)(void *user_data,
                                    size_t n,
@@ -141,6 +143,18 @@ typedef struct penguin_nn_status_t {
    * Parameters of the newest successful fit (first `n_params` entries).
    */
   double params[PENGUIN_MAX_PARAMS];
+  /**
+   * Prediction interval (config key `interval`, default 0.9) of the newest
+   * fit, by the delta method: the range in which a new observation at
+   * `e_pred` should fall with that probability if the function is right.
+   * Once `e_pred` is reached, both ends are the observed value; NaN while
+   * there is no prediction or when `interval = 0`. Added in 0.2.
+   */
+  double prediction_lo;
+  /**
+   * Upper end of the prediction interval (see `prediction_lo`).
+   */
+  double prediction_hi;
 } penguin_nn_status_t;
 
 
@@ -430,7 +444,10 @@ penguin_result_t penguin_save(const struct penguin_t *engine, const char *path);
  * created. Free the engine with `penguin_free`.
  *
  * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`, `PENGUIN_ERROR_IO`,
- * `PENGUIN_ERROR_INVALID_STATE` or `PENGUIN_ERROR_STATE_VERSION`.
+ * `PENGUIN_ERROR_INVALID_STATE`, `PENGUIN_ERROR_STATE_VERSION` (states of
+ * Penguin 0.1 are format 1; 0.2 reads and writes format 2), or
+ * `PENGUIN_ERROR_UNKNOWN_FUNCTION` when the state names a user-defined function
+ * (use `penguin_load_with_config`).
  * Thread-safety: any thread.
  */
 penguin_result_t penguin_load(const char *path, struct penguin_t **engine_out);
@@ -478,7 +495,9 @@ penguin_result_t penguin_save_to_buffer(const struct penguin_t *engine,
  * Refuses invalid bytes as `penguin_load` refuses invalid files.
  *
  * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
- * `PENGUIN_ERROR_INVALID_STATE` or `PENGUIN_ERROR_STATE_VERSION`.
+ * `PENGUIN_ERROR_INVALID_STATE`, `PENGUIN_ERROR_STATE_VERSION` or
+ * `PENGUIN_ERROR_UNKNOWN_FUNCTION` (a user-defined function: use
+ * `penguin_load_from_buffer_with_config`).
  * Thread-safety: any thread.
  */
 penguin_result_t penguin_load_from_buffer(const uint8_t *buf,
@@ -518,7 +537,7 @@ const char *penguin_result_string(penguin_result_t code);
 size_t penguin_last_error_message(char *buf, size_t len);
 
 /**
- * The library's version as a static string, e.g. "0.1.0". Never NULL; do not free.
+ * The library's version as a static string, e.g. "0.2.0". Never NULL; do not free.
  */
 const char *penguin_version(void);
 

@@ -84,7 +84,7 @@ class Error : public std::runtime_error {
     penguin_result_t code_;
 };
 
-/** The library's version string, e.g. "0.1.0" (may differ from the header's). */
+/** The library's version string, e.g. "0.2.0" (may differ from the header's). */
 inline std::string version() { return penguin_version(); }
 
 /** The library's version number; compare with PENGUIN_VERSION_NUMBER. */

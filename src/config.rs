@@ -137,6 +137,9 @@ pub struct Config {
     pub solver: Solver,
     /// Worker threads for batched calls (0 = all cores).
     pub threads: usize,
+    /// Level of the prediction interval reported beside each prediction
+    /// (0 < level < 1; 0 = none).
+    pub interval: f64,
     /// User-defined functions registered with [`Config::register_function`],
     /// selectable by name with `function = NAME`.
     pub user_functions: Vec<ModelRef>,
@@ -171,6 +174,7 @@ pub const KEYS: &[&str] = &[
     "unconverged_fit",
     "solver",
     "threads",
+    "interval",
 ];
 
 impl Default for Config {
@@ -203,6 +207,7 @@ impl Default for Config {
             unconverged_fit: UnconvergedFit::Fail,
             solver: Solver::Lm,
             threads: 0,
+            interval: 0.9,
             user_functions: Vec::new(),
         }
     }
@@ -338,6 +343,13 @@ impl Config {
                 self.t = t;
             }
             "e_pred" => self.e_pred = parse_positive(key, value)?,
+            "interval" => {
+                let v = parse_finite(key, value)?;
+                if !(0.0..1.0).contains(&v) {
+                    return Err(invalid(key, value, "must be at least 0 and below 1"));
+                }
+                self.interval = v;
+            }
             "valid_min" => self.valid_min = parse_f64(key, value)?,
             "valid_max" => self.valid_max = parse_f64(key, value)?,
             "min_points" => {
@@ -741,6 +753,7 @@ impl Config {
                 .to_string(),
             ),
             ("threads", self.threads.to_string()),
+            ("interval", fmt_f64(self.interval)),
         ]
     }
 

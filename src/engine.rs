@@ -44,6 +44,12 @@ pub struct Status {
     pub fits: u32,
     /// Parameters of the newest successful fit (empty before the first).
     pub params: Vec<f64>,
+    /// Lower end of the prediction interval (config `interval`) of the newest
+    /// fit while training continues or once converged; the observed value once
+    /// `e_pred` is reached; NaN when there is none.
+    pub prediction_lo: f64,
+    /// Upper end of that interval.
+    pub prediction_hi: f64,
 }
 
 /// One observation in a batch.
@@ -72,6 +78,8 @@ pub struct Network {
     pub params_converged: bool,
     /// The newest `fit_P` (NaN when none).
     pub last_prediction: f64,
+    /// The prediction interval of the newest `fit_P` (NaN when none).
+    pub last_interval: [f64; 2],
     /// The decision after the newest observation (None before the first).
     pub decision: Option<Decision>,
     /// Fits performed.
@@ -81,10 +89,12 @@ pub struct Network {
 impl Network {
     fn status(&self) -> Status {
         let decision = self.decision.unwrap_or(Decision::Continue);
-        let (state, prediction) = match decision {
-            Decision::Continue => (State::Continue, self.last_prediction),
-            Decision::Converged { prediction } => (State::Converged, prediction),
-            Decision::ReachedEPred { value } => (State::ReachedEPred, value),
+        let (state, prediction, [lo, hi]) = match decision {
+            Decision::Continue => (State::Continue, self.last_prediction, self.last_interval),
+            Decision::Converged { prediction } => {
+                (State::Converged, prediction, self.last_interval)
+            }
+            Decision::ReachedEPred { value } => (State::ReachedEPred, value, [value; 2]),
         };
         Status {
             state,
@@ -94,6 +104,8 @@ impl Network {
             observations: self.epochs.len() as u32,
             fits: self.fits,
             params: self.params.clone(),
+            prediction_lo: lo,
+            prediction_hi: hi,
         }
     }
 
@@ -109,6 +121,7 @@ impl Network {
             params: self.params.clone(),
             params_converged: self.params_converged,
             last_prediction: self.last_prediction,
+            last_interval: self.last_interval,
             decision: self.decision,
             fits: self.fits,
         }
@@ -121,6 +134,7 @@ impl Network {
         self.params = s.params;
         self.params_converged = s.params_converged;
         self.last_prediction = s.last_prediction;
+        self.last_interval = s.last_interval;
         self.decision = s.decision;
         self.fits = s.fits;
     }
@@ -195,6 +209,11 @@ impl Network {
             prediction.value
         };
         self.last_prediction = fit_p;
+        self.last_interval = if fit_p.is_nan() {
+            [f64::NAN; 2]
+        } else {
+            [prediction.lo, prediction.hi]
+        };
         push_prediction(config, &mut self.window, fit_p, prediction.at_upper_bound);
         self.decision = Some(analyze(config, epoch, value, &self.window));
     }
@@ -254,6 +273,7 @@ struct Snapshot {
     params: Vec<f64>,
     params_converged: bool,
     last_prediction: f64,
+    last_interval: [f64; 2],
     decision: Option<Decision>,
     fits: u32,
 }

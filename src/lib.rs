@@ -14,6 +14,7 @@ pub mod error;
 pub mod ffi;
 pub mod fit;
 pub mod functions;
+pub mod interval;
 pub mod lmder;
 pub mod predict;
 pub mod profile;

@@ -4,6 +4,7 @@
 use crate::config::{Config, Solver, UnconvergedFit};
 use crate::fit::{Bounds, FitResult, FitSettings, fit, fit_best_of, sum_of_squares};
 use crate::functions::Model;
+use crate::interval::prediction_interval;
 use crate::profile::Optimum;
 use crate::trf::{TrfSettings, fit_trf};
 
@@ -20,6 +21,10 @@ pub struct Prediction {
     pub at_upper_bound: bool,
     /// The fit converged (see [`FitResult::converged`]).
     pub converged: bool,
+    /// Prediction interval at the configured level (NaN when none).
+    pub lo: f64,
+    /// Upper end of the prediction interval (NaN when none).
+    pub hi: f64,
 }
 
 impl Prediction {
@@ -31,6 +36,8 @@ impl Prediction {
             sse: f64::NAN,
             at_upper_bound: false,
             converged: false,
+            lo: f64::NAN,
+            hi: f64::NAN,
         }
     }
 }
@@ -260,15 +267,31 @@ pub fn predict(
             .zip(&bounds.upper)
             .any(|(p, hi)| hi.is_finite() && (hi - p) <= tol)
     });
+    let value = if ok && y[0].is_finite() {
+        y[0]
+    } else {
+        f64::NAN
+    };
+    let (lo, hi) = if value.is_finite() && config.interval > 0.0 {
+        prediction_interval(
+            model,
+            &x,
+            &fit.params,
+            fit.sse,
+            config.x_of(config.e_pred),
+            config.interval,
+        )
+        .unwrap_or((f64::NAN, f64::NAN))
+    } else {
+        (f64::NAN, f64::NAN)
+    };
     Prediction {
-        value: if ok && y[0].is_finite() {
-            y[0]
-        } else {
-            f64::NAN
-        },
+        value,
         params: fit.params,
         sse: fit.sse,
         at_upper_bound,
         converged: fit.converged,
+        lo,
+        hi,
     }
 }

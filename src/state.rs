@@ -19,7 +19,7 @@ use std::path::Path;
 /// First bytes of every saved state.
 pub const MAGIC: &[u8; 8] = b"PENGUIN\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -126,6 +126,8 @@ pub fn to_bytes(engine: &Engine) -> Vec<u8> {
         w.f64s(&n.params);
         w.u8(u8::from(n.params_converged));
         w.f64(n.last_prediction);
+        w.f64(n.last_interval[0]);
+        w.f64(n.last_interval[1]);
         match n.decision {
             None => {
                 w.u8(0);
@@ -232,6 +234,7 @@ pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
         let params = r.f64s()?;
         let params_converged = r.u8()? != 0;
         let last_prediction = r.f64()?;
+        let last_interval = [r.f64()?, r.f64()?];
         let tag = r.u8()?;
         let v = r.f64()?;
         let decision = match tag {
@@ -251,6 +254,7 @@ pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
                 params,
                 params_converged,
                 last_prediction,
+                last_interval,
                 decision,
                 fits,
             },

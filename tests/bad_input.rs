@@ -126,6 +126,9 @@ fn bad_configuration_values() {
         ("unconverged_fit", "x", ErrorCode::InvalidConfigValue),
         ("solver", "newton", ErrorCode::InvalidConfigValue),
         ("threads", "-1", ErrorCode::InvalidConfigValue),
+        ("interval", "1", ErrorCode::InvalidConfigValue),
+        ("interval", "-0.1", ErrorCode::InvalidConfigValue),
+        ("interval", "nan", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();
     let before = c.to_text();

@@ -119,7 +119,7 @@ fn cmake_fortran_cpp_and_pkg_config_consumers() {
         .env_remove("MAKEFLAGS")
         .env_remove("MFLAGS")
         .env_remove("CARGO_MAKEFLAGS")
-        // cargo points it at target/debug, whose libpenguin.so.0.1 would shadow
+        // cargo points it at target/debug, whose libpenguin.so.0.2 would shadow
         // the installed one (consumers.sh unsets it too).
         .env_remove("LD_LIBRARY_PATH");
     let out = cmd.output().expect("bash runs .ci/consumers.sh");

@@ -123,7 +123,7 @@ contains
   end function address
 
   subroutine check_layout_and_constants()
-    integer(c_int64_t) :: c(32)
+    integer(c_int64_t) :: c(40)
     type(penguin_nn_status), target :: st
     integer(c_intptr_t) :: base
     integer :: n, k
@@ -138,7 +138,7 @@ contains
 
     c = -1
     n = penguin_c_facts(c)
-    call expect(n == 31, 'c_facts returns 31 entries')
+    call expect(n == 33, 'c_facts returns 33 entries')
     base = address(c_loc(st))
     call expect(c_sizeof(st) == c(1), 'sizeof(penguin_nn_status_t) matches')
     call expect(address(c_loc(st%state)) - base == c(2), 'offset of state')
@@ -156,6 +156,8 @@ contains
     do k = 0, 16
        call expect(codes(k) == c(15 + k), 'status code constants')
     end do
+    call expect(address(c_loc(st%prediction_lo)) - base == c(32), 'offset of prediction_lo')
+    call expect(address(c_loc(st%prediction_hi)) - base == c(33), 'offset of prediction_hi')
     write (*, '(a,i0,a)') '# penguin_nn_status: ', c_sizeof(st), ' bytes in Fortran and C'
   end subroutine check_layout_and_constants
 

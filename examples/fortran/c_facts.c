@@ -6,7 +6,7 @@
 
 #include "penguin.h"
 
-/* Fills out[0..31]; returns the number of entries written. */
+/* Fills out[0..32]; returns the number of entries written. */
 int penguin_c_facts(int64_t *out) {
     int i = 0;
     out[i++] = (int64_t)sizeof(penguin_nn_status_t);
@@ -41,5 +41,8 @@ int penguin_c_facts(int64_t *out) {
     out[i++] = PENGUIN_ERROR_INVALID_ARGUMENT;
     out[i++] = PENGUIN_ERROR_INTERNAL;
     out[i++] = PENGUIN_ERROR_BUFFER_TOO_SMALL;
+    /* 31, 32: fields added in 0.2 */
+    out[i++] = (int64_t)offsetof(penguin_nn_status_t, prediction_lo);
+    out[i++] = (int64_t)offsetof(penguin_nn_status_t, prediction_hi);
     return i;
 }

@@ -184,6 +184,8 @@ fn exercise(engine: *mut penguin_t, minimize: bool) {
         observations: 0,
         fits: 0,
         params: Vec::new(),
+        prediction_lo: f64::NAN,
+        prediction_hi: f64::NAN,
     });
     let mut stopped = false;
     for k in 1..=8u32 {

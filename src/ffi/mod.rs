@@ -28,7 +28,7 @@ pub use user_function::{CallbackModel, penguin_jacobian_fn, penguin_model_fn};
 /// Major version of this header.
 pub const PENGUIN_VERSION_MAJOR: u32 = 0;
 /// Minor version of this header.
-pub const PENGUIN_VERSION_MINOR: u32 = 1;
+pub const PENGUIN_VERSION_MINOR: u32 = 2;
 /// Patch version of this header.
 pub const PENGUIN_VERSION_PATCH: u32 = 0;
 /// `MAJOR * 10000 + MINOR * 100 + PATCH`, as returned by `penguin_version_number()`.
@@ -107,6 +107,14 @@ pub struct penguin_nn_status_t {
     pub n_params: u32,
     /// Parameters of the newest successful fit (first `n_params` entries).
     pub params: [f64; PENGUIN_MAX_PARAMS],
+    /// Prediction interval (config key `interval`, default 0.9) of the newest
+    /// fit, by the delta method: the range in which a new observation at
+    /// `e_pred` should fall with that probability if the function is right.
+    /// Once `e_pred` is reached, both ends are the observed value; NaN while
+    /// there is no prediction or when `interval = 0`. Added in 0.2.
+    pub prediction_lo: f64,
+    /// Upper end of the prediction interval (see `prediction_lo`).
+    pub prediction_hi: f64,
 }
 
 impl From<&Status> for penguin_nn_status_t {
@@ -123,6 +131,8 @@ impl From<&Status> for penguin_nn_status_t {
             fits: s.fits,
             n_params: k as u32,
             params,
+            prediction_lo: s.prediction_lo,
+            prediction_hi: s.prediction_hi,
         }
     }
 }
@@ -618,7 +628,10 @@ pub extern "C" fn penguin_save(engine: *const penguin_t, path: *const c_char) ->
 /// created. Free the engine with `penguin_free`.
 ///
 /// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`, `PENGUIN_ERROR_IO`,
-/// `PENGUIN_ERROR_INVALID_STATE` or `PENGUIN_ERROR_STATE_VERSION`.
+/// `PENGUIN_ERROR_INVALID_STATE`, `PENGUIN_ERROR_STATE_VERSION` (states of
+/// Penguin 0.1 are format 1; 0.2 reads and writes format 2), or
+/// `PENGUIN_ERROR_UNKNOWN_FUNCTION` when the state names a user-defined function
+/// (use `penguin_load_with_config`).
 /// Thread-safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_load(
@@ -737,7 +750,9 @@ pub extern "C" fn penguin_save_to_buffer(
 /// Refuses invalid bytes as `penguin_load` refuses invalid files.
 ///
 /// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
-/// `PENGUIN_ERROR_INVALID_STATE` or `PENGUIN_ERROR_STATE_VERSION`.
+/// `PENGUIN_ERROR_INVALID_STATE`, `PENGUIN_ERROR_STATE_VERSION` or
+/// `PENGUIN_ERROR_UNKNOWN_FUNCTION` (a user-defined function: use
+/// `penguin_load_from_buffer_with_config`).
 /// Thread-safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_load_from_buffer(
@@ -844,7 +859,7 @@ pub extern "C" fn penguin_last_error_message(buf: *mut c_char, len: usize) -> us
     .unwrap_or(0)
 }
 
-/// The library's version as a static string, e.g. "0.1.0". Never NULL; do not free.
+/// The library's version as a static string, e.g. "0.2.0". Never NULL; do not free.
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()

@@ -4,7 +4,8 @@ use crate::functions::Model;
 use std::ffi::{c_int, c_void};
 
 /// Evaluates a user-defined function: fills `y_out[i] = f(x[i]; params)` for
-/// `i < n` and returns 0, or non-zero when the evaluation failed.
+/// `i < n` and returns 0, or non-zero when the evaluation failed. Which threads
+/// call it, and why it must not throw: see `penguin_config_set_function`.
 pub type penguin_model_fn = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -16,7 +17,8 @@ pub type penguin_model_fn = Option<
 >;
 
 /// Fills the row-major `n x n_params` Jacobian `jac_out[i * n_params + j] =
-/// d f(x[i]) / d params[j]` and returns 0, or non-zero when it failed.
+/// d f(x[i]) / d params[j]` and returns 0, or non-zero when it failed. Threads
+/// and exceptions: as for `penguin_model_fn`.
 pub type penguin_jacobian_fn = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,

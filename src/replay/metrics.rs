@@ -84,6 +84,9 @@ pub struct Metrics {
     pub truncation: Option<Truncation>,
     /// Penguin's sensitivity minus the better truncation sensitivity, per x.
     pub skill: Vec<(usize, Option<f64>)>,
+    /// Of the converged networks with a ground truth and an interval: how many,
+    /// and the share whose interval holds the observed value at `e_pred`.
+    pub interval_coverage: Option<(usize, f64)>,
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -217,7 +220,25 @@ pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> M
         mae: mean(ranked.iter().map(|&i| (out[i].output - truth[i]).abs())),
         truncation,
         skill,
+        interval_coverage: coverage(out, truth, subset),
     }
+}
+
+/// Interval coverage of the converged networks (see [`Metrics::interval_coverage`]).
+fn coverage(out: &[Outcome], truth: &[f64], subset: &[usize]) -> Option<(usize, f64)> {
+    let judged: Vec<bool> = subset
+        .iter()
+        .filter(|&&i| {
+            out[i].stop == Stop::Converged
+                && truth[i].is_finite()
+                && out[i].interval.iter().all(|v| v.is_finite())
+        })
+        .map(|&i| out[i].interval[0] <= truth[i] && truth[i] <= out[i].interval[1])
+        .collect();
+    (!judged.is_empty()).then(|| {
+        let inside = judged.iter().filter(|b| **b).count();
+        (judged.len(), inside as f64 / judged.len() as f64)
+    })
 }
 
 /// Ranks `ranked` networks by what they showed at the observation epoch

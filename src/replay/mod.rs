@@ -150,6 +150,9 @@ pub struct Outcome {
     pub observations: u32,
     /// Least-squares fits performed.
     pub fits: u32,
+    /// Prediction interval of `output` (config `interval`): the newest fit's
+    /// when converged, the observed value at `e_pred`, NaN otherwise.
+    pub interval: [f64; 2],
 }
 
 /// Replays one data set with one configuration, in NAS order: for each epoch
@@ -218,6 +221,10 @@ pub fn replay_dataset(
                 params: s.params.clone(),
                 observations: s.observations,
                 fits: s.fits,
+                interval: match stop {
+                    Stop::Ended => [f64::NAN; 2],
+                    _ => [s.prediction_lo, s.prediction_hi],
+                },
             });
         }
         progress(done);
@@ -234,6 +241,7 @@ pub fn replay_dataset(
                 params: Vec::new(),
                 observations: 0,
                 fits: 0,
+                interval: [f64::NAN; 2],
             })
         })
         .collect())

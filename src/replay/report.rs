@@ -316,6 +316,18 @@ pub fn to_text(report: &Report) -> String {
         format!("  MAE of the final prediction ({})", report.metric),
         &|m| fixed(m.mae, 2),
     ));
+    if report.options.config.interval > 0.0 {
+        rows.push(row(
+            format!(
+                "  {:.0} % interval holds the observed value (converged)",
+                100.0 * report.options.config.interval
+            ),
+            &|m| match m.interval_coverage {
+                Some((n, share)) => format!("{:.2} of {n}", share),
+                None => "n/a".to_string(),
+            },
+        ));
+    }
 
     let mut out = description(report);
     out.push('\n');
@@ -448,6 +460,10 @@ fn metrics_json(m: &Metrics) -> Value {
             None => Value::Null,
         },
         "skill": by_x(&m.skill),
+        "interval_coverage": match m.interval_coverage {
+            Some((n, share)) => json!({"networks": n, "share": share}),
+            None => Value::Null,
+        },
     })
 }
 
@@ -499,6 +515,8 @@ pub fn to_json(report: &Report) -> Value {
                     "stop": o.stop.as_str(),
                     "stop_epoch": num(o.stop_epoch),
                     "prediction": num(o.output),
+                    "prediction_lo": num(o.interval[0]),
+                    "prediction_hi": num(o.interval[1]),
                     "observed": num(d.ground_truth[i]),
                     "learning": d.learning.as_ref().map(|l| l[i]),
                     "observations": o.observations,

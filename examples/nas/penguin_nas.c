@@ -468,40 +468,37 @@ static int compare_index(const void *a, const void *b) {
     return (x->index > y->index) - (x->index < y->index);
 }
 
+/* Dies with the failed call's message (read before anything else is called:
+ * the message is the thread's last error). The process ends, so the
+ * configuration is not freed on these paths. */
 static penguin_t *make_engine(const options_t *o) {
     penguin_config_t *config = NULL;
     penguin_result_t rc = penguin_config_new(&config);
     if (rc != PENGUIN_OK) die_penguin("penguin_config_new", rc);
-    char text[64];
     /* On a node shared with trainers one fitting thread is enough; --threads
      * changes it (the decisions do not depend on it). */
     rc = penguin_config_set(config, "threads", "1");
-    if (rc == PENGUIN_OK && o->config_file) {
+    if (rc != PENGUIN_OK) die_penguin("penguin_config_set(threads, 1)", rc);
+    if (o->config_file) {
         rc = penguin_config_load(config, o->config_file);
-        if (rc != PENGUIN_OK) {
-            penguin_config_free(config);
-            die_penguin("penguin_config_load (--config)", rc);
-        }
+        if (rc != PENGUIN_OK) die_penguin("penguin_config_load (--config)", rc);
     }
-    for (int k = 0; k < o->nkeys && rc == PENGUIN_OK; k++) {
+    for (int k = 0; k < o->nkeys; k++) {
         rc = penguin_config_set(config, o->keys[k], o->values[k]);
         if (rc != PENGUIN_OK) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "penguin_config_set(%s, %s)", o->keys[k], o->values[k]);
-            penguin_config_free(config);
-            die_penguin(msg, rc);
+            char what[512];
+            snprintf(what, sizeof what, "penguin_config_set(%s, %s)", o->keys[k], o->values[k]);
+            die_penguin(what, rc);
         }
     }
+    char text[64];
     snprintf(text, sizeof text, "%.17g", o->epochs);
-    if (rc == PENGUIN_OK) rc = penguin_config_set(config, "e_pred", text);
-    if (rc != PENGUIN_OK) {
-        penguin_config_free(config);
-        die_penguin("penguin_config_set", rc);
-    }
+    rc = penguin_config_set(config, "e_pred", text);
+    if (rc != PENGUIN_OK) die_penguin("penguin_config_set(e_pred) from --epochs", rc);
     penguin_t *engine = NULL;
     rc = penguin_new(config, &engine);
-    penguin_config_free(config); /* the engine keeps its own copy */
     if (rc != PENGUIN_OK) die_penguin("penguin_new", rc);
+    penguin_config_free(config); /* the engine keeps its own copy */
     return engine;
 }
 

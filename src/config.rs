@@ -140,6 +140,9 @@ pub struct Config {
     /// Level of the prediction interval reported beside each prediction
     /// (0 < level < 1; 0 = none).
     pub interval: f64,
+    /// Rank-aware stopping for the best `select_top` networks (0 = off): see
+    /// `Engine::cutoff` and the README.
+    pub select_top: usize,
     /// User-defined functions registered with [`Config::register_function`],
     /// selectable by name with `function = NAME`.
     pub user_functions: Vec<ModelRef>,
@@ -175,6 +178,7 @@ pub const KEYS: &[&str] = &[
     "solver",
     "threads",
     "interval",
+    "select_top",
 ];
 
 impl Default for Config {
@@ -208,6 +212,7 @@ impl Default for Config {
             solver: Solver::Lm,
             threads: 0,
             interval: 0.9,
+            select_top: 0,
             user_functions: Vec::new(),
         }
     }
@@ -343,6 +348,7 @@ impl Config {
                 self.t = t;
             }
             "e_pred" => self.e_pred = parse_positive(key, value)?,
+            "select_top" => self.select_top = parse_usize(key, value)?,
             "interval" => {
                 let v = parse_finite(key, value)?;
                 if !(0.0..1.0).contains(&v) {
@@ -612,6 +618,12 @@ impl Config {
                 self.valid_min, self.valid_max
             ));
         }
+        if self.select_top > 0 && self.interval == 0.0 {
+            return bad(format!(
+                "select_top = {} needs prediction intervals (interval > 0)",
+                self.select_top
+            ));
+        }
         let bounds = self.effective_bounds();
         if bounds.lower.len() != n {
             return bad(format!(
@@ -754,6 +766,7 @@ impl Config {
             ),
             ("threads", self.threads.to_string()),
             ("interval", fmt_f64(self.interval)),
+            ("select_top", self.select_top.to_string()),
         ]
     }
 

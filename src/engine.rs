@@ -4,7 +4,7 @@
 //! A rejected call leaves the engine exactly as it was.
 
 use crate::analyzer::{Decision, analyze, push_prediction};
-use crate::config::Config;
+use crate::config::{Config, Direction};
 use crate::error::{Error, ErrorCode, Result};
 use crate::predict::{Prediction, WarmStart, predict};
 use rayon::prelude::*;
@@ -174,7 +174,7 @@ impl Network {
     }
 
     /// Algorithms 1 and 2 for one new observation (already checked).
-    fn apply(&mut self, config: &Config, epoch: f64, value: f64) {
+    fn apply(&mut self, config: &Config, epoch: f64, value: f64, cutoff: f64) {
         if self.epochs.capacity() == 0 {
             // Room for the points up to e_pred at once (at most 64): growing
             // the history by doubling would copy it four or five times.
@@ -215,14 +215,58 @@ impl Network {
             [prediction.lo, prediction.hi]
         };
         push_prediction(config, &mut self.window, fit_p, prediction.at_upper_bound);
-        self.decision = Some(analyze(config, epoch, value, &self.window));
+        let decision = analyze(config, epoch, value, &self.window);
+        self.decision = Some(self.rank_aware(config, epoch, decision, cutoff));
+    }
+
+    /// Rank-aware stopping (config `select_top`): given the cohort's current
+    /// top-X cutoff, a network whose prediction interval lies entirely on the
+    /// wrong side of it stops (it cannot make the cut), and a converged one
+    /// whose interval straddles it keeps training; otherwise Algorithm 2's
+    /// decision stands. Without a cutoff or an interval nothing changes.
+    fn rank_aware(&self, config: &Config, epoch: f64, decision: Decision, cutoff: f64) -> Decision {
+        let [lo, hi] = self.last_interval;
+        if config.select_top == 0 || !cutoff.is_finite() || !lo.is_finite() || !hi.is_finite() {
+            return decision;
+        }
+        let (worse, better) = match config.direction {
+            Direction::Maximize => (hi < cutoff, lo > cutoff),
+            Direction::Minimize => (lo > cutoff, hi < cutoff),
+        };
+        let fit_p = self.last_prediction;
+        let valid = fit_p >= config.valid_min && fit_p <= config.valid_max;
+        match decision {
+            Decision::Converged { .. } if !worse && !better => Decision::Continue,
+            Decision::Continue if worse && valid && epoch > config.n as f64 * config.e => {
+                Decision::Converged { prediction: fit_p }
+            }
+            d => d,
+        }
     }
 
     /// Checks and applies one observation; unchanged on error.
-    fn observe(&mut self, config: &Config, id: u64, epoch: f64, value: f64) -> Result<()> {
+    fn observe(
+        &mut self,
+        config: &Config,
+        id: u64,
+        epoch: f64,
+        value: f64,
+        cutoff: f64,
+    ) -> Result<()> {
         self.check(id, epoch, value)?;
-        self.apply(config, epoch, value);
+        self.apply(config, epoch, value, cutoff);
         Ok(())
+    }
+
+    /// The network's standing for `select_top`: its final answer once stopped,
+    /// its newest valid prediction while training (None without one).
+    fn score(&self, config: &Config) -> Option<f64> {
+        let v = match self.decision? {
+            Decision::ReachedEPred { value } => value,
+            Decision::Converged { prediction } => prediction,
+            Decision::Continue => self.last_prediction,
+        };
+        (v >= config.valid_min && v <= config.valid_max).then_some(v)
     }
 }
 
@@ -352,9 +396,10 @@ impl Engine {
     /// and returns its state. On error the engine is unchanged.
     pub fn observe(&mut self, id: u64, epoch: f64, value: f64) -> Result<Status> {
         let config = self.config.clone();
+        let cutoff = self.cutoff();
         match self.networks.get_mut(&id) {
             Some(net) => {
-                net.observe(&config, id, epoch, value)?;
+                net.observe(&config, id, epoch, value, cutoff)?;
                 Ok(net.status())
             }
             None => {
@@ -362,7 +407,7 @@ impl Engine {
                     last_prediction: f64::NAN,
                     ..Network::default()
                 };
-                net.observe(&config, id, epoch, value)?;
+                net.observe(&config, id, epoch, value, cutoff)?;
                 let status = net.status();
                 self.networks.insert(id, Box::new(net));
                 Ok(status)
@@ -407,6 +452,7 @@ impl Engine {
             }
         }
         let config = self.config.clone();
+        let cutoff = self.cutoff();
         let (multi, single): (Vec<&[usize]>, Vec<&[usize]>) =
             groups.into_iter().partition(|g| g.len() > 1);
         if let Some((s, static_error)) = rejected {
@@ -421,7 +467,7 @@ impl Engine {
                 for &i in w.entries {
                     let o = batch[i];
                     let r = if i < s {
-                        w.network.observe(&config, o.id, o.epoch, o.value)
+                        w.network.observe(&config, o.id, o.epoch, o.value, cutoff)
                     } else if i == s {
                         w.network.check(o.id, o.epoch, o.value)
                     } else {
@@ -445,7 +491,7 @@ impl Engine {
         // longer fail.
         let mut statuses: Vec<Option<Status>> = vec![None; batch.len()];
         let mut work = self.take_networks(batch, &multi, true);
-        let results = self.run_groups(&config, batch, &mut work);
+        let results = self.run_groups(&config, cutoff, batch, &mut work);
         if let Some((i, e)) = results
             .iter()
             .filter_map(|r| r.as_ref().err())
@@ -458,7 +504,7 @@ impl Engine {
         self.put_back(work, results, &mut statuses);
         let late = if single.len() > 1 && config.threads != 1 && self.pool().is_some() {
             let mut work = self.take_networks(batch, &single, false);
-            let results = self.run_groups(&config, batch, &mut work);
+            let results = self.run_groups(&config, cutoff, batch, &mut work);
             let late = results
                 .iter()
                 .filter_map(|r| r.as_ref().err())
@@ -478,7 +524,7 @@ impl Engine {
                         ..Network::default()
                     })
                 });
-                match net.observe(&config, o.id, o.epoch, o.value) {
+                match net.observe(&config, o.id, o.epoch, o.value, cutoff) {
                     Ok(()) => statuses[i] = Some(net.status()),
                     Err(e) => {
                         if net.epochs.is_empty() {
@@ -500,6 +546,30 @@ impl Engine {
         let mut out = Vec::with_capacity(batch.len());
         out.extend(statuses.into_iter().flatten());
         Ok(out)
+    }
+
+    /// The cohort's top-X cutoff for `select_top = X`: the X-th best score
+    /// (each network's final answer, or newest valid prediction while it
+    /// trains); NaN when `select_top` is 0 or fewer than X networks have one.
+    /// Costs a pass over every tracked network.
+    pub fn cutoff(&self) -> f64 {
+        let x = self.config.select_top;
+        if x == 0 || self.networks.len() < x {
+            return f64::NAN;
+        }
+        let mut scores: Vec<f64> = self
+            .networks
+            .values()
+            .filter_map(|n| n.score(&self.config))
+            .collect();
+        if scores.len() < x {
+            return f64::NAN;
+        }
+        let best_first = |a: &f64, b: &f64| match self.config.direction {
+            Direction::Maximize => b.total_cmp(a),
+            Direction::Minimize => a.total_cmp(b),
+        };
+        *scores.select_nth_unstable_by(x - 1, best_first).1
     }
 
     /// Takes the networks of `groups` out of the map (new ones start empty),
@@ -549,6 +619,7 @@ impl Engine {
     fn run_groups(
         &self,
         config: &Config,
+        cutoff: f64,
         batch: &[Observation],
         work: &mut [Work],
     ) -> Vec<GroupResult> {
@@ -557,7 +628,7 @@ impl Engine {
             for &i in w.entries {
                 let o = batch[i];
                 w.network
-                    .observe(config, o.id, o.epoch, o.value)
+                    .observe(config, o.id, o.epoch, o.value, cutoff)
                     .map_err(|e| (i, e))?;
                 out.push((i, w.network.status()));
             }

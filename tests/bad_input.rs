@@ -129,6 +129,8 @@ fn bad_configuration_values() {
         ("interval", "1", ErrorCode::InvalidConfigValue),
         ("interval", "-0.1", ErrorCode::InvalidConfigValue),
         ("interval", "nan", ErrorCode::InvalidConfigValue),
+        ("select_top", "-1", ErrorCode::InvalidConfigValue),
+        ("select_top", "ten", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();
     let before = c.to_text();

@@ -244,7 +244,21 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// (`maximize` | `minimize`), `p0` (`v1,v2,...` or `default`), `bounds`
 /// (`lo1,lo2,...;hi1,hi2,...`, `inf` allowed, or `default`), `warmup`
 /// (`epochs` | `predictions`), `failed_fit` (`breaks` | `skipped`),
-/// `upper_bound_reject` (distance or `off`), `threads` (0 = all cores).
+/// `upper_bound_reject` (distance or `off`), `threads` (0 = all cores),
+/// `interval` (level of `prediction_lo`/`prediction_hi`, default 0.9, 0 = none),
+/// `select_top` (0 = off) and the solver keys listed in the README.
+///
+/// Rank-aware stopping, `select_top = X`: before each call the engine takes the
+/// cohort's top-X cutoff, the X-th best score among the networks it tracks
+/// (a stopped network's final answer, a training network's newest valid
+/// prediction). A network whose prediction interval lies entirely on the wrong
+/// side of the cutoff stops after the warm-up (it cannot make the cut; its
+/// `prediction` is the newest fit), and a network that Algorithm 2 finds
+/// converged keeps training while its interval straddles the cutoff; one whose
+/// interval lies clearly on the right side stops as usual. Without X scores or
+/// an interval the paper's decision stands. It needs `interval` > 0 and costs a
+/// pass over all networks per call.
+///
 /// Values are checked alone here; contradictions between keys are reported by
 /// `penguin_new`.
 ///
@@ -479,7 +493,9 @@ pub extern "C" fn penguin_observe(
 /// `epochs[i]` with `fitness[i]`. A network may appear several times, in epoch
 /// order. Networks are fitted in parallel on the engine's own thread pool
 /// (config key `threads`). The decisions are identical to `n` calls of
-/// `penguin_observe` in the same order. `statuses_out` (NULL allowed) receives
+/// `penguin_observe` in the same order (with `select_top`, all entries are
+/// judged against the cutoff at the start of the call, where single calls each
+/// see the cutoff of their own start). `statuses_out` (NULL allowed) receives
 /// the state after each entry.
 ///
 /// All or nothing: if any entry is rejected, the call returns that entry's code

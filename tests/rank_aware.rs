@@ -1,0 +1,95 @@
+//! Rank-aware stopping (config `select_top`) on the bundled Fashion-MNIST
+//! curves, replayed as a NAS would (one batch per epoch): no network stops
+//! while its interval straddles the cutoff it was judged against, the rule
+//! changes nothing when off, and it needs intervals.
+
+use penguin::{Config, Engine, ErrorCode, Observation, State};
+
+const FMNIST: &str = include_str!("data/fmnist_random_cnn.csv");
+
+fn curves() -> Vec<Vec<(f64, f64)>> {
+    let mut lines = FMNIST.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (id, epoch, acc) = (col("model_id"), col("epoch"), col("val_acc"));
+    let mut ids: Vec<String> = Vec::new();
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        if ids.last().map(String::as_str) != Some(f[id]) {
+            ids.push(f[id].to_string());
+            out.push(Vec::new());
+        }
+        out.last_mut()
+            .unwrap()
+            .push((f[epoch].parse().unwrap(), f[acc].parse().unwrap()));
+    }
+    out
+}
+
+/// Replays every curve step by step in batches; returns each network's stop
+/// epoch and checks every stop against the cutoff of its batch.
+fn replay(select_top: usize) -> Vec<f64> {
+    let curves = curves();
+    let mut config = Config::default();
+    config.set("select_top", &select_top.to_string()).unwrap();
+    let mut engine = Engine::new(config).unwrap();
+    let mut stop = vec![f64::NAN; curves.len()];
+    let steps = curves.iter().map(Vec::len).max().unwrap();
+    for step in 0..steps {
+        let batch: Vec<Observation> = curves
+            .iter()
+            .enumerate()
+            .filter(|(k, c)| stop[*k].is_nan() && step < c.len())
+            .map(|(k, c)| Observation {
+                id: k as u64,
+                epoch: c[step].0,
+                value: c[step].1,
+            })
+            .collect();
+        if batch.is_empty() {
+            break;
+        }
+        let cutoff = engine.cutoff();
+        if select_top == 0 || select_top > curves.len() {
+            assert!(cutoff.is_nan());
+        }
+        for (o, s) in batch.iter().zip(engine.observe_batch(&batch).unwrap()) {
+            if s.state == State::Continue {
+                continue;
+            }
+            stop[o.id as usize] = s.epoch;
+            if s.state == State::Converged && cutoff.is_finite() && s.prediction_lo.is_finite() {
+                assert!(
+                    s.prediction_hi < cutoff || s.prediction_lo > cutoff,
+                    "network {} stopped straddling the cutoff {cutoff}: {s:?}",
+                    o.id
+                );
+            }
+        }
+    }
+    stop
+}
+
+#[test]
+fn no_network_stops_while_straddling_the_cutoff() {
+    let paper = replay(0);
+    let ranked = replay(20);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    // Straddlers train longer than the paper's rule lets them, and at least
+    // one network is kept training past its paper stop.
+    assert!(ranked.iter().zip(&paper).any(|(r, p)| r > p));
+    assert!(mean(&ranked) > mean(&paper));
+}
+
+#[test]
+fn without_a_cutoff_the_papers_decisions_stand_and_it_needs_intervals() {
+    // More places than networks: no cutoff, so the paper's decisions.
+    assert_eq!(replay(0), replay(500));
+    let mut c = Config::default();
+    c.set("select_top", "10").unwrap();
+    c.set("interval", "0").unwrap();
+    let err = Engine::new(c).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InconsistentConfig);
+    assert!(err.message.contains("select_top"), "{}", err.message);
+}

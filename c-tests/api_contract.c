@@ -122,6 +122,13 @@ static void test_null_pointers(void) {
     CHECK(penguin_observe_batch(e, 1, &id, NULL, &v, &s) == PENGUIN_ERROR_NULL_ARGUMENT);
     CHECK(penguin_observe_batch(e, 1, &id, &ep, NULL, &s) == PENGUIN_ERROR_NULL_ARGUMENT);
     CHECK(penguin_observe_batch(e, 0, NULL, NULL, NULL, NULL) == PENGUIN_OK);
+    /* The variants carrying the validation loss check the same pointers; the
+       loss array may be NULL (no losses). */
+    CHECK(penguin_observe_with_loss(NULL, 1, 1.0, 10.0, 2.3, &s) == PENGUIN_ERROR_NULL_ARGUMENT);
+    CHECK(penguin_observe_batch_with_loss(NULL, 1, &id, &ep, &v, &v, &s) == PENGUIN_ERROR_NULL_ARGUMENT);
+    CHECK(penguin_observe_batch_with_loss(e, 1, NULL, &ep, &v, &v, &s) == PENGUIN_ERROR_NULL_ARGUMENT);
+    CHECK(message_has("nn_ids"));
+    CHECK(penguin_observe_batch_with_loss(e, 0, NULL, NULL, NULL, NULL, NULL) == PENGUIN_OK);
     penguin_t *loaded = NULL;
     unsigned char buf[16];
     size_t size = 0;
@@ -205,6 +212,14 @@ static void test_bad_observations(void) {
     eps[2] = 1.5;
     CHECK(penguin_observe_batch(e, 3, ids, eps, fit, outs) == PENGUIN_OK);
     CHECK(outs[0].observations == 1 && outs[2].observations == 3);
+    /* With losses (NULL: none; NaN: not reported) the same checks apply. */
+    uint64_t ids2[2] = {20, 21};
+    double eps2[2] = {0.5, 0.5}, fit2[2] = {10.0, 11.0}, loss2[2] = {2.3, NAN};
+    CHECK(penguin_observe_batch_with_loss(e, 2, ids2, eps2, fit2, loss2, outs) == PENGUIN_OK);
+    CHECK(outs[0].observations == 1 && outs[1].observations == 1);
+    CHECK(penguin_observe_with_loss(e, 20, 1.0, 12.0, 2.2, &out) == PENGUIN_OK);
+    CHECK(out.observations == 2);
+    CHECK(penguin_observe_with_loss(e, 20, 1.0, 12.0, 2.2, &out) == PENGUIN_ERROR_EPOCH_NOT_INCREASING);
     penguin_free(e);
 }
 

@@ -268,7 +268,9 @@ penguin_result_t penguin_config_new(struct penguin_config_t **config_out);
  * (`epochs` | `predictions`), `failed_fit` (`breaks` | `skipped`),
  * `upper_bound_reject` (distance or `off`), `threads` (0 = all cores),
  * `interval` (level of `prediction_lo`/`prediction_hi`, default 0.9, 0 = none),
- * `select_top` (0 = off) and the solver keys listed in the README.
+ * `select_top` (0 = off), `chance`, `chance_margin` and `loss_patience` (the
+ * late-bloomer guard, see `penguin_observe_batch_with_loss`) and the solver
+ * keys listed in the README.
  *
  * Rank-aware stopping, `select_top = X`: before each call the engine takes the
  * cohort's top-X cutoff, the X-th best score among the networks it tracks
@@ -409,6 +411,41 @@ penguin_result_t penguin_observe_batch(struct penguin_t *engine,
                                        const double *epochs,
                                        const double *fitness,
                                        struct penguin_nn_status_t *statuses_out);
+
+/**
+ * `penguin_observe_batch` with each entry's validation loss beside its
+ * fitness (`val_loss[i]`; NaN: not reported; the array may be NULL: none
+ * reported), for the late-bloomer guard: with the config keys `chance` and
+ * `loss_patience` = K, a network about to stop with a prediction within
+ * `chance_margin` (default 5) of `chance` keeps training until its validation
+ * loss has not improved for K observations (a network still learning shows it
+ * in its loss first). Everything else as `penguin_observe_batch`.
+ *
+ * Returns the codes of `penguin_observe_batch`.
+ * Thread-safety: as `penguin_observe`.
+ */
+penguin_result_t penguin_observe_batch_with_loss(struct penguin_t *engine,
+                                                 size_t n,
+                                                 const uint64_t *nn_ids,
+                                                 const double *epochs,
+                                                 const double *fitness,
+                                                 const double *val_loss,
+                                                 struct penguin_nn_status_t *statuses_out);
+
+/**
+ * `penguin_observe` with the network's validation loss at that epoch (NaN: not
+ * reported), for the late-bloomer guard (see
+ * `penguin_observe_batch_with_loss`).
+ *
+ * Returns the codes of `penguin_observe`.
+ * Thread-safety: as `penguin_observe`.
+ */
+penguin_result_t penguin_observe_with_loss(struct penguin_t *engine,
+                                           uint64_t nn_id,
+                                           double epoch,
+                                           double fitness,
+                                           double val_loss,
+                                           struct penguin_nn_status_t *status_out);
 
 /**
  * Returns the state of network `nn_id` without new data.

@@ -143,6 +143,14 @@ pub struct Config {
     /// Rank-aware stopping for the best `select_top` networks (0 = off): see
     /// `Engine::cutoff` and the README.
     pub select_top: usize,
+    /// The fitness of a network that learns nothing (e.g. 10 for 10-class
+    /// accuracy; NaN = not set), for the late-bloomer guard.
+    pub chance: f64,
+    /// A prediction within this of `chance` counts as "at chance".
+    pub chance_margin: f64,
+    /// Late-bloomer guard (0 = off): a network predicted at chance stops only
+    /// after its validation loss has not improved for this many observations.
+    pub loss_patience: usize,
     /// User-defined functions registered with [`Config::register_function`],
     /// selectable by name with `function = NAME`.
     pub user_functions: Vec<ModelRef>,
@@ -179,6 +187,9 @@ pub const KEYS: &[&str] = &[
     "threads",
     "interval",
     "select_top",
+    "chance",
+    "chance_margin",
+    "loss_patience",
 ];
 
 impl Default for Config {
@@ -213,6 +224,9 @@ impl Default for Config {
             threads: 0,
             interval: 0.9,
             select_top: 0,
+            chance: f64::NAN,
+            chance_margin: 5.0,
+            loss_patience: 0,
             user_functions: Vec::new(),
         }
     }
@@ -349,6 +363,21 @@ impl Config {
             }
             "e_pred" => self.e_pred = parse_positive(key, value)?,
             "select_top" => self.select_top = parse_usize(key, value)?,
+            "chance" => {
+                self.chance = if value.trim().eq_ignore_ascii_case("none") {
+                    f64::NAN
+                } else {
+                    parse_finite(key, value)?
+                }
+            }
+            "chance_margin" => {
+                let v = parse_finite(key, value)?;
+                if v < 0.0 {
+                    return Err(invalid(key, value, "must not be negative"));
+                }
+                self.chance_margin = v;
+            }
+            "loss_patience" => self.loss_patience = parse_usize(key, value)?,
             "interval" => {
                 let v = parse_finite(key, value)?;
                 if !(0.0..1.0).contains(&v) {
@@ -618,6 +647,12 @@ impl Config {
                 self.valid_min, self.valid_max
             ));
         }
+        if self.loss_patience > 0 && self.chance.is_nan() {
+            return bad(format!(
+                "loss_patience = {} needs the chance level (chance = ...)",
+                self.loss_patience
+            ));
+        }
         if self.select_top > 0 && self.interval == 0.0 {
             return bad(format!(
                 "select_top = {} needs prediction intervals (interval > 0)",
@@ -767,6 +802,16 @@ impl Config {
             ("threads", self.threads.to_string()),
             ("interval", fmt_f64(self.interval)),
             ("select_top", self.select_top.to_string()),
+            (
+                "chance",
+                if self.chance.is_nan() {
+                    "none".to_string()
+                } else {
+                    fmt_f64(self.chance)
+                },
+            ),
+            ("chance_margin", fmt_f64(self.chance_margin)),
+            ("loss_patience", self.loss_patience.to_string()),
         ]
     }
 

@@ -84,9 +84,23 @@ pub struct Network {
     pub decision: Option<Decision>,
     /// Fits performed.
     pub fits: u32,
+    /// Lowest validation loss reported (NaN while none).
+    pub best_loss: f64,
+    /// Observations with a loss since `best_loss` last improved.
+    pub since_best_loss: u32,
 }
 
 impl Network {
+    /// A network before its first observation.
+    fn new() -> Network {
+        Network {
+            last_prediction: f64::NAN,
+            last_interval: [f64::NAN; 2],
+            best_loss: f64::NAN,
+            ..Network::default()
+        }
+    }
+
     fn status(&self) -> Status {
         let decision = self.decision.unwrap_or(Decision::Continue);
         let (state, prediction, [lo, hi]) = match decision {
@@ -122,6 +136,8 @@ impl Network {
             params_converged: self.params_converged,
             last_prediction: self.last_prediction,
             last_interval: self.last_interval,
+            best_loss: self.best_loss,
+            since_best_loss: self.since_best_loss,
             decision: self.decision,
             fits: self.fits,
         }
@@ -135,6 +151,8 @@ impl Network {
         self.params_converged = s.params_converged;
         self.last_prediction = s.last_prediction;
         self.last_interval = s.last_interval;
+        self.best_loss = s.best_loss;
+        self.since_best_loss = s.since_best_loss;
         self.decision = s.decision;
         self.fits = s.fits;
     }
@@ -174,7 +192,15 @@ impl Network {
     }
 
     /// Algorithms 1 and 2 for one new observation (already checked).
-    fn apply(&mut self, config: &Config, epoch: f64, value: f64, cutoff: f64) {
+    fn apply(&mut self, config: &Config, epoch: f64, value: f64, cutoff: f64, loss: f64) {
+        if loss.is_finite() {
+            if self.best_loss.is_nan() || loss < self.best_loss {
+                self.best_loss = loss;
+                self.since_best_loss = 0;
+            } else {
+                self.since_best_loss = self.since_best_loss.saturating_add(1);
+            }
+        }
         if self.epochs.capacity() == 0 {
             // Room for the points up to e_pred at once (at most 64): growing
             // the history by doubling would copy it four or five times.
@@ -216,7 +242,32 @@ impl Network {
         };
         push_prediction(config, &mut self.window, fit_p, prediction.at_upper_bound);
         let decision = analyze(config, epoch, value, &self.window);
-        self.decision = Some(self.rank_aware(config, epoch, decision, cutoff));
+        let decision = self.rank_aware(config, epoch, decision, cutoff);
+        self.decision = Some(self.late_bloomer_guard(config, decision));
+    }
+
+    /// The late-bloomer guard (config `loss_patience` = K with `chance`): a
+    /// network about to stop with a prediction at chance level (within
+    /// `chance_margin` of `chance`) keeps training until its validation loss
+    /// has not improved for K observations, as the authors' "loss check" does:
+    /// a network that is still learning shows it in its loss before its
+    /// accuracy moves. Without reported losses the decision stands.
+    fn late_bloomer_guard(&self, config: &Config, decision: Decision) -> Decision {
+        let Decision::Converged { prediction } = decision else {
+            return decision;
+        };
+        if config.loss_patience == 0 || !config.chance.is_finite() || self.best_loss.is_nan() {
+            return decision;
+        }
+        let at_chance = match config.direction {
+            Direction::Maximize => prediction <= config.chance + config.chance_margin,
+            Direction::Minimize => prediction >= config.chance - config.chance_margin,
+        };
+        if at_chance && self.since_best_loss < config.loss_patience as u32 {
+            Decision::Continue
+        } else {
+            decision
+        }
     }
 
     /// Rank-aware stopping (config `select_top`): given the cohort's current
@@ -252,9 +303,10 @@ impl Network {
         epoch: f64,
         value: f64,
         cutoff: f64,
+        loss: f64,
     ) -> Result<()> {
         self.check(id, epoch, value)?;
-        self.apply(config, epoch, value, cutoff);
+        self.apply(config, epoch, value, cutoff, loss);
         Ok(())
     }
 
@@ -318,6 +370,8 @@ struct Snapshot {
     params_converged: bool,
     last_prediction: f64,
     last_interval: [f64; 2],
+    best_loss: f64,
+    since_best_loss: u32,
     decision: Option<Decision>,
     fits: u32,
 }
@@ -395,19 +449,28 @@ impl Engine {
     /// Reports one observation of network `id` (a new id starts a new network)
     /// and returns its state. On error the engine is unchanged.
     pub fn observe(&mut self, id: u64, epoch: f64, value: f64) -> Result<Status> {
+        self.observe_with_loss(id, epoch, value, f64::NAN)
+    }
+
+    /// [`Engine::observe`] with the network's validation loss at that epoch
+    /// (NaN: not reported), for the late-bloomer guard (`loss_patience`).
+    pub fn observe_with_loss(
+        &mut self,
+        id: u64,
+        epoch: f64,
+        value: f64,
+        loss: f64,
+    ) -> Result<Status> {
         let config = self.config.clone();
         let cutoff = self.cutoff();
         match self.networks.get_mut(&id) {
             Some(net) => {
-                net.observe(&config, id, epoch, value, cutoff)?;
+                net.observe(&config, id, epoch, value, cutoff, loss)?;
                 Ok(net.status())
             }
             None => {
-                let mut net = Network {
-                    last_prediction: f64::NAN,
-                    ..Network::default()
-                };
-                net.observe(&config, id, epoch, value, cutoff)?;
+                let mut net = Network::new();
+                net.observe(&config, id, epoch, value, cutoff, loss)?;
                 let status = net.status();
                 self.networks.insert(id, Box::new(net));
                 Ok(status)
@@ -421,6 +484,23 @@ impl Engine {
     /// entry's error is returned and the engine is unchanged. The result is
     /// identical to observing the entries one by one.
     pub fn observe_batch(&mut self, batch: &[Observation]) -> Result<Vec<Status>> {
+        self.observe_batch_with_loss(batch, None)
+    }
+
+    /// [`Engine::observe_batch`] with each entry's validation loss (`losses[i]`
+    /// for entry i, NaN: not reported), for the late-bloomer guard.
+    pub fn observe_batch_with_loss(
+        &mut self,
+        batch: &[Observation],
+        losses: Option<&[f64]>,
+    ) -> Result<Vec<Status>> {
+        if losses.is_some_and(|l| l.len() != batch.len()) {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "observe_batch_with_loss: one loss per entry needed",
+            ));
+        }
+        let loss_of = |i: usize| losses.map_or(f64::NAN, |l| l[i]);
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -467,7 +547,8 @@ impl Engine {
                 for &i in w.entries {
                     let o = batch[i];
                     let r = if i < s {
-                        w.network.observe(&config, o.id, o.epoch, o.value, cutoff)
+                        w.network
+                            .observe(&config, o.id, o.epoch, o.value, cutoff, loss_of(i))
                     } else if i == s {
                         w.network.check(o.id, o.epoch, o.value)
                     } else {
@@ -491,7 +572,7 @@ impl Engine {
         // longer fail.
         let mut statuses: Vec<Option<Status>> = vec![None; batch.len()];
         let mut work = self.take_networks(batch, &multi, true);
-        let results = self.run_groups(&config, cutoff, batch, &mut work);
+        let results = self.run_groups(&config, cutoff, &loss_of, batch, &mut work);
         if let Some((i, e)) = results
             .iter()
             .filter_map(|r| r.as_ref().err())
@@ -504,7 +585,7 @@ impl Engine {
         self.put_back(work, results, &mut statuses);
         let late = if single.len() > 1 && config.threads != 1 && self.pool().is_some() {
             let mut work = self.take_networks(batch, &single, false);
-            let results = self.run_groups(&config, cutoff, batch, &mut work);
+            let results = self.run_groups(&config, cutoff, &loss_of, batch, &mut work);
             let late = results
                 .iter()
                 .filter_map(|r| r.as_ref().err())
@@ -518,13 +599,11 @@ impl Engine {
             for g in &single {
                 let i = g[0];
                 let o = batch[i];
-                let net = self.networks.entry(o.id).or_insert_with(|| {
-                    Box::new(Network {
-                        last_prediction: f64::NAN,
-                        ..Network::default()
-                    })
-                });
-                match net.observe(&config, o.id, o.epoch, o.value, cutoff) {
+                let net = self
+                    .networks
+                    .entry(o.id)
+                    .or_insert_with(|| Box::new(Network::new()));
+                match net.observe(&config, o.id, o.epoch, o.value, cutoff, loss_of(i)) {
                     Ok(()) => statuses[i] = Some(net.status()),
                     Err(e) => {
                         if net.epochs.is_empty() {
@@ -584,12 +663,10 @@ impl Engine {
             .iter()
             .map(|g| {
                 let id = batch[g[0]].id;
-                let network = self.networks.remove(&id).unwrap_or_else(|| {
-                    Box::new(Network {
-                        last_prediction: f64::NAN,
-                        ..Network::default()
-                    })
-                });
+                let network = self
+                    .networks
+                    .remove(&id)
+                    .unwrap_or_else(|| Box::new(Network::new()));
                 Work {
                     id,
                     snapshot: snapshot.then(|| network.snapshot()),
@@ -620,6 +697,7 @@ impl Engine {
         &self,
         config: &Config,
         cutoff: f64,
+        loss_of: &(dyn Fn(usize) -> f64 + Sync),
         batch: &[Observation],
         work: &mut [Work],
     ) -> Vec<GroupResult> {
@@ -628,7 +706,7 @@ impl Engine {
             for &i in w.entries {
                 let o = batch[i];
                 w.network
-                    .observe(config, o.id, o.epoch, o.value, cutoff)
+                    .observe(config, o.id, o.epoch, o.value, cutoff, loss_of(i))
                     .map_err(|e| (i, e))?;
                 out.push((i, w.network.status()));
             }

@@ -128,6 +128,8 @@ pub fn to_bytes(engine: &Engine) -> Vec<u8> {
         w.f64(n.last_prediction);
         w.f64(n.last_interval[0]);
         w.f64(n.last_interval[1]);
+        w.f64(n.best_loss);
+        w.u32(n.since_best_loss);
         match n.decision {
             None => {
                 w.u8(0);
@@ -235,6 +237,8 @@ pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
         let params_converged = r.u8()? != 0;
         let last_prediction = r.f64()?;
         let last_interval = [r.f64()?, r.f64()?];
+        let best_loss = r.f64()?;
+        let since_best_loss = r.u32()?;
         let tag = r.u8()?;
         let v = r.f64()?;
         let decision = match tag {
@@ -255,6 +259,8 @@ pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
                 params_converged,
                 last_prediction,
                 last_interval,
+                best_loss,
+                since_best_loss,
                 decision,
                 fits,
             },

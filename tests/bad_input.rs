@@ -131,6 +131,9 @@ fn bad_configuration_values() {
         ("interval", "nan", ErrorCode::InvalidConfigValue),
         ("select_top", "-1", ErrorCode::InvalidConfigValue),
         ("select_top", "ten", ErrorCode::InvalidConfigValue),
+        ("chance", "inf", ErrorCode::InvalidConfigValue),
+        ("chance_margin", "-1", ErrorCode::InvalidConfigValue),
+        ("loss_patience", "-3", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();
     let before = c.to_text();

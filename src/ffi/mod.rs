@@ -246,7 +246,9 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// (`epochs` | `predictions`), `failed_fit` (`breaks` | `skipped`),
 /// `upper_bound_reject` (distance or `off`), `threads` (0 = all cores),
 /// `interval` (level of `prediction_lo`/`prediction_hi`, default 0.9, 0 = none),
-/// `select_top` (0 = off) and the solver keys listed in the README.
+/// `select_top` (0 = off), `chance`, `chance_margin` and `loss_patience` (the
+/// late-bloomer guard, see `penguin_observe_batch_with_loss`) and the solver
+/// keys listed in the README.
 ///
 /// Rank-aware stopping, `select_top = X`: before each call the engine takes the
 /// cohort's top-X cutoff, the X-th best score among the networks it tracks
@@ -516,45 +518,130 @@ pub extern "C" fn penguin_observe_batch(
     statuses_out: *mut penguin_nn_status_t,
 ) -> penguin_result_t {
     boundary("penguin_observe_batch", || {
+        // SAFETY: forwarded under this function's contract.
+        unsafe {
+            observe_batch(
+                engine,
+                n,
+                nn_ids,
+                epochs,
+                fitness,
+                std::ptr::null(),
+                statuses_out,
+            )
+        }
+    })
+}
+
+/// `penguin_observe_batch` with each entry's validation loss beside its
+/// fitness (`val_loss[i]`; NaN: not reported; the array may be NULL: none
+/// reported), for the late-bloomer guard: with the config keys `chance` and
+/// `loss_patience` = K, a network about to stop with a prediction within
+/// `chance_margin` (default 5) of `chance` keeps training until its validation
+/// loss has not improved for K observations (a network still learning shows it
+/// in its loss first). Everything else as `penguin_observe_batch`.
+///
+/// Returns the codes of `penguin_observe_batch`.
+/// Thread-safety: as `penguin_observe`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_observe_batch_with_loss(
+    engine: *mut penguin_t,
+    n: usize,
+    nn_ids: *const u64,
+    epochs: *const f64,
+    fitness: *const f64,
+    val_loss: *const f64,
+    statuses_out: *mut penguin_nn_status_t,
+) -> penguin_result_t {
+    boundary("penguin_observe_batch_with_loss", || {
+        // SAFETY: forwarded under this function's contract.
+        unsafe { observe_batch(engine, n, nn_ids, epochs, fitness, val_loss, statuses_out) }
+    })
+}
+
+/// `penguin_observe` with the network's validation loss at that epoch (NaN: not
+/// reported), for the late-bloomer guard (see
+/// `penguin_observe_batch_with_loss`).
+///
+/// Returns the codes of `penguin_observe`.
+/// Thread-safety: as `penguin_observe`.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_observe_with_loss(
+    engine: *mut penguin_t,
+    nn_id: u64,
+    epoch: f64,
+    fitness: f64,
+    val_loss: f64,
+    status_out: *mut penguin_nn_status_t,
+) -> penguin_result_t {
+    boundary("penguin_observe_with_loss", || {
         // SAFETY: a non-NULL engine comes from penguin_new (contract).
         let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
-        if n == 0 {
-            return Ok(());
-        }
-        for (p, name) in [
-            (nn_ids.is_null(), "nn_ids"),
-            (epochs.is_null(), "epochs"),
-            (fitness.is_null(), "fitness"),
-        ] {
-            if p {
-                return Err(null(name));
-            }
-        }
-        // SAFETY: non-NULL arrays of at least n elements (contract).
-        let (ids, eps, fits) = unsafe {
-            (
-                std::slice::from_raw_parts(nn_ids, n),
-                std::slice::from_raw_parts(epochs, n),
-                std::slice::from_raw_parts(fitness, n),
-            )
-        };
-        let batch: Vec<Observation> = (0..n)
-            .map(|i| Observation {
-                id: ids[i],
-                epoch: eps[i],
-                value: fits[i],
-            })
-            .collect();
-        let statuses = engine.engine.observe_batch(&batch)?;
-        if !statuses_out.is_null() {
-            // SAFETY: non-NULL array of at least n writable elements (contract).
-            let out = unsafe { std::slice::from_raw_parts_mut(statuses_out, n) };
-            for (o, s) in out.iter_mut().zip(&statuses) {
-                *o = s.into();
-            }
+        let s = engine
+            .engine
+            .observe_with_loss(nn_id, epoch, fitness, val_loss)?;
+        if !status_out.is_null() {
+            // SAFETY: non-NULL and writable by contract.
+            unsafe { *status_out = (&s).into() };
         }
         Ok(())
     })
+}
+
+/// The batch calls' common body; `val_loss` may be NULL.
+///
+/// # Safety
+/// As `penguin_observe_batch_with_loss`: a NULL or valid engine, and arrays of
+/// at least `n` elements where not NULL.
+unsafe fn observe_batch(
+    engine: *mut penguin_t,
+    n: usize,
+    nn_ids: *const u64,
+    epochs: *const f64,
+    fitness: *const f64,
+    val_loss: *const f64,
+    statuses_out: *mut penguin_nn_status_t,
+) -> crate::Result<()> {
+    // SAFETY: a non-NULL engine comes from penguin_new (contract).
+    let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
+    if n == 0 {
+        return Ok(());
+    }
+    for (p, name) in [
+        (nn_ids.is_null(), "nn_ids"),
+        (epochs.is_null(), "epochs"),
+        (fitness.is_null(), "fitness"),
+    ] {
+        if p {
+            return Err(null(name));
+        }
+    }
+    // SAFETY: non-NULL arrays of at least n elements (contract).
+    let (ids, eps, fits) = unsafe {
+        (
+            std::slice::from_raw_parts(nn_ids, n),
+            std::slice::from_raw_parts(epochs, n),
+            std::slice::from_raw_parts(fitness, n),
+        )
+    };
+    // SAFETY: NULL, or an array of at least n elements (contract).
+    let losses = (!val_loss.is_null()).then(|| unsafe { std::slice::from_raw_parts(val_loss, n) });
+    let batch: Vec<Observation> = (0..n)
+        .map(|i| Observation {
+            id: ids[i],
+            epoch: eps[i],
+            value: fits[i],
+        })
+        .collect();
+    let statuses = engine.engine.observe_batch_with_loss(&batch, losses)?;
+    if !statuses_out.is_null() {
+        // SAFETY: non-NULL array of at least n writable elements (contract).
+        let out = unsafe { std::slice::from_raw_parts_mut(statuses_out, n) };
+        for (o, s) in out.iter_mut().zip(&statuses) {
+            *o = s.into();
+        }
+    }
+    Ok(())
 }
 
 /// Returns the state of network `nn_id` without new data.

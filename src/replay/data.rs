@@ -43,6 +43,9 @@ pub struct Columns {
     /// Training-loss column for MENNDL's built-in termination. `None`, or a column
     /// missing from a file, leaves MENNDL with its epoch cap only.
     pub train_loss: Option<String>,
+    /// Validation-loss column, given to Penguin beside the fitness for the
+    /// late-bloomer guard (`loss_patience`); `None` or missing: not given.
+    pub val_loss: Option<String>,
     /// The group column was named explicitly: a file without it is an error.
     pub group_required: bool,
     /// The training-loss column was named explicitly: a file without it is an
@@ -58,6 +61,7 @@ impl Default for Columns {
             metric: "val_acc".into(),
             group: Some("dataset".into()),
             train_loss: Some("train_loss".into()),
+            val_loss: Some("val_loss".into()),
             group_required: false,
             train_loss_required: false,
         }
@@ -73,6 +77,8 @@ pub struct Point {
     pub value: f64,
     /// The training loss (NaN when absent).
     pub train_loss: f64,
+    /// The validation loss (NaN when absent), for the late-bloomer guard.
+    pub val_loss: f64,
 }
 
 /// One network's learning curve, rows with non-finite fitness left out.
@@ -154,6 +160,7 @@ pub fn load(sources: &[(String, String)], cols: &Columns) -> Result<Vec<Dataset>
         };
         let group = optional(cols.group.as_deref(), cols.group_required)?;
         let loss = optional(cols.train_loss.as_deref(), cols.train_loss_required)?;
+        let val_loss = optional(cols.val_loss.as_deref(), false)?;
         let stem = file_stem(file);
         // Line of each network's previous row in this file, for error messages.
         let mut previous_line: HashMap<(usize, usize), usize> = HashMap::new();
@@ -248,6 +255,9 @@ pub fn load(sources: &[(String, String)], cols: &Columns) -> Result<Vec<Dataset>
                 epoch: e,
                 value: v,
                 train_loss: l,
+                val_loss: val_loss
+                    .and_then(|c| parse_number(&row[c]))
+                    .unwrap_or(f64::NAN),
             });
             previous_line.insert((d, n), *line);
         }

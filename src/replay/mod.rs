@@ -178,9 +178,11 @@ pub fn replay_dataset(
     let mut outcomes: Vec<Option<Outcome>> = vec![None; nets.len()];
     let mut members: Vec<usize> = Vec::with_capacity(nets.len());
     let mut batch: Vec<Observation> = Vec::with_capacity(nets.len());
+    let mut losses: Vec<f64> = Vec::with_capacity(nets.len());
     for &epoch in &epochs {
         members.clear();
         batch.clear();
+        losses.clear();
         for (i, n) in nets.iter().enumerate() {
             if outcomes[i].is_none()
                 && let Some(p) = n.points.get(cursor[i])
@@ -192,12 +194,13 @@ pub fn replay_dataset(
                     epoch,
                     value: p.value,
                 });
+                losses.push(p.val_loss);
             }
         }
         if batch.is_empty() {
             continue;
         }
-        let statuses = engine.observe_batch(&batch)?;
+        let statuses = engine.observe_batch_with_loss(&batch, Some(&losses))?;
         let mut done = batch.len() as u64;
         for (&i, s) in members.iter().zip(&statuses) {
             cursor[i] += 1;
@@ -482,6 +485,7 @@ mod tests {
                 epoch: 0.5 * (k + 1) as f64,
                 value: 50.0,
                 train_loss: *l,
+                val_loss: f64::NAN,
             })
             .collect()
     }

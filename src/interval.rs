@@ -4,7 +4,8 @@
 //! variance `s^2 = sse / (m - n)`, the parameters' covariance
 //! `s^2 (J^T J)^+` (`J` the Jacobian at the fitted parameters; a
 //! pseudo-inverse, so that a flat direction, as on a plateau, adds nothing), and
-//! the gradient `g` of the function at the predicted x. The interval for a new
+//! the gradient `g` of the function at the predicted x (the pseudo-inverse by
+//! a small symmetric eigen-decomposition). The interval for a new
 //! observation there is `f +- t_{m-n} s sqrt(1 + g^T (J^T J)^+ g)`, with the
 //! Student t quantile of the requested level.
 //!
@@ -13,7 +14,6 @@
 //! value at `e_pred` falls inside.
 
 use crate::functions::Model;
-use nalgebra::DMatrix;
 
 /// The `(lo, hi)` interval at `level` (0..1) for a new observation at `x_pred`,
 /// or `None` when it cannot be computed (no residual degrees of freedom, a
@@ -43,17 +43,108 @@ pub fn prediction_interval(
     {
         return None;
     }
-    let j = DMatrix::from_row_slice(m, n, &jac);
-    let jtj = j.transpose() * &j;
-    let scale = jtj.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    let inverse = jtj.pseudo_inverse(scale * 1e-12).ok()?;
-    let g = DMatrix::from_column_slice(n, 1, &grad);
-    let leverage = (g.transpose() * inverse * &g)[(0, 0)].max(0.0);
+    // J^T J, then g^T (J^T J)^+ g through its eigen-decomposition.
+    let mut jtj = vec![0.0; n * n];
+    for row in jac.chunks_exact(n) {
+        for a in 0..n {
+            for b in 0..=a {
+                jtj[a * n + b] += row[a] * row[b];
+            }
+        }
+    }
+    for a in 0..n {
+        for b in 0..a {
+            jtj[b * n + a] = jtj[a * n + b];
+        }
+    }
+    let leverage = pseudo_inverse_form(&mut jtj, n, &grad)?.max(0.0);
     let dof = (m - n) as f64;
     let s2 = sse / dof;
-    let half = student_t_quantile(0.5 + level / 2.0, dof)? * (s2 * (1.0 + leverage)).sqrt();
+    let half = cached_t_quantile(0.5 + level / 2.0, dof)? * (s2 * (1.0 + leverage)).sqrt();
     let (lo, hi) = (value[0] - half, value[0] + half);
     (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
+}
+
+/// `g^T A^+ g` for the symmetric `n x n` matrix `a` (overwritten), by cyclic
+/// Jacobi rotations: eigenvalues below `1e-12` of the largest count as zero.
+fn pseudo_inverse_form(a: &mut [f64], n: usize, g: &[f64]) -> Option<f64> {
+    let mut v = vec![0.0; n * n];
+    for i in 0..n {
+        v[i * n + i] = 1.0;
+    }
+    for _sweep in 0..60 {
+        let off: f64 = (0..n)
+            .flat_map(|p| (0..n).filter(move |&q| q != p).map(move |q| (p, q)))
+            .map(|(p, q)| a[p * n + q] * a[p * n + q])
+            .sum();
+        let diag: f64 = (0..n).map(|i| a[i * n + i] * a[i * n + i]).sum();
+        if off <= 1e-30 * diag || off == 0.0 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = a[p * n + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (v[k * n + p], v[k * n + q]);
+                    v[k * n + p] = c * vkp - s * vkq;
+                    v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    let largest = (0..n).map(|i| a[i * n + i].abs()).fold(0.0, f64::max);
+    if !largest.is_finite() {
+        return None;
+    }
+    let mut form = 0.0;
+    for i in 0..n {
+        let lambda = a[i * n + i];
+        if lambda > largest * 1e-12 {
+            let proj: f64 = (0..n).map(|k| v[k * n + i] * g[k]).sum();
+            form += proj * proj / lambda;
+        }
+    }
+    form.is_finite().then_some(form)
+}
+
+/// [`student_t_quantile`], remembered per thread for the last levels and
+/// degrees of freedom asked (a fit asks the same few again and again).
+fn cached_t_quantile(p: f64, dof: f64) -> Option<f64> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<Vec<(u64, u64, Option<f64>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let key = (p.to_bits(), dof.to_bits());
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(hit) = c.iter().find(|e| (e.0, e.1) == key) {
+            return hit.2;
+        }
+        let q = student_t_quantile(p, dof);
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.push((key.0, key.1, q));
+        q
+    })
 }
 
 /// The `p` quantile (0.5 < p < 1) of Student's t distribution with `dof`
@@ -171,6 +262,36 @@ fn ln_gamma(x: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::functions::builtin;
+
+    #[test]
+    fn pseudo_inverse_form_matches_a_direct_solve() {
+        // A = [[4, 1, 0], [1, 3, 1], [0, 1, 2]], g = (1, 2, 3): g^T A^-1 g.
+        let mut a = vec![4.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 2.0];
+        let g = [1.0, 2.0, 3.0];
+        let form = pseudo_inverse_form(&mut a, 3, &g).unwrap();
+        // Direct: solve A y = g by Cramer's rule.
+        let m = [[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]];
+        let det = |m: [[f64; 3]; 3]| {
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        };
+        let d = det(m);
+        let y: Vec<f64> = (0..3)
+            .map(|c| {
+                let mut mc = m;
+                for r in 0..3 {
+                    mc[r][c] = g[r];
+                }
+                det(mc) / d
+            })
+            .collect();
+        let direct: f64 = y.iter().zip(g).map(|(y, g)| y * g).sum();
+        assert!((form - direct).abs() < 1e-12 * direct, "{form} {direct}");
+        // A singular direction adds nothing: diag(2, 0), g = (1, 5).
+        let mut s = vec![2.0, 0.0, 0.0, 0.0];
+        assert!((pseudo_inverse_form(&mut s, 2, &[1.0, 5.0]).unwrap() - 0.5).abs() < 1e-15);
+    }
 
     #[test]
     fn t_quantiles_match_tables() {

@@ -145,8 +145,8 @@ pub struct Config {
     pub select_top: usize,
     /// The fitness of a network that learns nothing (e.g. 10 for 10-class
     /// accuracy; NaN = not set), for the late-bloomer guard.
-    pub chance: f64,
-    /// A prediction within this of `chance` counts as "at chance".
+    pub chance_level: f64,
+    /// A prediction within this of `chance_level` counts as "at chance".
     pub chance_margin: f64,
     /// Late-bloomer guard (0 = off): a network predicted at chance stops only
     /// after its validation loss has not improved for this many observations.
@@ -187,7 +187,7 @@ pub const KEYS: &[&str] = &[
     "threads",
     "interval",
     "select_top",
-    "chance",
+    "chance_level",
     "chance_margin",
     "loss_patience",
 ];
@@ -224,7 +224,7 @@ impl Default for Config {
             threads: 0,
             interval: 0.9,
             select_top: 0,
-            chance: f64::NAN,
+            chance_level: f64::NAN,
             chance_margin: 5.0,
             loss_patience: 0,
             user_functions: Vec::new(),
@@ -363,8 +363,8 @@ impl Config {
             }
             "e_pred" => self.e_pred = parse_positive(key, value)?,
             "select_top" => self.select_top = parse_usize(key, value)?,
-            "chance" => {
-                self.chance = if value.trim().eq_ignore_ascii_case("none") {
+            "chance_level" => {
+                self.chance_level = if value.trim().eq_ignore_ascii_case("none") {
                     f64::NAN
                 } else {
                     parse_finite(key, value)?
@@ -647,9 +647,9 @@ impl Config {
                 self.valid_min, self.valid_max
             ));
         }
-        if self.loss_patience > 0 && self.chance.is_nan() {
+        if self.loss_patience > 0 && self.chance_level.is_nan() {
             return bad(format!(
-                "loss_patience = {} needs the chance level (chance = ...)",
+                "loss_patience = {} needs the chance level (chance_level = ...)",
                 self.loss_patience
             ));
         }
@@ -803,11 +803,11 @@ impl Config {
             ("interval", fmt_f64(self.interval)),
             ("select_top", self.select_top.to_string()),
             (
-                "chance",
-                if self.chance.is_nan() {
+                "chance_level",
+                if self.chance_level.is_nan() {
                     "none".to_string()
                 } else {
-                    fmt_f64(self.chance)
+                    fmt_f64(self.chance_level)
                 },
             ),
             ("chance_margin", fmt_f64(self.chance_margin)),

@@ -246,9 +246,9 @@ impl Network {
         self.decision = Some(self.late_bloomer_guard(config, decision));
     }
 
-    /// The late-bloomer guard (config `loss_patience` = K with `chance`): a
+    /// The late-bloomer guard (config `loss_patience` = K with `chance_level`): a
     /// network about to stop with a prediction at chance level (within
-    /// `chance_margin` of `chance`) keeps training until its validation loss
+    /// `chance_margin` of `chance_level`) keeps training until its validation loss
     /// has not improved for K observations, as the authors' "loss check" does:
     /// a network that is still learning shows it in its loss before its
     /// accuracy moves. Without reported losses the decision stands.
@@ -256,12 +256,13 @@ impl Network {
         let Decision::Converged { prediction } = decision else {
             return decision;
         };
-        if config.loss_patience == 0 || !config.chance.is_finite() || self.best_loss.is_nan() {
+        if config.loss_patience == 0 || !config.chance_level.is_finite() || self.best_loss.is_nan()
+        {
             return decision;
         }
         let at_chance = match config.direction {
-            Direction::Maximize => prediction <= config.chance + config.chance_margin,
-            Direction::Minimize => prediction >= config.chance - config.chance_margin,
+            Direction::Maximize => prediction <= config.chance_level + config.chance_margin,
+            Direction::Minimize => prediction >= config.chance_level - config.chance_margin,
         };
         if at_chance && self.since_best_loss < config.loss_patience as u32 {
             Decision::Continue

@@ -131,7 +131,7 @@ fn bad_configuration_values() {
         ("interval", "nan", ErrorCode::InvalidConfigValue),
         ("select_top", "-1", ErrorCode::InvalidConfigValue),
         ("select_top", "ten", ErrorCode::InvalidConfigValue),
-        ("chance", "inf", ErrorCode::InvalidConfigValue),
+        ("chance_level", "inf", ErrorCode::InvalidConfigValue),
         ("chance_margin", "-1", ErrorCode::InvalidConfigValue),
         ("loss_patience", "-3", ErrorCode::InvalidConfigValue),
     ];

@@ -24,21 +24,28 @@ fn library_dir() -> PathBuf {
     panic!("libpenguin.so/.a not found next to {}", exe.display());
 }
 
-/// A directory with the libraries under their link and SONAME names.
+/// A directory with the libraries under their link and SONAME names, made
+/// once per test process (the tests run in parallel: copying again while
+/// another test links or runs against the copy truncates it under them), each
+/// file copied under a temporary name and renamed into place.
 fn link_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("penguin-c-api");
-    std::fs::create_dir_all(&dir).unwrap();
-    let lib = library_dir();
-    for (name, src) in [
-        ("libpenguin.so", "libpenguin.so"),
-        (env!("PENGUIN_SONAME"), "libpenguin.so"),
-        ("libpenguin.a", "libpenguin.a"),
-    ] {
-        let dst = dir.join(name);
-        let _ = std::fs::remove_file(&dst);
-        std::fs::copy(lib.join(src), &dst).unwrap();
-    }
-    dir
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("penguin-c-api");
+        std::fs::create_dir_all(&dir).unwrap();
+        let lib = library_dir();
+        for (name, src) in [
+            ("libpenguin.so", "libpenguin.so"),
+            (env!("PENGUIN_SONAME"), "libpenguin.so"),
+            ("libpenguin.a", "libpenguin.a"),
+        ] {
+            let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+            std::fs::copy(lib.join(src), &tmp).unwrap();
+            std::fs::rename(&tmp, dir.join(name)).unwrap();
+        }
+        dir
+    })
+    .clone()
 }
 
 /// Compiles one C source into an executable linked against Penguin.

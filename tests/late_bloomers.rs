@@ -1,4 +1,4 @@
-//! The late-bloomer guard (config `chance`, `chance_margin`, `loss_patience`):
+//! The late-bloomer guard (config `chance_level`, `chance_margin`, `loss_patience`):
 //! a network flat at chance whose validation loss still falls keeps training
 //! and is not written off; one whose loss has stalled stops as before; without
 //! losses nothing changes; the bundled curves lose their anomalies.
@@ -9,7 +9,7 @@ use std::process::Command;
 
 fn engine(loss_patience: &str) -> Engine {
     let mut c = Config::default();
-    c.set("chance", "10").unwrap();
+    c.set("chance_level", "10").unwrap();
     c.set("loss_patience", loss_patience).unwrap();
     Engine::new(c).unwrap()
 }
@@ -83,7 +83,7 @@ fn the_bundled_curves_lose_their_anomalies() {
             "/tests/data/fmnist_random_cnn.csv"
         );
         let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
-            .args(["replay", "--no-progress", csv, "--set", "chance=10"])
+            .args(["replay", "--no-progress", csv, "--set", "chance_level=10"])
             .args(["--loss_patience", k, "--json", json.to_str().unwrap()])
             .output()
             .unwrap();

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 const FMNIST: &str = include_str!("data/fmnist_random_cnn.csv");
 const CIFAR: &str = include_str!("data/dataverse_cifar100_3nets.csv");
+const MLP: &str = include_str!("data/fmnist_mlp_mpi.csv");
 
 fn cifar_path() -> String {
     format!(
@@ -291,8 +292,8 @@ fn bundled_replay_matches_an_independent_computation() {
     let text = stdout(&out);
     let report = read_json(&json);
 
-    let datasets = parse(&[FMNIST, CIFAR]);
-    assert_eq!(datasets.len(), 2);
+    let datasets = parse(&[FMNIST, CIFAR, MLP]);
+    assert_eq!(datasets.len(), 3);
     for (name, nets) in &datasets {
         let r = &report["datasets"][name];
         assert!(r.is_object(), "no data set {name} in the report");

@@ -246,7 +246,7 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// (`epochs` | `predictions`), `failed_fit` (`breaks` | `skipped`),
 /// `upper_bound_reject` (distance or `off`), `threads` (0 = all cores),
 /// `interval` (level of `prediction_lo`/`prediction_hi`, default 0.9, 0 = none),
-/// `select_top` (0 = off), `chance`, `chance_margin` and `loss_patience` (the
+/// `select_top` (0 = off), `chance_level`, `chance_margin` and `loss_patience` (the
 /// late-bloomer guard, see `penguin_observe_batch_with_loss`) and the solver
 /// keys listed in the README.
 ///
@@ -535,9 +535,9 @@ pub extern "C" fn penguin_observe_batch(
 
 /// `penguin_observe_batch` with each entry's validation loss beside its
 /// fitness (`val_loss[i]`; NaN: not reported; the array may be NULL: none
-/// reported), for the late-bloomer guard: with the config keys `chance` and
+/// reported), for the late-bloomer guard: with the config keys `chance_level` and
 /// `loss_patience` = K, a network about to stop with a prediction within
-/// `chance_margin` (default 5) of `chance` keeps training until its validation
+/// `chance_margin` (default 5) of `chance_level` keeps training until its validation
 /// loss has not improved for K observations (a network still learning shows it
 /// in its loss first). Everything else as `penguin_observe_batch`.
 ///

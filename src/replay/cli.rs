@@ -101,8 +101,8 @@ advance epoch by epoch, one batched call per epoch), and reports per data set, f
 all networks and for the learning ones: sensitivity and specificity of the
 predicted top x, the mean stop epoch, epochs saved and throughput gain against
 MENNDL, EvoCNN and NSGA-Net, decision counts and the error of the predictions.
-Without a file it replays the bundled curves (127 Fashion-MNIST networks, 3
-CIFAR-100 networks).
+Without a file it replays the bundled curves (127 Fashion-MNIST CNNs, 3
+CIFAR-100 networks, 100 Fashion-MNIST MLPs from examples/nas).
 
 Input (long-format CSV with a header, one row per network and epoch):
   --id COL              network id column (default model_id)

@@ -11,8 +11,9 @@ use crate::error::{Error, ErrorCode, Result};
 use std::collections::HashMap;
 
 /// The curves bundled with the crate, replayed when no file is given: 127 random
-/// CNNs on Fashion-MNIST and three CIFAR-100 networks from the PENGUIN authors'
-/// published data (see `tests/data/PROVENANCE.md`).
+/// CNNs on Fashion-MNIST, three CIFAR-100 networks from the PENGUIN authors'
+/// published data, and 100 MLPs on Fashion-MNIST recorded by this project's MPI
+/// NAS, `examples/nas` (see `tests/data/PROVENANCE.md`).
 pub const BUNDLED: &[(&str, &str)] = &[
     (
         "fmnist_random_cnn.csv",
@@ -21,6 +22,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "dataverse_cifar100_3nets.csv",
         include_str!("../../tests/data/dataverse_cifar100_3nets.csv"),
+    ),
+    (
+        "fmnist_mlp_mpi.csv",
+        include_str!("../../tests/data/fmnist_mlp_mpi.csv"),
     ),
 ];
 

@@ -151,6 +151,9 @@ pub struct Config {
     /// Late-bloomer guard (0 = off): a network predicted at chance stops only
     /// after its validation loss has not improved for this many observations.
     pub loss_patience: usize,
+    /// Other functions fitted beside `function` at every prediction; the one
+    /// with the lowest AICc gives the prediction (empty: `function` alone).
+    pub alternatives: Vec<ModelRef>,
     /// User-defined functions registered with [`Config::register_function`],
     /// selectable by name with `function = NAME`.
     pub user_functions: Vec<ModelRef>,
@@ -190,6 +193,7 @@ pub const KEYS: &[&str] = &[
     "chance_level",
     "chance_margin",
     "loss_patience",
+    "alternatives",
 ];
 
 impl Default for Config {
@@ -227,6 +231,7 @@ impl Default for Config {
             chance_level: f64::NAN,
             chance_margin: 5.0,
             loss_patience: 0,
+            alternatives: Vec::new(),
             user_functions: Vec::new(),
         }
     }
@@ -378,6 +383,31 @@ impl Config {
                 self.chance_margin = v;
             }
             "loss_patience" => self.loss_patience = parse_usize(key, value)?,
+            "alternatives" => {
+                let v = value.trim();
+                let mut list = Vec::new();
+                if !v.is_empty() && !v.eq_ignore_ascii_case("none") {
+                    for name in v.split(',').map(str::trim) {
+                        let m = if let Some(f) = builtin(name) {
+                            builtin_model(f)
+                        } else if let Some(m) =
+                            self.user_functions.iter().find(|m| m.name() == name)
+                        {
+                            m.clone()
+                        } else {
+                            return Err(Error::new(
+                                ErrorCode::UnknownFunction,
+                                format!(
+                                    "config key 'alternatives': unknown function '{name}' \
+                                     (neither built in nor registered as a user-defined function)"
+                                ),
+                            ));
+                        };
+                        list.push(m);
+                    }
+                }
+                self.alternatives = list;
+            }
             "interval" => {
                 let v = parse_finite(key, value)?;
                 if !(0.0..1.0).contains(&v) {
@@ -812,6 +842,18 @@ impl Config {
             ),
             ("chance_margin", fmt_f64(self.chance_margin)),
             ("loss_patience", self.loss_patience.to_string()),
+            (
+                "alternatives",
+                if self.alternatives.is_empty() {
+                    "none".to_string()
+                } else {
+                    self.alternatives
+                        .iter()
+                        .map(|m| m.name().to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                },
+            ),
         ]
     }
 

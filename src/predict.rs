@@ -224,7 +224,9 @@ pub fn fit_like_scipy(
 }
 
 /// Algorithm 1 on a history of `(epoch, value)` points: fit and extrapolate.
-/// The caller decides whether there are enough points.
+/// The caller decides whether there are enough points. With `alternatives`,
+/// every listed function is fitted too (from its own starts and default
+/// bounds) and the fit with the lowest AICc gives the prediction.
 pub fn predict(
     config: &Config,
     epochs: &[f64],
@@ -233,19 +235,71 @@ pub fn predict(
 ) -> Prediction {
     let x: Vec<f64> = epochs.iter().map(|e| config.x_of(*e)).collect();
     let bounds = config.effective_bounds();
-    let model = config.function.as_ref();
     let warm = warm.filter(|_| config.warm_start);
+    let main = predict_with(
+        config,
+        config.function.as_ref(),
+        &bounds,
+        config.p0.as_deref(),
+        warm,
+        &x,
+        values,
+    );
+    if config.alternatives.is_empty() {
+        return main;
+    }
+    let m = x.len();
+    let score = |p: &Prediction| {
+        if p.value.is_finite() && p.converged {
+            aicc(p.sse, m, p.params.len())
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut best = main;
+    let mut best_score = score(&best);
+    for model in &config.alternatives {
+        let n = model.n_params();
+        if n >= m {
+            continue;
+        }
+        let alt_bounds = match model.default_bounds() {
+            Some((lower, upper)) if lower.len() == n && upper.len() == n => Bounds { lower, upper },
+            _ => Bounds::unbounded(n),
+        };
+        let p = predict_with(config, model.as_ref(), &alt_bounds, None, None, &x, values);
+        let s = score(&p);
+        if s < best_score {
+            best = p;
+            best_score = s;
+        }
+    }
+    best
+}
+
+/// Akaike's information criterion with the small-sample correction, for a
+/// least-squares fit of `k` parameters to `m` points (lower is better).
+pub fn aicc(sse: f64, m: usize, k: usize) -> f64 {
+    if m <= k + 1 || !sse.is_finite() {
+        return f64::INFINITY;
+    }
+    let (m, k) = (m as f64, k as f64);
+    m * (sse.max(1e-300) / m).ln() + 2.0 * k + 2.0 * k * (k + 1.0) / (m - k - 1.0)
+}
+
+/// Algorithm 1 with one function, bounds and start.
+fn predict_with(
+    config: &Config,
+    model: &dyn Model,
+    bounds: &Bounds,
+    p0: Option<&[f64]>,
+    warm: Option<WarmStart>,
+    x: &[f64],
+    values: &[f64],
+) -> Prediction {
     let fitted = match config.solver {
-        Solver::Lm => fit_curve(
-            model,
-            &x,
-            values,
-            config.p0.as_deref(),
-            &bounds,
-            warm,
-            &config.fit,
-        ),
-        Solver::Trf => fit_like_scipy(model, &x, values, config.p0.as_deref(), &bounds),
+        Solver::Lm => fit_curve(model, x, values, p0, bounds, warm, &config.fit),
+        Solver::Trf => fit_like_scipy(model, x, values, p0, bounds),
     };
     let Some(fit) = fitted else {
         return Prediction::none();
@@ -275,7 +329,7 @@ pub fn predict(
     let (lo, hi) = if value.is_finite() && config.interval > 0.0 {
         prediction_interval(
             model,
-            &x,
+            x,
             &fit.params,
             fit.sse,
             config.x_of(config.e_pred),

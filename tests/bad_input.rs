@@ -134,6 +134,7 @@ fn bad_configuration_values() {
         ("chance_level", "inf", ErrorCode::InvalidConfigValue),
         ("chance_margin", "-1", ErrorCode::InvalidConfigValue),
         ("loss_patience", "-3", ErrorCode::InvalidConfigValue),
+        ("alternatives", "exp3,nosuch", ErrorCode::UnknownFunction),
     ];
     let mut c = Config::default();
     let before = c.to_text();

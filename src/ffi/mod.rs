@@ -481,14 +481,8 @@ pub extern "C" fn penguin_observe(
     status_out: *mut penguin_nn_status_t,
 ) -> penguin_result_t {
     boundary("penguin_observe", || {
-        // SAFETY: a non-NULL engine comes from penguin_new (contract).
-        let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
-        let s = engine.engine.observe(nn_id, epoch, fitness)?;
-        if !status_out.is_null() {
-            // SAFETY: non-NULL and writable by contract.
-            unsafe { *status_out = (&s).into() };
-        }
-        Ok(())
+        // SAFETY: forwarded under this function's contract.
+        unsafe { observe_one(engine, nn_id, epoch, fitness, f64::NAN, status_out) }
     })
 }
 
@@ -576,17 +570,33 @@ pub extern "C" fn penguin_observe_with_loss(
     status_out: *mut penguin_nn_status_t,
 ) -> penguin_result_t {
     boundary("penguin_observe_with_loss", || {
-        // SAFETY: a non-NULL engine comes from penguin_new (contract).
-        let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
-        let s = engine
-            .engine
-            .observe_with_loss(nn_id, epoch, fitness, val_loss)?;
-        if !status_out.is_null() {
-            // SAFETY: non-NULL and writable by contract.
-            unsafe { *status_out = (&s).into() };
-        }
-        Ok(())
+        // SAFETY: forwarded under this function's contract.
+        unsafe { observe_one(engine, nn_id, epoch, fitness, val_loss, status_out) }
     })
+}
+
+/// The single-observation calls' common body.
+///
+/// # Safety
+/// As `penguin_observe`: a NULL or valid engine, a NULL or writable status.
+unsafe fn observe_one(
+    engine: *mut penguin_t,
+    nn_id: u64,
+    epoch: f64,
+    fitness: f64,
+    val_loss: f64,
+    status_out: *mut penguin_nn_status_t,
+) -> crate::Result<()> {
+    // SAFETY: a non-NULL engine comes from penguin_new (contract).
+    let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
+    let s = engine
+        .engine
+        .observe_with_loss(nn_id, epoch, fitness, val_loss)?;
+    if !status_out.is_null() {
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { *status_out = (&s).into() };
+    }
+    Ok(())
 }
 
 /// The batch calls' common body; `val_loss` may be NULL.

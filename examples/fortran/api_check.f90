@@ -7,7 +7,11 @@
 !                      with a non-zero exit status
 !
 ! Needs c_facts.c (compiled with the C compiler against penguin.h), which
-! reports the C view of penguin_nn_status_t and of the constants.
+! reports the C view of penguin_nn_status_t and of the constants, and
+! example_support.f90 (included below: expect and its counters).
+
+include 'example_support.f90'
+
 ! User-defined functions for check_user_functions: exp3 = a - b^(c - x),
 ! written as the built-in computes it (a - exp((c - x) ln b)).
 module user_functions
@@ -77,6 +81,7 @@ program api_check
   use, intrinsic :: ieee_arithmetic, only: ieee_is_nan
   use penguin
   use user_functions, only: my_exp3, my_exp3_jacobian, always_fails
+  use self_check, only: expect, checks, failures
   implicit none
 
   interface
@@ -87,7 +92,6 @@ program api_check
      end function penguin_c_facts
   end interface
 
-  integer :: checks = 0, failures = 0
   character(len=16) :: arg
 
   arg = ''
@@ -106,16 +110,6 @@ program api_check
   end if
 
 contains
-
-  subroutine expect(ok, what)
-    logical, intent(in) :: ok
-    character(len=*), intent(in) :: what
-    checks = checks + 1
-    if (.not. ok) then
-       failures = failures + 1
-       write (*, '(2a)') 'FAILED: ', what
-    end if
-  end subroutine expect
 
   integer(c_intptr_t) function address(p)
     type(c_ptr), intent(in) :: p

@@ -27,6 +27,11 @@
 ! Build (the module source ships with Penguin; see examples/fortran/CMakeLists.txt):
 !   gfortran $(pkg-config --variable=fortran_source penguin) user_function.f90 \
 !     $(pkg-config --libs penguin)
+! (the CSV reader and the check counter, modules curves_io and self_check, come
+! from example_support.f90 through the include line below).
+
+include 'example_support.f90'
+
 module hyperbola
   use, intrinsic :: iso_c_binding, only: c_ptr, c_size_t, c_double, c_int, c_associated, &
        c_f_pointer
@@ -109,6 +114,8 @@ program user_function_f
        ieee_positive_inf
   use penguin
   use hyperbola
+  use curves_io, only: read_curves
+  use self_check, only: expect, checks, failures
   implicit none
 
   character(len=4096) :: path
@@ -116,7 +123,6 @@ program user_function_f
   real(c_double), allocatable :: epochs(:), values(:)
   integer, allocatable :: first(:), counts(:)
   integer :: ncurves
-  integer :: checks = 0, failures = 0
   type(penguin_nn_status), allocatable :: sequential(:), batched(:), differences(:)
   type(calls_t), target :: calls
   real(c_double) :: inf
@@ -139,16 +145,6 @@ program user_function_f
   if (failures > 0) error stop 1
 
 contains
-
-  subroutine expect(ok, what)
-    logical, intent(in) :: ok
-    character(len=*), intent(in) :: what
-    checks = checks + 1
-    if (.not. ok) then
-       failures = failures + 1
-       write (*, '(2a)') 'FAILED: ', what
-    end if
-  end subroutine expect
 
   !> A configuration selecting hyper2, with its Jacobian or without (then
   !> Penguin uses finite differences); user_data: the call counters, or none.
@@ -425,100 +421,5 @@ contains
        name = 'continue'
     end select
   end function state_name
-
-  ! The CSV reader of penguin_curves.f90: model_id, epoch and val_acc of a
-  ! long-format CSV; curve k is rows first(k) .. first(k) + counts(k) - 1.
-  ! Unparsable values become NaN.
-  subroutine read_curves(path, names, epochs, values, first, counts, ncurves)
-    use, intrinsic :: ieee_arithmetic, only: ieee_quiet_nan
-    character(len=*), intent(in) :: path
-    character(len=128), allocatable, intent(out) :: names(:)
-    real(c_double), allocatable, intent(out) :: epochs(:), values(:)
-    integer, allocatable, intent(out) :: first(:), counts(:)
-    integer, intent(out) :: ncurves
-    character(len=4096) :: line
-    character(len=128) :: id
-    character(len=:), allocatable :: text
-    integer :: unit, ios, nrows, c_id, c_ep, c_v, row
-    logical :: new_curve
-
-    open (newunit=unit, file=path, status='old', action='read', iostat=ios)
-    if (ios /= 0) error stop 'cannot open the curves file'
-    read (unit, '(a)') line
-    c_id = column(line, 'model_id')
-    c_ep = column(line, 'epoch')
-    c_v = column(line, 'val_acc')
-    if (min(c_id, c_ep, c_v) < 1) error stop 'needs columns model_id, epoch, val_acc'
-    nrows = 0
-    do
-       read (unit, '(a)', iostat=ios) line
-       if (ios /= 0) exit
-       if (len_trim(line) > 0) nrows = nrows + 1
-    end do
-    allocate (names(nrows), epochs(nrows), values(nrows), first(nrows), counts(nrows))
-    rewind (unit)
-    read (unit, '(a)') line
-    ncurves = 0
-    row = 0
-    do
-       read (unit, '(a)', iostat=ios) line
-       if (ios /= 0) exit
-       if (len_trim(line) == 0) cycle
-       row = row + 1
-       id = field(line, c_id)
-       new_curve = ncurves == 0
-       if (.not. new_curve) new_curve = id /= names(ncurves)
-       if (new_curve) then
-          ncurves = ncurves + 1
-          names(ncurves) = id
-          first(ncurves) = row
-          counts(ncurves) = 0
-       end if
-       counts(ncurves) = counts(ncurves) + 1
-       text = field(line, c_ep)
-       read (text, *, iostat=ios) epochs(row)
-       if (ios /= 0) epochs(row) = ieee_value(epochs(row), ieee_quiet_nan)
-       text = field(line, c_v)
-       read (text, *, iostat=ios) values(row)
-       if (ios /= 0) values(row) = ieee_value(values(row), ieee_quiet_nan)
-    end do
-    close (unit)
-  end subroutine read_curves
-
-  ! The i-th comma-separated field of line (1-based; '' when missing).
-  function field(line, i) result(f)
-    character(len=*), intent(in) :: line
-    integer, intent(in) :: i
-    character(len=:), allocatable :: f
-    integer :: start, k, comma
-    start = 1
-    do k = 1, i - 1
-       comma = index(line(start:), ',')
-       if (comma == 0) then
-          f = ''
-          return
-       end if
-       start = start + comma
-    end do
-    comma = index(line(start:), ',')
-    if (comma == 0) then
-       f = trim(line(start:))
-    else
-       f = line(start:start + comma - 2)
-    end if
-  end function field
-
-  ! Index (1-based) of column `name` in a header line, or 0.
-  integer function column(header, name)
-    character(len=*), intent(in) :: header, name
-    integer :: k
-    column = 0
-    do k = 1, 256
-       if (field(header, k) == name) then
-          column = k
-          return
-       end if
-    end do
-  end function column
 
 end program user_function_f

@@ -271,7 +271,9 @@ penguin_result_t penguin_config_new(struct penguin_config_t **config_out);
  * `select_top` (0 = off), `chance_level`, `chance_margin` and `loss_patience` (the
  * late-bloomer guard, see `penguin_observe_batch_with_loss`), `alternatives`
  * (other functions fitted beside `function`; the lowest AICc gives the
- * prediction) and the solver keys listed in the README.
+ * prediction), `fallback_width` (a network stopping on a prediction whose
+ * interval is wider reports its newest observed value) and the solver keys
+ * listed in the README.
  *
  * Rank-aware stopping, `select_top = X`: before each call the engine takes the
  * cohort's top-X cutoff, the X-th best score among the networks it tracks

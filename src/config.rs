@@ -154,6 +154,9 @@ pub struct Config {
     /// Other functions fitted beside `function` at every prediction; the one
     /// with the lowest AICc gives the prediction (empty: `function` alone).
     pub alternatives: Vec<ModelRef>,
+    /// A network stopping on a prediction whose interval is wider than this
+    /// reports its newest observed value instead (inf = never).
+    pub fallback_width: f64,
     /// User-defined functions registered with [`Config::register_function`],
     /// selectable by name with `function = NAME`.
     pub user_functions: Vec<ModelRef>,
@@ -194,6 +197,7 @@ pub const KEYS: &[&str] = &[
     "chance_margin",
     "loss_patience",
     "alternatives",
+    "fallback_width",
 ];
 
 impl Default for Config {
@@ -232,6 +236,7 @@ impl Default for Config {
             chance_margin: 5.0,
             loss_patience: 0,
             alternatives: Vec::new(),
+            fallback_width: f64::INFINITY,
             user_functions: Vec::new(),
         }
     }
@@ -383,6 +388,13 @@ impl Config {
                 self.chance_margin = v;
             }
             "loss_patience" => self.loss_patience = parse_usize(key, value)?,
+            "fallback_width" => {
+                let v = parse_f64(key, value)?;
+                if v.is_nan() || v < 0.0 {
+                    return Err(invalid(key, value, "must be a width >= 0 (inf = off)"));
+                }
+                self.fallback_width = v;
+            }
             "alternatives" => {
                 let v = value.trim();
                 let mut list = Vec::new();
@@ -842,6 +854,7 @@ impl Config {
             ),
             ("chance_margin", fmt_f64(self.chance_margin)),
             ("loss_patience", self.loss_patience.to_string()),
+            ("fallback_width", fmt_f64(self.fallback_width)),
             (
                 "alternatives",
                 if self.alternatives.is_empty() {

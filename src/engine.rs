@@ -243,7 +243,26 @@ impl Network {
         push_prediction(config, &mut self.window, fit_p, prediction.at_upper_bound);
         let decision = analyze(config, epoch, value, &self.window);
         let decision = self.rank_aware(config, epoch, decision, cutoff);
-        self.decision = Some(self.late_bloomer_guard(config, decision));
+        let decision = self.late_bloomer_guard(config, decision);
+        self.decision = Some(self.fallback(config, decision, value));
+    }
+
+    /// The fallback to the observation (config `fallback_width` = W): a network
+    /// that stops on a prediction whose interval is wider than W (or has none)
+    /// reports its newest observed value instead: an unreliable extrapolation
+    /// ranks worse than what was seen.
+    fn fallback(&self, config: &Config, decision: Decision, value: f64) -> Decision {
+        let Decision::Converged { .. } = decision else {
+            return decision;
+        };
+        let [lo, hi] = self.last_interval;
+        let width = hi - lo;
+        let wide = width.is_nan() || width > config.fallback_width;
+        if config.fallback_width.is_finite() && wide {
+            Decision::Converged { prediction: value }
+        } else {
+            decision
+        }
     }
 
     /// The late-bloomer guard (config `loss_patience` = K with `chance_level`): a

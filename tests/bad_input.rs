@@ -135,6 +135,8 @@ fn bad_configuration_values() {
         ("chance_margin", "-1", ErrorCode::InvalidConfigValue),
         ("loss_patience", "-3", ErrorCode::InvalidConfigValue),
         ("alternatives", "exp3,nosuch", ErrorCode::UnknownFunction),
+        ("fallback_width", "-1", ErrorCode::InvalidConfigValue),
+        ("fallback_width", "nan", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();
     let before = c.to_text();

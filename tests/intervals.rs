@@ -150,3 +150,29 @@ fn replay_coverage_is_what_its_networks_say() {
     assert!((share - inside as f64 / n as f64).abs() < 1e-12);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_wide_interval_falls_back_to_the_observation() {
+    // fallback_width = 0: every converged network reports its newest
+    // observed value; inf (the default): its prediction.
+    let mut narrow = Config::default();
+    narrow.set("fallback_width", "0").unwrap();
+    let mut engine = Engine::new(narrow).unwrap();
+    let paper = statuses("0.9");
+    let (mut converged, mut differ) = (0, 0);
+    for (k, (_, points)) in curves().iter().enumerate() {
+        for (j, &(e, v)) in points.iter().enumerate() {
+            let s = engine.observe(k as u64, e, v).unwrap();
+            assert_eq!(s.state, paper[k][j].state, "the stop itself is unchanged");
+            if s.state == State::Converged {
+                converged += 1;
+                assert_eq!(s.prediction, v, "network {k}: the observed value");
+                differ += usize::from(paper[k][j].prediction != v);
+            }
+            if s.state != State::Continue {
+                break;
+            }
+        }
+    }
+    assert!(converged > 100 && differ > 100, "{converged} {differ}");
+}

@@ -6,22 +6,13 @@ use penguin::{Config, Engine, State};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::library_dir;
+
 #[derive(Clone, Copy, Debug)]
 enum Link {
     Shared,
     Static,
-}
-
-/// Where cargo put libpenguin.so / libpenguin.a for this test run.
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    for d in [deps, deps.parent().unwrap()] {
-        if d.join("libpenguin.so").exists() && d.join("libpenguin.a").exists() {
-            return d.to_path_buf();
-        }
-    }
-    panic!("libpenguin.so/.a not found next to {}", exe.display());
 }
 
 /// A directory with the libraries under their link and SONAME names, made

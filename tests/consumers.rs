@@ -19,6 +19,9 @@ use penguin::{Config, Engine, State};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::on_path;
+
 const TOOLS: [&str; 7] = [
     "cmake",
     "make",
@@ -28,21 +31,6 @@ const TOOLS: [&str; 7] = [
     "pkg-config",
     "readelf",
 ];
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| {
-            let p = dir.join(tool);
-            p.is_file()
-                && std::fs::metadata(&p)
-                    .map(|m| {
-                        use std::os::unix::fs::PermissionsExt;
-                        m.permissions().mode() & 0o111 != 0
-                    })
-                    .unwrap_or(false)
-        })
-    })
-}
 
 /// The Rust engine's decisions on the bundled curves, in the format of
 /// examples/penguin_curves.c (`{:?}` prints floats exactly).

@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{library_dir, on_path};
+
 const TOOLS: [&str; 5] = ["mpirun", "mpicc", "cmake", "make", "cc"];
 const DATA_DIR: &str = "/usr/share/datasets/fashion-mnist";
 const DATA_FILES: [&str; 4] = [
@@ -59,21 +62,6 @@ const PENGUIN_KEYS: [&str; 3] = ["--t", "1", "--fit-patience=200"];
 /// Longest a command may run before the test gives up on it (a deadlock).
 const TIMEOUT: Duration = Duration::from_secs(300);
 
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| {
-            let p = dir.join(tool);
-            p.is_file()
-                && std::fs::metadata(&p)
-                    .map(|m| {
-                        use std::os::unix::fs::PermissionsExt;
-                        m.permissions().mode() & 0o111 != 0
-                    })
-                    .unwrap_or(false)
-        })
-    })
-}
-
 fn missing_requirements() -> Vec<String> {
     let mut missing: Vec<String> = TOOLS
         .iter()
@@ -90,18 +78,6 @@ fn missing_requirements() -> Vec<String> {
         missing.push("zlib.h".into());
     }
     missing
-}
-
-/// Where cargo put libpenguin.so / libpenguin.a for this test run.
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    for d in [deps, deps.parent().unwrap()] {
-        if d.join("libpenguin.so").exists() && d.join("libpenguin.a").exists() {
-            return d.to_path_buf();
-        }
-    }
-    panic!("libpenguin.so/.a not found next to {}", exe.display());
 }
 
 /// A Penguin "installation" of this build: the source's include/ and this

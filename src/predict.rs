@@ -5,7 +5,7 @@ use crate::config::{Config, Solver, UnconvergedFit};
 use crate::fit::{Bounds, FitResult, FitSettings, fit, fit_best_of, sum_of_squares};
 use crate::functions::Model;
 use crate::interval::prediction_interval;
-use crate::profile::Optimum;
+use crate::profile::{Optimum, ProfileFit};
 use crate::trf::{TrfSettings, fit_trf};
 
 /// One run of Algorithm 1 on a history.
@@ -129,29 +129,33 @@ pub fn fit_with_profile(
     settings: &FitSettings,
 ) -> Option<FitResult> {
     let short = settings.warm();
-    let profile = model.profile_fit(x, y);
-    // The common case: a rising curve with an interior optimum. Polishing the
-    // profile's global optimum is the cheapest way to it.
-    if let Some(p) = &profile
-        && p.kind == Optimum::Interior
-        && p.rising
-        && bounds.contains(&p.params)
-        && let Some(r) = fit(model, x, y, &p.params, bounds, &short).filter(|r| r.converged)
-    {
-        return Some(r);
-    }
-    if let Some(p) = &profile
-        && p.kind == Optimum::Plateau
-        && bounds.contains(&p.params)
-    {
-        let sse = sum_of_squares(model, x, y, &p.params);
-        if sse.is_finite() {
-            return Some(FitResult {
-                params: p.params.clone(),
-                sse,
-                evaluations: 1,
-                converged: true,
-            });
+    // The profile's point, when it lies within the bounds and can be evaluated.
+    let usable = model
+        .profile_fit(x, y)
+        .filter(|p| bounds.contains(&p.params))
+        .and_then(|p| {
+            let sse = sum_of_squares(model, x, y, &p.params);
+            sse.is_finite().then_some((p, sse))
+        });
+    let polish =
+        |p: &ProfileFit| fit(model, x, y, &p.params, bounds, &short).filter(|r| r.converged);
+    let at_profile = |p: &ProfileFit, sse: f64, converged: bool| FitResult {
+        params: p.params.clone(),
+        sse,
+        evaluations: 1,
+        converged,
+    };
+    // The common cases: a rising curve with an interior optimum (polishing the
+    // profile's global optimum is the cheapest way to it), and a plateau.
+    if let Some((p, sse)) = &usable {
+        match p.kind {
+            Optimum::Plateau => return Some(at_profile(p, *sse, true)),
+            Optimum::Interior if p.rising => {
+                if let Some(r) = polish(p) {
+                    return Some(r);
+                }
+            }
+            _ => {}
         }
     }
     // Otherwise, where the solver converges from SciPy's start, it ends where
@@ -162,22 +166,8 @@ pub fn fit_with_profile(
     if local.as_ref().is_some_and(|l| l.converged) {
         return local;
     }
-    let profile = profile?;
-    if !bounds.contains(&profile.params) {
-        return None;
-    }
-    let sse = sum_of_squares(model, x, y, &profile.params);
-    if !sse.is_finite() {
-        return None;
-    }
-    let at_profile = |converged| FitResult {
-        params: profile.params.clone(),
-        sse,
-        evaluations: 1,
-        converged,
-    };
-    match profile.kind {
-        Optimum::Plateau => Some(at_profile(true)),
+    let (p, sse) = usable?;
+    match p.kind {
         Optimum::Unattained => {
             // The infimum lies at infinite parameters; with finite bounds the
             // box's optimum is elsewhere, so only the unbounded problem is
@@ -189,12 +179,13 @@ pub fn fit_with_profile(
                 .all(|b| b.is_infinite());
             unbounded.then(|| match local {
                 Some(l) if l.sse < sse => l,
-                _ => at_profile(false),
+                _ => at_profile(&p, sse, false),
             })
         }
-        Optimum::Interior => {
-            fit(model, x, y, &profile.params, bounds, &short).filter(|r| r.converged)
-        }
+        // A falling curve's interior optimum (a rising one was polished above).
+        Optimum::Interior if !p.rising => polish(&p),
+        // Already answered above, or its polish failed.
+        Optimum::Interior | Optimum::Plateau => None,
     }
 }
 

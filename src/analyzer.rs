@@ -37,7 +37,14 @@ pub fn push_prediction(config: &Config, window: &mut Vec<f64>, prediction: f64, 
         window.clear();
         return;
     }
-    if prediction.is_nan() && config.failed_fit == FailedFit::Skipped {
+    if prediction.is_nan() {
+        // A missing prediction (`Breaks`) blocks agreement until N newer ones
+        // have pushed it out, exactly as an empty window does: the window is
+        // emptied instead of keeping the NaN, which also leaves a network that
+        // has no fit yet without a window buffer to touch.
+        if config.failed_fit == FailedFit::Breaks {
+            window.clear();
+        }
         return;
     }
     window.push(prediction);
@@ -69,7 +76,9 @@ fn centre(agreement: Agreement, window: &[f64]) -> f64 {
 }
 
 /// Algorithm 2 after an observation at `epoch` with observed `value`, given the
-/// window of recent predictions (newest last; NaN = missing).
+/// window of recent predictions (newest last; NaN = missing: no window holding
+/// one agrees; [`push_prediction`] empties the window instead, which decides
+/// the same, but a state saved by Penguin 0.2.0 may hold NaNs).
 pub fn analyze(config: &Config, epoch: f64, value: f64, window: &[f64]) -> Decision {
     // Line 1: not enough history yet.
     if config.warmup == Warmup::Epochs && epoch <= config.n as f64 * config.e {
@@ -161,13 +170,15 @@ mod tests {
     #[test]
     fn skipped_failures_do_not_enter_the_window() {
         let mut c = Config::default();
-        let mut w = Vec::new();
-        push_prediction(&c, &mut w, f64::NAN, false);
-        assert_eq!(w.len(), 1);
-        c.failed_fit = FailedFit::Skipped;
-        w.clear();
+        let mut w = vec![60.0, 60.0];
+        // Breaks: the missing prediction empties the window.
         push_prediction(&c, &mut w, f64::NAN, false);
         assert!(w.is_empty());
+        c.failed_fit = FailedFit::Skipped;
+        w = vec![60.0, 60.0];
+        push_prediction(&c, &mut w, f64::NAN, false);
+        assert_eq!(w, vec![60.0, 60.0]);
+        w.clear();
         for v in [1.0, 2.0, 3.0, 4.0] {
             push_prediction(&c, &mut w, v, false);
         }

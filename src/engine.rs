@@ -8,8 +8,6 @@ use crate::config::{Config, Direction};
 use crate::error::{Error, ErrorCode, Result};
 use crate::predict::{Prediction, WarmStart, predict};
 use rayon::prelude::*;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
 /// A network's state as the NAS sees it.
@@ -52,6 +50,21 @@ pub struct Status {
     pub prediction_hi: f64,
 }
 
+impl Status {
+    /// A placeholder for a batch entry not yet worked on.
+    const PENDING: Status = Status {
+        state: State::Continue,
+        prediction: f64::NAN,
+        fit_prediction: f64::NAN,
+        epoch: f64::NAN,
+        observations: 0,
+        fits: 0,
+        params: Vec::new(),
+        prediction_lo: f64::NAN,
+        prediction_hi: f64::NAN,
+    };
+}
+
 /// One observation in a batch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Observation {
@@ -70,7 +83,8 @@ pub struct Network {
     pub epochs: Vec<f64>,
     /// Observed fitness values.
     pub values: Vec<f64>,
-    /// The window of recent predictions (at most N, newest last; NaN = missing).
+    /// The window of recent predictions (at most N, newest last; emptied by a
+    /// missing prediction).
     pub window: Vec<f64>,
     /// Parameters of the newest fit (the next warm start).
     pub params: Vec<f64>,
@@ -342,40 +356,22 @@ impl Network {
     }
 }
 
-/// The engine's networks by id. Boxed, so that taking a network out for a batch
-/// and putting it back moves a pointer; hashed with a cheap mixer of the 64-bit
-/// id (ids come from the NAS, not from an adversary).
-pub type NetworkMap = HashMap<u64, Box<Network>, BuildHasherDefault<IdHasher>>;
-
-/// A fast hasher for 64-bit ids (the splitmix64 finalizer).
-#[derive(Default, Clone, Copy, Debug)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        let mut z = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 ^= v;
-    }
-}
+pub use crate::networks::{IdHasher, NetworkTable};
 
 /// The statuses of one network's batch entries (by batch index), or its first
 /// rejected entry.
 type GroupResult = std::result::Result<Vec<(usize, Status)>, (usize, Error)>;
 
+/// A network's entries in a batch (batch indices) and its slot in the table
+/// (None: new).
+type Group<'g> = (&'g [usize], Option<usize>);
+
 /// A network taken out of the engine for a batch.
 struct Work<'g> {
     id: u64,
-    network: Box<Network>,
+    /// Where the network lies in the table (None: new in this batch).
+    slot: Option<usize>,
+    network: Network,
     snapshot: Option<Snapshot>,
     entries: &'g [usize],
 }
@@ -404,7 +400,7 @@ fn batch_error(i: usize, e: Error) -> Error {
 #[derive(Debug)]
 pub struct Engine {
     config: Arc<Config>,
-    networks: NetworkMap,
+    networks: NetworkTable,
     pool: OnceLock<std::result::Result<rayon::ThreadPool, String>>,
 }
 
@@ -423,7 +419,7 @@ impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
         Ok(Engine {
             config: config.validated()?,
-            networks: NetworkMap::default(),
+            networks: NetworkTable::default(),
             pool: OnceLock::new(),
         })
     }
@@ -443,26 +439,25 @@ impl Engine {
         self.networks.is_empty()
     }
 
-    /// An estimate of the heap memory the tracked networks use: their vectors'
-    /// capacities and the map's slots (not the allocator's own overhead).
+    /// An estimate of the heap memory the tracked networks use: the table's
+    /// slots and index and the networks' vector capacities (not the
+    /// allocator's own overhead).
     pub fn heap_bytes(&self) -> usize {
-        let per_slot = std::mem::size_of::<(u64, Box<Network>)>() + 1;
         let vectors: usize = self
             .networks
             .values()
             .map(|n| {
-                std::mem::size_of::<Network>()
-                    + 8 * (n.epochs.capacity()
-                        + n.values.capacity()
-                        + n.window.capacity()
-                        + n.params.capacity())
+                8 * (n.epochs.capacity()
+                    + n.values.capacity()
+                    + n.window.capacity()
+                    + n.params.capacity())
             })
             .sum();
-        self.networks.capacity() * per_slot + vectors
+        self.networks.table_bytes() + vectors
     }
 
     /// The tracked networks (for saving and inspection).
-    pub fn networks(&self) -> &NetworkMap {
+    pub fn networks(&self) -> &NetworkTable {
         &self.networks
     }
 
@@ -483,7 +478,7 @@ impl Engine {
     ) -> Result<Status> {
         let config = self.config.clone();
         let cutoff = self.cutoff();
-        match self.networks.get_mut(&id) {
+        match self.networks.get_mut(id) {
             Some(net) => {
                 net.observe(&config, id, epoch, value, cutoff, loss)?;
                 Ok(net.status())
@@ -492,7 +487,7 @@ impl Engine {
                 let mut net = Network::new();
                 net.observe(&config, id, epoch, value, cutoff, loss)?;
                 let status = net.status();
-                self.networks.insert(id, Box::new(net));
+                self.networks.push(id, net);
                 Ok(status)
             }
         }
@@ -529,17 +524,19 @@ impl Engine {
         if !batch.is_sorted_by_key(|o| o.id) {
             order.sort_by_key(|&i| batch[i].id);
         }
-        let mut groups: Vec<&[usize]> = Vec::with_capacity(batch.len());
-        groups.extend(order.chunk_by(|a, b| batch[*a].id == batch[*b].id));
 
-        // Phase 1: every check that needs no fitting, before anything changes.
+        // Phase 1: every check that needs no fitting, before anything changes;
+        // each network's slot is looked up once, here.
         let mut rejected: Option<(usize, Error)> = None;
-        for g in &groups {
+        let empty = Network::default();
+        let mut located: Vec<Group> = Vec::with_capacity(batch.len());
+        for g in order.chunk_by(|a, b| batch[*a].id == batch[*b].id) {
             let id = batch[g[0]].id;
-            let empty = Network::default();
-            let net = self.networks.get(&id).map_or(&empty, |b| &**b);
+            let slot = self.networks.slot(id);
+            located.push((g, slot));
+            let net = slot.map_or(&empty, |s| self.networks.at(s));
             let mut last = net.epochs.last().copied();
-            for &i in *g {
+            for &i in g {
                 let o = batch[i];
                 let r = net.check_with(o.id, o.epoch, o.value, last);
                 last = Some(o.epoch);
@@ -553,8 +550,8 @@ impl Engine {
         }
         let config = self.config.clone();
         let cutoff = self.cutoff();
-        let (multi, single): (Vec<&[usize]>, Vec<&[usize]>) =
-            groups.into_iter().partition(|g| g.len() > 1);
+        let (multi, single): (Vec<Group>, Vec<Group>) =
+            located.into_iter().partition(|(g, _)| g.len() > 1);
         if let Some((s, static_error)) = rejected {
             // Observed one by one, an earlier entry could already fail: a network
             // with several entries may stop before one of them (AlreadyDecided),
@@ -589,8 +586,9 @@ impl Engine {
 
         // Phase 2: networks with several entries first (one may stop before its
         // last entry: then the batch is rolled back), then the rest, which can no
-        // longer fail.
-        let mut statuses: Vec<Option<Status>> = vec![None; batch.len()];
+        // longer fail. Slots found in phase 1 stay valid: networks new in this
+        // batch are only appended to the table.
+        let mut statuses: Vec<Status> = vec![Status::PENDING; batch.len()];
         let mut work = self.take_networks(batch, &multi, true);
         let results = self.run_groups(&config, cutoff, &loss_of, batch, &mut work);
         if let Some((i, e)) = results
@@ -614,21 +612,32 @@ impl Engine {
             self.put_back(work, results, &mut statuses);
             late
         } else {
-            // One thread: each network is updated where it lies in the map.
+            // One thread: each network is updated in its slot.
             let mut late: Option<(usize, Error)> = None;
-            for g in &single {
+            for (g, slot) in &single {
                 let i = g[0];
                 let o = batch[i];
-                let net = self
-                    .networks
-                    .entry(o.id)
-                    .or_insert_with(|| Box::new(Network::new()));
-                match net.observe(&config, o.id, o.epoch, o.value, cutoff, loss_of(i)) {
-                    Ok(()) => statuses[i] = Some(net.status()),
-                    Err(e) => {
-                        if net.epochs.is_empty() {
-                            self.networks.remove(&o.id);
+                let loss = loss_of(i);
+                let r = match *slot {
+                    Some(s) => {
+                        let net = self.networks.at_mut(s);
+                        net.observe(&config, o.id, o.epoch, o.value, cutoff, loss)
+                            .map(|()| net.status())
+                    }
+                    None => {
+                        let mut net = Network::new();
+                        let r = net
+                            .observe(&config, o.id, o.epoch, o.value, cutoff, loss)
+                            .map(|()| net.status());
+                        if r.is_ok() {
+                            self.networks.push(o.id, net);
                         }
+                        r
+                    }
+                };
+                match r {
+                    Ok(status) => statuses[i] = status,
+                    Err(e) => {
                         late.get_or_insert((i, e));
                     }
                 }
@@ -642,9 +651,7 @@ impl Engine {
                 format!("batch entry {i}: unexpected late rejection: {}", e.message),
             ));
         }
-        let mut out = Vec::with_capacity(batch.len());
-        out.extend(statuses.into_iter().flatten());
-        Ok(out)
+        Ok(statuses)
     }
 
     /// The cohort's top-X cutoff for `select_top = X`: the X-th best score
@@ -671,24 +678,21 @@ impl Engine {
         *scores.select_nth_unstable_by(x - 1, best_first).1
     }
 
-    /// Takes the networks of `groups` out of the map (new ones start empty),
-    /// remembering how to undo their changes when `snapshot` is set.
+    /// Takes the networks of `groups` out of the table (new ones start
+    /// empty), remembering how to undo their changes when `snapshot` is set.
     fn take_networks<'g>(
         &mut self,
         batch: &[Observation],
-        groups: &[&'g [usize]],
+        groups: &[Group<'g>],
         snapshot: bool,
     ) -> Vec<Work<'g>> {
         groups
             .iter()
-            .map(|g| {
-                let id = batch[g[0]].id;
-                let network = self
-                    .networks
-                    .remove(&id)
-                    .unwrap_or_else(|| Box::new(Network::new()));
+            .map(|&(g, slot)| {
+                let network = slot.map_or_else(Network::new, |s| self.networks.take(s));
                 Work {
-                    id,
+                    id: batch[g[0]].id,
+                    slot,
                     snapshot: snapshot.then(|| network.snapshot()),
                     network,
                     entries: g,
@@ -697,16 +701,26 @@ impl Engine {
             .collect()
     }
 
-    /// Undoes a batch's changes to taken networks and returns them to the map
-    /// (networks the batch created are dropped).
+    /// Returns a worked network to its slot, or adds it when it is new.
+    fn return_network(&mut self, id: u64, slot: Option<usize>, network: Network) {
+        match slot {
+            Some(s) => self.networks.put(s, network),
+            None => {
+                self.networks.push(id, network);
+            }
+        }
+    }
+
+    /// Undoes a batch's changes to taken networks and returns them to the
+    /// table (networks the batch created are dropped).
     fn put_back_unchanged(&mut self, work: Vec<Work>) {
         for w in work {
             let mut net = w.network;
             if let Some(snapshot) = w.snapshot {
                 net.restore(snapshot);
             }
-            if !net.epochs.is_empty() {
-                self.networks.insert(w.id, net);
+            if w.slot.is_some() || !net.epochs.is_empty() {
+                self.return_network(w.id, w.slot, net);
             }
         }
     }
@@ -740,18 +754,13 @@ impl Engine {
         work.iter_mut().map(run).collect()
     }
 
-    /// Returns worked networks to the map and their statuses to their slots.
-    fn put_back(
-        &mut self,
-        work: Vec<Work>,
-        results: Vec<GroupResult>,
-        statuses: &mut [Option<Status>],
-    ) {
+    /// Returns worked networks to the table and their statuses to their slots.
+    fn put_back(&mut self, work: Vec<Work>, results: Vec<GroupResult>, statuses: &mut [Status]) {
         for (w, r) in work.into_iter().zip(results) {
             for (i, s) in r.into_iter().flatten() {
-                statuses[i] = Some(s);
+                statuses[i] = s;
             }
-            self.networks.insert(w.id, w.network);
+            self.return_network(w.id, w.slot, w.network);
         }
     }
 
@@ -771,7 +780,7 @@ impl Engine {
     /// The state of network `id` without new data.
     pub fn status(&self, id: u64) -> Result<Status> {
         self.networks
-            .get(&id)
+            .get(id)
             .map(|n| n.status())
             .ok_or_else(|| unknown(id))
     }
@@ -800,7 +809,7 @@ impl Engine {
             if n.window.len() > self.config.n {
                 return bad(id, "prediction window longer than N");
             }
-            if self.networks.insert(id, Box::new(n)).is_some() {
+            if self.networks.insert(id, n) {
                 return bad(id, "appears twice");
             }
         }
@@ -810,7 +819,7 @@ impl Engine {
     /// Stops tracking network `id`.
     pub fn forget(&mut self, id: u64) -> Result<()> {
         self.networks
-            .remove(&id)
+            .remove(id)
             .map(|_| ())
             .ok_or_else(|| unknown(id))
     }

@@ -3,7 +3,8 @@
 //!
 //! Layers, from the bottom: [`functions`] (the catalogue of parametric learning
 //! curves), [`fit`] (least squares), [`predict`] (Algorithm 1), [`analyzer`]
-//! (Algorithm 2), [`config`], [`engine`] (many networks), and `ffi` (the C API).
+//! (Algorithm 2), [`config`], [`engine`] (many networks, stored in a
+//! [`networks`] table), and `ffi` (the C API).
 
 pub mod analyzer;
 pub mod bench;
@@ -16,6 +17,7 @@ pub mod fit;
 pub mod functions;
 pub mod interval;
 pub mod lmder;
+pub mod networks;
 pub mod predict;
 pub mod profile;
 pub mod replay;

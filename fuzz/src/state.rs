@@ -147,7 +147,7 @@ fn exercise(mut engine: Engine) {
     }
     if !costly {
         // A new network and a batch on the loaded configuration.
-        let fresh = (0..).find(|i| !engine.networks().contains_key(i)).unwrap();
+        let fresh = (0..).find(|i| !engine.networks().contains_key(*i)).unwrap();
         let batch: Vec<Observation> = (1..=4)
             .map(|k| Observation {
                 id: fresh,

@@ -151,6 +151,11 @@ pub struct Config {
     /// Late-bloomer guard (0 = off): a network predicted at chance stops only
     /// after its validation loss has not improved for this many observations.
     pub loss_patience: usize,
+    /// For the late-bloomer guard: a validation loss counts as an improvement
+    /// only when it is below the best so far by more than this fraction of it
+    /// (0 = any decrease), so that noise around a flat loss does not keep a
+    /// never-learner training.
+    pub loss_min_delta: f64,
     /// Other functions fitted beside `function` at every prediction; the one
     /// with the lowest AICc gives the prediction (empty: `function` alone).
     pub alternatives: Vec<ModelRef>,
@@ -196,6 +201,7 @@ pub const KEYS: &[&str] = &[
     "chance_level",
     "chance_margin",
     "loss_patience",
+    "loss_min_delta",
     "alternatives",
     "fallback_width",
 ];
@@ -235,6 +241,7 @@ impl Default for Config {
             chance_level: f64::NAN,
             chance_margin: 5.0,
             loss_patience: 0,
+            loss_min_delta: 0.0,
             alternatives: Vec::new(),
             fallback_width: f64::INFINITY,
             user_functions: Vec::new(),
@@ -388,6 +395,13 @@ impl Config {
                 self.chance_margin = v;
             }
             "loss_patience" => self.loss_patience = parse_usize(key, value)?,
+            "loss_min_delta" => {
+                let v = parse_finite(key, value)?;
+                if !(0.0..1.0).contains(&v) {
+                    return Err(invalid(key, value, "must be at least 0 and below 1"));
+                }
+                self.loss_min_delta = v;
+            }
             "fallback_width" => {
                 let v = parse_f64(key, value)?;
                 if v.is_nan() || v < 0.0 {
@@ -854,6 +868,7 @@ impl Config {
             ),
             ("chance_margin", fmt_f64(self.chance_margin)),
             ("loss_patience", self.loss_patience.to_string()),
+            ("loss_min_delta", fmt_f64(self.loss_min_delta)),
             ("fallback_width", fmt_f64(self.fallback_width)),
             (
                 "alternatives",

@@ -208,7 +208,8 @@ impl Network {
     /// Algorithms 1 and 2 for one new observation (already checked).
     fn apply(&mut self, config: &Config, epoch: f64, value: f64, cutoff: f64, loss: f64) {
         if loss.is_finite() {
-            if self.best_loss.is_nan() || loss < self.best_loss {
+            let needed = config.loss_min_delta * self.best_loss.abs();
+            if self.best_loss.is_nan() || loss < self.best_loss - needed {
                 self.best_loss = loss;
                 self.since_best_loss = 0;
             } else {

@@ -1,7 +1,8 @@
 //! The late-bloomer guard (config `chance_level`, `chance_margin`, `loss_patience`):
 //! a network flat at chance whose validation loss still falls keeps training
 //! and is not written off; one whose loss has stalled stops as before; without
-//! losses nothing changes; the bundled curves lose their anomalies.
+//! losses nothing changes; the bundled curves lose their anomalies; with
+//! `loss_min_delta` a loss that only creeps down does not hold a network.
 
 use penguin::{Config, Engine, ErrorCode, State};
 use serde_json::Value;
@@ -61,6 +62,38 @@ fn a_stalled_loss_lets_a_never_learner_stop() {
     let (stop, pred) = run(&mut engine("2"), never, true);
     assert!(pred < 15.0);
     assert!(stop <= paper_stop + 1.5, "{stop} vs {paper_stop}");
+}
+
+#[test]
+fn loss_min_delta_ignores_a_creeping_loss_but_not_a_learning_one() {
+    let with_delta = |patience: &str, delta: &str| {
+        let mut c = Config::default();
+        c.set("chance_level", "10").unwrap();
+        c.set("loss_patience", patience).unwrap();
+        c.set("loss_min_delta", delta).unwrap();
+        Engine::new(c).unwrap()
+    };
+    // Flat at chance, its loss falling by 0.0001 (0.004 %) per observation, as
+    // some never-learners' do: every observation is a new best.
+    let creeping = |k: usize| (10.0 + 0.1 * (k % 3) as f64, 2.3045 - 0.0001 * k as f64);
+    let (paper_stop, _) = run(&mut with_delta("0", "0"), creeping, true);
+    let (plain_stop, _) = run(&mut with_delta("2", "0"), creeping, true);
+    let (delta_stop, pred) = run(&mut with_delta("2", "0.001"), creeping, true);
+    assert!(
+        plain_stop > paper_stop + 2.0,
+        "{plain_stop} vs {paper_stop}"
+    );
+    assert!(pred < 15.0);
+    assert!(
+        delta_stop <= paper_stop + 1.0,
+        "{delta_stop} vs {paper_stop}"
+    );
+    // A loss falling by 2 % per observation is still learning: held.
+    let (stop, pred) = run(&mut with_delta("2", "0.001"), late_bloomer, true);
+    assert!(
+        stop > 4.0 && pred > 50.0,
+        "guarded with delta: {stop} {pred}"
+    );
 }
 
 #[test]

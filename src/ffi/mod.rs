@@ -246,8 +246,9 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// (`epochs` | `predictions`), `failed_fit` (`breaks` | `skipped`),
 /// `upper_bound_reject` (distance or `off`), `threads` (0 = all cores),
 /// `interval` (level of `prediction_lo`/`prediction_hi`, default 0.9, 0 = none),
-/// `select_top` (0 = off), `chance_level`, `chance_margin` and `loss_patience` (the
-/// late-bloomer guard, see `penguin_observe_batch_with_loss`), `alternatives`
+/// `select_top` (0 = off), `chance_level`, `chance_margin`, `loss_patience` and
+/// `loss_min_delta` (the late-bloomer guard, see
+/// `penguin_observe_batch_with_loss`), `alternatives`
 /// (other functions fitted beside `function`; the lowest AICc gives the
 /// prediction), `fallback_width` (a network stopping on a prediction whose
 /// interval is wider reports its newest observed value) and the solver keys
@@ -536,7 +537,9 @@ pub extern "C" fn penguin_observe_batch(
 /// `loss_patience` = K, a network about to stop with a prediction within
 /// `chance_margin` (default 5) of `chance_level` keeps training until its validation
 /// loss has not improved for K observations (a network still learning shows it
-/// in its loss first). Everything else as `penguin_observe_batch`.
+/// in its loss first); with `loss_min_delta` = d, only a loss below the best
+/// so far by more than d times it counts as an improvement. Everything else as
+/// `penguin_observe_batch`.
 ///
 /// Returns the codes of `penguin_observe_batch`.
 /// Thread-safety: as `penguin_observe`.

@@ -217,3 +217,116 @@ pub fn scale(
         observations_per_network: observations as f64 / n,
     })
 }
+
+/// What the thread-scaling mode measured: the same scale run on one thread and
+/// on the configured thread count, alternated round by round so that the
+/// machine's drift hits both alike.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingReport {
+    /// Networks per run.
+    pub networks: usize,
+    /// Fits per run (the same in every run).
+    pub fits: u64,
+    /// The thread count compared with one (0 = all cores, resolved).
+    pub threads: usize,
+    /// Wall seconds of each one-thread run, in order.
+    pub seconds_one_thread: Vec<f64>,
+    /// Wall seconds of each run on `threads`, in order.
+    pub seconds_threads: Vec<f64>,
+}
+
+impl ScalingReport {
+    /// Median one-thread time over median many-thread time.
+    pub fn speedup(&self) -> f64 {
+        median(&self.seconds_one_thread) / median(&self.seconds_threads)
+    }
+
+    /// One JSON line.
+    pub fn to_json(&self) -> String {
+        let list = |v: &[f64]| {
+            v.iter()
+                .map(|s| format!("{s:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let per_round: Vec<f64> = self
+            .seconds_one_thread
+            .iter()
+            .zip(&self.seconds_threads)
+            .map(|(a, b)| a / b)
+            .collect();
+        format!(
+            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}}}",
+            self.networks,
+            self.fits,
+            self.threads,
+            self.seconds_one_thread.len(),
+            list(&self.seconds_one_thread),
+            list(&self.seconds_threads),
+            list(&per_round),
+            self.speedup(),
+        )
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        k if k % 2 == 1 => v[k / 2],
+        k => 0.5 * (v[k / 2 - 1] + v[k / 2]),
+    }
+}
+
+/// Runs [`scale`] `rounds` times on one thread and `rounds` times on the
+/// configured thread count (0 = all cores), alternated, each from a fresh
+/// engine; checks that every run made the same fits.
+pub fn scaling(
+    datasets: &[Dataset],
+    config: &Config,
+    networks: usize,
+    chunk: usize,
+    rounds: usize,
+) -> Result<ScalingReport> {
+    let threads = match config.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        k => k,
+    };
+    let one = Config {
+        threads: 1,
+        ..config.clone()
+    };
+    let many = Config {
+        threads,
+        ..config.clone()
+    };
+    let mut report = ScalingReport {
+        networks,
+        fits: 0,
+        threads,
+        seconds_one_thread: Vec::with_capacity(rounds),
+        seconds_threads: Vec::with_capacity(rounds),
+    };
+    let mut fits: Option<u64> = None;
+    for _ in 0..rounds {
+        for (config, times) in [
+            (&one, &mut report.seconds_one_thread),
+            (&many, &mut report.seconds_threads),
+        ] {
+            let r = scale(datasets, config, networks, chunk)?;
+            if *fits.get_or_insert(r.fits) != r.fits {
+                return Err(crate::error::Error::new(
+                    crate::error::ErrorCode::Internal,
+                    format!(
+                        "scaling: a run made {} fits, an earlier one {fits:?}",
+                        r.fits
+                    ),
+                ));
+            }
+            times.push(r.seconds);
+        }
+    }
+    report.fits = fits.unwrap_or(0);
+    Ok(report)
+}

@@ -62,6 +62,9 @@ pub struct ReplayArgs {
     pub networks: Option<usize>,
     /// `penguin bench --chunk N`: networks per batch in the scale mode.
     pub chunk: Option<usize>,
+    /// `penguin bench --scaling R`: the scale mode R times on one thread and R
+    /// times on `threads`, alternated, and the speed-up.
+    pub scaling: Option<usize>,
 }
 
 /// The top-level help.
@@ -71,6 +74,11 @@ pub fn help() -> String {
 
 Usage:
   penguin replay [OPTIONS] [CURVES.csv ...]   replay learning curves, report what Penguin saves
+  penguin bench [OPTIONS] [CURVES.csv ...]    time the replay (JSON line, the SciPy peer's fields);
+      --networks N [--chunk C]                N networks in batches of C (default 10,000): time,
+                                              memory per network
+      --networks N --scaling R                that, R times on one thread and R times on
+                                              `--threads K` (0 = all cores), alternated: speed-up
   penguin help | --help                       this text
   penguin --version
 
@@ -274,6 +282,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
                 | "show"
                 | "networks"
                 | "chunk"
+                | "scaling"
         );
         let key = if takes_value { None } else { config_key(name) };
         if !takes_value && key.is_none() {
@@ -335,16 +344,22 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             "json" => a.json = Some(value),
             "plots" => a.plots = Some(value),
             "show" => a.show.push(value),
-            "networks" | "chunk" if !bench => {
+            "networks" | "chunk" | "scaling" if !bench => {
                 return Err(usage(format!("--{own} is an option of 'penguin bench'")));
             }
             "networks" => a.networks = Some(parse_count("networks", &value)?),
             "chunk" => a.chunk = Some(parse_count("chunk", &value)?),
+            "scaling" => a.scaling = Some(parse_count("scaling", &value)?),
             _ => unreachable!("every option taking a value is handled"),
         }
     }
     if !a.show.is_empty() && a.plots.is_none() {
         return Err(usage("--show needs --plots DIR to draw into"));
+    }
+    if a.scaling.is_some() && a.networks.is_none() {
+        return Err(usage(
+            "--scaling needs --networks N (it times the scale mode)",
+        ));
     }
     if bench {
         return Ok(Command::Bench(Box::new(a)));
@@ -392,11 +407,13 @@ pub fn bench_command(args: &ReplayArgs, out: &mut dyn Write) -> Result<()> {
         args.keys.insert(0, ("E".to_string(), format!("{e:?}")));
     }
     let config = build_config(&args)?;
-    let line = match args.networks {
-        Some(n) => {
-            crate::bench::scale(&datasets, &config, n, args.chunk.unwrap_or(10_000))?.to_json()
+    let chunk = args.chunk.unwrap_or(10_000);
+    let line = match (args.networks, args.scaling) {
+        (Some(n), Some(rounds)) => {
+            crate::bench::scaling(&datasets, &config, n, chunk, rounds)?.to_json()
         }
-        None => crate::bench::run(&datasets, &config)?.to_json(),
+        (Some(n), None) => crate::bench::scale(&datasets, &config, n, chunk)?.to_json(),
+        (None, _) => crate::bench::run(&datasets, &config)?.to_json(),
     };
     writeln!(out, "{line}")
         .map_err(|e| Error::new(ErrorCode::Io, format!("cannot write output: {e}")))

@@ -1,0 +1,102 @@
+//! `penguin bench`: the JSON line has the SciPy peer's fields and the replay's
+//! decisions; the scale mode tracks the networks asked for; the scaling mode
+//! runs both thread counts the same number of times on the same work.
+
+use serde_json::Value;
+use std::process::Command;
+
+const CNN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/fmnist_random_cnn.csv"
+);
+
+fn bench(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
+        .arg("bench")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "one JSON line: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_replay_line_has_the_scipy_peers_fields_and_the_replays_decisions() {
+    let b = bench(&[CNN, "--threads", "1"]);
+    for field in [
+        "models",
+        "observations",
+        "fits",
+        "fit_seconds",
+        "fits_per_second",
+        "replay_seconds",
+        "observations_per_second",
+        "mean_stop_epoch",
+    ] {
+        assert!(b[field].is_number(), "{field} missing: {b}");
+    }
+    assert_eq!(b["models"].as_u64(), Some(127));
+    assert!(b["fits"].as_u64().unwrap() > 0);
+    assert!(b["fits"].as_u64() < b["observations"].as_u64());
+    // The same decisions as `penguin replay` with the paper's settings.
+    let dir = std::env::temp_dir().join(format!("penguin-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("r.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
+        .args([
+            "replay",
+            "--no-progress",
+            CNN,
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let replay_stop = r["datasets"]["FashionMNIST"]["full"]["mean_stop_epoch"]
+        .as_f64()
+        .unwrap();
+    let bench_stop = b["mean_stop_epoch"].as_f64().unwrap();
+    assert!(
+        (replay_stop - bench_stop).abs() < 1e-3,
+        "bench {bench_stop} vs replay {replay_stop}"
+    );
+}
+
+#[test]
+fn the_scale_mode_tracks_every_network() {
+    let b = bench(&[CNN, "--networks", "300", "--chunk", "64", "--threads", "1"]);
+    assert_eq!(b["networks"].as_u64(), Some(300));
+    let per = b["observations_per_network"].as_f64().unwrap();
+    assert!(per > 2.0 && per <= 41.0, "{per}");
+    assert!(b["heap_bytes_per_network"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn the_scaling_mode_times_both_thread_counts_on_the_same_work() {
+    let args = ["--networks", "200", "--chunk", "200"];
+    let b = bench(&[&[CNN, "--scaling", "2", "--threads", "2"], &args[..]].concat());
+    let one = b["seconds_one_thread"].as_array().unwrap();
+    let many = b["seconds_threads"].as_array().unwrap();
+    assert_eq!((one.len(), many.len()), (2, 2), "{b}");
+    assert_eq!(b["threads"].as_u64(), Some(2));
+    assert!(b["speedup_of_medians"].as_f64().unwrap() > 0.0);
+    // The same fits as the scale mode on its own.
+    let scale = bench(&[&[CNN, "--threads", "1"], &args[..]].concat());
+    assert_eq!(b["fits"], scale["fits"]);
+    // --scaling belongs to the scale mode.
+    let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
+        .args(["bench", CNN, "--scaling", "2"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--networks"));
+}

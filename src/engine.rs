@@ -749,7 +749,11 @@ impl Engine {
         };
         if work.len() > 1 && config.threads != 1 {
             if let Some(pool) = self.pool() {
-                return pool.install(|| work.par_iter_mut().map(run).collect());
+                // At most 8 networks per sequential piece: rayon otherwise
+                // hands each thread an eighth of the batch or so, and the one
+                // that finishes first idles while the other works through the
+                // rest of its piece (measured: 2-12 ms per batch of 10,000).
+                return pool.install(|| work.par_iter_mut().with_max_len(8).map(run).collect());
             }
         }
         work.iter_mut().map(run).collect()

@@ -53,6 +53,17 @@ pub enum Warmup {
     Predictions,
 }
 
+/// How the predictions of `function` and its `alternatives` become one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Combine {
+    /// The fit with the lowest AICc gives the prediction.
+    Aicc,
+    /// The mean of every function's prediction (none unless all succeed):
+    /// families that err in opposite directions (exp3 saturates too early,
+    /// pow3 too late) cancel.
+    Mean,
+}
+
 /// What a fit that fails (or yields no valid number) does to the last-N window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailedFit {
@@ -156,9 +167,11 @@ pub struct Config {
     /// (0 = any decrease), so that noise around a flat loss does not keep a
     /// never-learner training.
     pub loss_min_delta: f64,
-    /// Other functions fitted beside `function` at every prediction; the one
-    /// with the lowest AICc gives the prediction (empty: `function` alone).
+    /// Other functions fitted beside `function` at every prediction, combined
+    /// by `combine` (empty: `function` alone).
     pub alternatives: Vec<ModelRef>,
+    /// How `function` and `alternatives` give one prediction.
+    pub combine: Combine,
     /// A network stopping on a prediction whose interval is wider than this
     /// reports its newest observed value instead (inf = never).
     pub fallback_width: f64,
@@ -203,6 +216,7 @@ pub const KEYS: &[&str] = &[
     "loss_patience",
     "loss_min_delta",
     "alternatives",
+    "combine",
     "fallback_width",
 ];
 
@@ -243,6 +257,7 @@ impl Default for Config {
             loss_patience: 0,
             loss_min_delta: 0.0,
             alternatives: Vec::new(),
+            combine: Combine::Aicc,
             fallback_width: f64::INFINITY,
             user_functions: Vec::new(),
         }
@@ -433,6 +448,13 @@ impl Config {
                     }
                 }
                 self.alternatives = list;
+            }
+            "combine" => {
+                self.combine = match value.trim() {
+                    "aicc" => Combine::Aicc,
+                    "mean" => Combine::Mean,
+                    _ => return Err(invalid(key, value, "expected aicc or mean")),
+                }
             }
             "interval" => {
                 let v = parse_finite(key, value)?;
@@ -881,6 +903,14 @@ impl Config {
                         .collect::<Vec<_>>()
                         .join(",")
                 },
+            ),
+            (
+                "combine",
+                match self.combine {
+                    Combine::Aicc => "aicc",
+                    Combine::Mean => "mean",
+                }
+                .to_string(),
             ),
         ]
     }

@@ -1,7 +1,7 @@
 //! Algorithm 1 (parametric modeling): fit the configured function to a network's
 //! history and extrapolate it to `e_pred`.
 
-use crate::config::{Config, Solver, UnconvergedFit};
+use crate::config::{Combine, Config, Solver, UnconvergedFit};
 use crate::fit::{Bounds, FitResult, FitSettings, fit, fit_best_of, sum_of_squares};
 use crate::functions::Model;
 use crate::interval::prediction_interval;
@@ -223,8 +223,10 @@ pub fn fit_like_scipy(
 
 /// Algorithm 1 on a history of `(epoch, value)` points: fit and extrapolate.
 /// The caller decides whether there are enough points. With `alternatives`,
-/// every listed function is fitted too (from its own starts and default
-/// bounds) and the fit with the lowest AICc gives the prediction.
+/// every listed function with fewer parameters than points is fitted too
+/// (from its own starts and default bounds) and `combine` makes one prediction
+/// of them: the lowest AICc's, or their mean. The parameters returned (the
+/// next warm start) are always `function`'s own.
 pub fn predict(
     config: &Config,
     epochs: &[f64],
@@ -247,32 +249,73 @@ pub fn predict(
         return main;
     }
     let m = x.len();
-    let score = |p: &Prediction| {
-        if p.value.is_finite() && p.converged {
-            aicc(p.sse, m, p.params.len())
-        } else {
-            f64::INFINITY
+    let mut others = config
+        .alternatives
+        .iter()
+        .filter(|model| model.n_params() < m)
+        .map(|model| {
+            let n = model.n_params();
+            let alt_bounds = match model.default_bounds() {
+                Some((lower, upper)) if lower.len() == n && upper.len() == n => {
+                    Bounds { lower, upper }
+                }
+                _ => Bounds::unbounded(n),
+            };
+            predict_with(config, model.as_ref(), &alt_bounds, None, None, &x, values)
+        });
+    match config.combine {
+        Combine::Aicc => {
+            let score = |p: &Prediction| {
+                if p.value.is_finite() && p.converged {
+                    aicc(p.sse, m, p.params.len())
+                } else {
+                    f64::INFINITY
+                }
+            };
+            // The main function's parameters stay the next warm start.
+            let mut best = main;
+            let mut best_score = score(&best);
+            for p in others {
+                let s = score(&p);
+                if s < best_score {
+                    best = Prediction {
+                        params: std::mem::take(&mut best.params),
+                        converged: best.converged,
+                        ..p
+                    };
+                    best_score = s;
+                }
+            }
+            best
         }
-    };
-    let mut best = main;
-    let mut best_score = score(&best);
-    for model in &config.alternatives {
-        let n = model.n_params();
-        if n >= m {
-            continue;
-        }
-        let alt_bounds = match model.default_bounds() {
-            Some((lower, upper)) if lower.len() == n && upper.len() == n => Bounds { lower, upper },
-            _ => Bounds::unbounded(n),
-        };
-        let p = predict_with(config, model.as_ref(), &alt_bounds, None, None, &x, values);
-        let s = score(&p);
-        if s < best_score {
-            best = p;
-            best_score = s;
+        Combine::Mean => {
+            let usable = |p: &Prediction| p.value.is_finite() && p.converged;
+            if !usable(&main) {
+                return main;
+            }
+            let (mut k, mut value, mut lo, mut hi) = (1.0, main.value, main.lo, main.hi);
+            for p in others.by_ref() {
+                if !usable(&p) {
+                    return Prediction {
+                        value: f64::NAN,
+                        lo: f64::NAN,
+                        hi: f64::NAN,
+                        ..main
+                    };
+                }
+                k += 1.0;
+                value += p.value;
+                lo += p.lo;
+                hi += p.hi;
+            }
+            Prediction {
+                value: value / k,
+                lo: lo / k,
+                hi: hi / k,
+                ..main
+            }
         }
     }
-    best
 }
 
 /// Akaike's information criterion with the small-sample correction, for a

@@ -138,6 +138,7 @@ fn bad_configuration_values() {
         ("loss_min_delta", "1", ErrorCode::InvalidConfigValue),
         ("loss_min_delta", "nan", ErrorCode::InvalidConfigValue),
         ("alternatives", "exp3,nosuch", ErrorCode::UnknownFunction),
+        ("combine", "median", ErrorCode::InvalidConfigValue),
         ("fallback_width", "-1", ErrorCode::InvalidConfigValue),
         ("fallback_width", "nan", ErrorCode::InvalidConfigValue),
     ];

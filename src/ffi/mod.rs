@@ -249,8 +249,8 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// `select_top` (0 = off), `chance_level`, `chance_margin`, `loss_patience` and
 /// `loss_min_delta` (the late-bloomer guard, see
 /// `penguin_observe_batch_with_loss`), `alternatives`
-/// (other functions fitted beside `function`; the lowest AICc gives the
-/// prediction), `fallback_width` (a network stopping on a prediction whose
+/// (other functions fitted beside `function`) with `combine` (`aicc`: the
+/// lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
 /// interval is wider reports its newest observed value) and the solver keys
 /// listed in the README.
 ///

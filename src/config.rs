@@ -53,6 +53,12 @@ pub enum Warmup {
     Predictions,
 }
 
+/// Keys added after Penguin 0.2.0, with their default text: [`Config::to_text`]
+/// leaves them out while they hold it, so that a state saved by 0.2.0 (format
+/// 2, whose text lacks them) is still the canonical text of the configuration
+/// it loads as, and loads.
+const KEYS_AFTER_0_2_0: &[(&str, &str)] = &[("loss_min_delta", "0"), ("combine", "aicc")];
+
 /// How the predictions of `function` and its `alternatives` become one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Combine {
@@ -919,6 +925,12 @@ impl Config {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         for (k, v) in self.pairs() {
+            if KEYS_AFTER_0_2_0
+                .iter()
+                .any(|(key, default)| *key == k && *default == v)
+            {
+                continue;
+            }
             let _ = writeln!(s, "{k} = {v}");
         }
         s

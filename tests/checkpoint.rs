@@ -155,3 +155,47 @@ fn bad_states_are_refused_with_a_clear_error() {
     long.push(0);
     assert_eq!(code(&long), ErrorCode::InvalidState);
 }
+
+/// A state saved by Penguin 0.2.0 (commit bb131c8, `tests/data/state_0.2.0.bin`:
+/// the first 6 bundled CNN curves, network k with its first 2 + k
+/// observations, default configuration) still loads, and the loaded engine
+/// then decides bit for bit as an engine that saw the same observations now.
+/// 0.2.0 kept NaNs in the prediction window for missing predictions (networks
+/// 0-2 were saved with [NaN, NaN], [NaN, NaN, p], [NaN, p, q]) where Penguin
+/// now empties the window, so this also checks that the two decide the same.
+#[test]
+fn a_state_saved_by_0_2_0_loads_and_decides_as_now() {
+    let bytes = include_bytes!("data/state_0.2.0.bin");
+    let mut old = from_bytes(bytes).expect("a 0.2.0 state loads");
+    assert_eq!(old.len(), 6);
+    let mut now = Engine::new(Config::default()).unwrap();
+    let mut seen = [0usize; 6];
+    for batch in batches() {
+        for o in batch.into_iter().filter(|o| o.id < 6) {
+            let k = o.id as usize;
+            seen[k] += 1;
+            if seen[k] <= 2 + k {
+                now.observe(o.id, o.epoch, o.value).unwrap();
+                continue;
+            }
+            match (
+                old.observe(o.id, o.epoch, o.value),
+                now.observe(o.id, o.epoch, o.value),
+            ) {
+                (Ok(a), Ok(b)) => assert_eq!(
+                    (a.state, a.prediction.to_bits(), a.params),
+                    (b.state, b.prediction.to_bits(), b.params),
+                    "network {} at epoch {}",
+                    o.id,
+                    o.epoch
+                ),
+                (Err(a), Err(b)) => assert_eq!(a.code, b.code),
+                (a, b) => panic!("network {}: {a:?} vs {b:?}", o.id),
+            }
+        }
+    }
+    assert!(seen.iter().enumerate().all(|(k, n)| *n > 2 + k));
+    // The saved windows did hold NaNs.
+    let saved = from_bytes(bytes).unwrap();
+    assert!(saved.networks()[&1].window[0].is_nan());
+}

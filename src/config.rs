@@ -737,6 +737,12 @@ impl Config {
                 self.loss_patience
             ));
         }
+        if !(0.0..1.0).contains(&self.loss_min_delta) {
+            return bad(format!(
+                "loss_min_delta = {} must be at least 0 and below 1",
+                self.loss_min_delta
+            ));
+        }
         if self.select_top > 0 && self.interval == 0.0 {
             return bad(format!(
                 "select_top = {} needs prediction intervals (interval > 0)",

@@ -591,7 +591,7 @@ impl Engine {
         // batch are only appended to the table.
         let mut statuses: Vec<Status> = vec![Status::PENDING; batch.len()];
         let mut work = self.take_networks(batch, &multi, true);
-        let results = self.run_groups(&config, cutoff, &loss_of, batch, &mut work);
+        let results = self.run_groups_or_put_back(&config, cutoff, &loss_of, batch, &mut work);
         if let Some((i, e)) = results
             .iter()
             .filter_map(|r| r.as_ref().err())
@@ -604,7 +604,7 @@ impl Engine {
         self.put_back(work, results, &mut statuses);
         let late = if single.len() > 1 && config.threads != 1 && self.pool().is_some() {
             let mut work = self.take_networks(batch, &single, false);
-            let results = self.run_groups(&config, cutoff, &loss_of, batch, &mut work);
+            let results = self.run_groups_or_put_back(&config, cutoff, &loss_of, batch, &mut work);
             let late = results
                 .iter()
                 .filter_map(|r| r.as_ref().err())
@@ -722,6 +722,29 @@ impl Engine {
             }
             if w.slot.is_some() || !net.epochs.is_empty() {
                 self.return_network(w.id, w.slot, net);
+            }
+        }
+    }
+
+    /// [`Engine::run_groups`], but should a fit panic (a user-defined
+    /// function's callback, or a bug), the taken networks go back to the
+    /// table (restored where a snapshot was kept) before the panic goes on, so
+    /// that no tracked network is left as an empty placeholder.
+    fn run_groups_or_put_back(
+        &mut self,
+        config: &Config,
+        cutoff: f64,
+        loss_of: &(dyn Fn(usize) -> f64 + Sync),
+        batch: &[Observation],
+        work: &mut Vec<Work>,
+    ) -> Vec<GroupResult> {
+        let run =
+            std::panic::AssertUnwindSafe(|| self.run_groups(config, cutoff, loss_of, batch, work));
+        match std::panic::catch_unwind(run) {
+            Ok(results) => results,
+            Err(panic) => {
+                self.put_back_unchanged(std::mem::take(work));
+                std::panic::resume_unwind(panic)
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The engine's table of networks: the networks themselves stored side by side
-//! in one vector (in the order they arrived), and a hash index from id to slot.
+//! in one vector (in the order they arrived, but for removals: the last one
+//! moves into the freed slot), and a hash index from id to slot.
 //!
 //! A batch looks each id up once: the slot found while checking is where the
 //! network is then updated, and networks that arrived together lie together in
@@ -39,7 +40,7 @@ impl NetworkTable {
     }
 
     /// Network `id` for changing, if tracked.
-    pub fn get_mut(&mut self, id: u64) -> Option<&mut Network> {
+    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut Network> {
         self.slot(id).map(|s| &mut self.slots[s].1)
     }
 
@@ -54,24 +55,24 @@ impl NetworkTable {
     }
 
     /// The network in slot `slot`, for changing.
-    pub fn at_mut(&mut self, slot: usize) -> &mut Network {
+    pub(crate) fn at_mut(&mut self, slot: usize) -> &mut Network {
         &mut self.slots[slot].1
     }
 
     /// Moves the network out of slot `slot`, leaving an empty placeholder
     /// until [`NetworkTable::put`] returns it (no slot moves in between).
-    pub fn take(&mut self, slot: usize) -> Network {
+    pub(crate) fn take(&mut self, slot: usize) -> Network {
         std::mem::take(&mut self.slots[slot].1)
     }
 
     /// Returns a network taken from slot `slot`.
-    pub fn put(&mut self, slot: usize, network: Network) {
+    pub(crate) fn put(&mut self, slot: usize, network: Network) {
         self.slots[slot].1 = network;
     }
 
     /// Adds network `id`, which must not be tracked yet, and returns its slot.
     /// Slots of other networks do not move.
-    pub fn push(&mut self, id: u64, network: Network) -> usize {
+    pub(crate) fn push(&mut self, id: u64, network: Network) -> usize {
         let slot = self.slots.len();
         let previous = self.index.insert(id, slot);
         debug_assert!(previous.is_none(), "network {id} pushed twice");
@@ -80,7 +81,7 @@ impl NetworkTable {
     }
 
     /// Adds or replaces network `id`; returns whether it was tracked before.
-    pub fn insert(&mut self, id: u64, network: Network) -> bool {
+    pub(crate) fn insert(&mut self, id: u64, network: Network) -> bool {
         match self.slot(id) {
             Some(s) => {
                 self.slots[s].1 = network;
@@ -94,7 +95,7 @@ impl NetworkTable {
     }
 
     /// Removes network `id`. The last slot's network moves into its place.
-    pub fn remove(&mut self, id: u64) -> Option<Network> {
+    pub(crate) fn remove(&mut self, id: u64) -> Option<Network> {
         let slot = self.index.remove(&id)?;
         let (_, network) = self.slots.swap_remove(slot);
         if let Some((moved, _)) = self.slots.get(slot) {

@@ -289,13 +289,15 @@ pub fn predict(
             best
         }
         Combine::Mean => {
-            let usable = |p: &Prediction| p.value.is_finite() && p.converged;
-            if !usable(&main) {
+            // predict_with has applied `unconverged_fit` already: a finite
+            // value is a prediction, for every function alike.
+            if !main.value.is_finite() {
                 return main;
             }
             let (mut k, mut value, mut lo, mut hi) = (1.0, main.value, main.lo, main.hi);
+            let mut at_upper_bound = main.at_upper_bound;
             for p in others.by_ref() {
-                if !usable(&p) {
+                if !p.value.is_finite() {
                     return Prediction {
                         value: f64::NAN,
                         lo: f64::NAN,
@@ -307,11 +309,13 @@ pub fn predict(
                 value += p.value;
                 lo += p.lo;
                 hi += p.hi;
+                at_upper_bound |= p.at_upper_bound;
             }
             Prediction {
                 value: value / k,
                 lo: lo / k,
                 hi: hi / k,
+                at_upper_bound,
                 ..main
             }
         }

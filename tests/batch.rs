@@ -178,3 +178,69 @@ fn eight_engines_in_eight_threads_run_independently() {
         }
     });
 }
+
+/// A function whose evaluation panics (as a buggy user-defined function might).
+#[derive(Debug)]
+struct Panicking;
+
+impl penguin::functions::Model for Panicking {
+    fn name(&self) -> &str {
+        "panicking"
+    }
+    fn n_params(&self) -> usize {
+        2
+    }
+    fn eval(&self, _x: &[f64], _p: &[f64], _y: &mut [f64]) -> bool {
+        panic!("a user-defined function panicked")
+    }
+    fn jacobian(&self, _x: &[f64], _p: &[f64], _j: &mut [f64]) -> bool {
+        panic!("a user-defined function panicked")
+    }
+    fn default_p0(&self) -> Option<Vec<f64>> {
+        Some(vec![1.0, 1.0])
+    }
+}
+
+#[test]
+fn a_panicking_fit_leaves_every_network_tracked_with_its_history() {
+    for threads in ["1", "2"] {
+        let mut c = Config::default();
+        c.register_function(std::sync::Arc::new(Panicking)).unwrap();
+        c.set("threads", threads).unwrap();
+        let mut e = Engine::new(c).unwrap();
+        // One point each: no fit yet (two parameters need two points).
+        let first: Vec<Observation> = (0..4)
+            .map(|id| Observation {
+                id,
+                epoch: 0.5,
+                value: 20.0,
+            })
+            .collect();
+        e.observe_batch(&first).unwrap();
+        // Network 0 with two entries (the rolled-back path), 1-3 with one.
+        let mut next = vec![Observation {
+            id: 0,
+            epoch: 1.0,
+            value: 30.0,
+        }];
+        next.extend((0..4).map(|id| Observation {
+            id,
+            epoch: if id == 0 { 1.5 } else { 1.0 },
+            value: 30.0,
+        }));
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.observe_batch(&next)));
+        assert!(caught.is_err(), "threads {threads}: the panic goes on");
+        assert_eq!(e.len(), 4, "threads {threads}");
+        for id in 0..4 {
+            let s = e.status(id).unwrap();
+            assert!(
+                s.observations >= 1 && s.epoch >= 0.5,
+                "threads {threads}: network {id} lost its history: {s:?}"
+            );
+            assert!(e.networks()[&id].best_loss.is_nan());
+        }
+        // The network with several entries is restored exactly.
+        assert_eq!(e.status(0).unwrap().observations, 1, "threads {threads}");
+    }
+}

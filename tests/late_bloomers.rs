@@ -97,6 +97,18 @@ fn loss_min_delta_ignores_a_creeping_loss_but_not_a_learning_one() {
 }
 
 #[test]
+fn a_loss_min_delta_set_in_the_struct_is_checked_too() {
+    for bad in [f64::NAN, -0.1, 1.0] {
+        let c = Config {
+            loss_min_delta: bad,
+            ..Config::default()
+        };
+        let err = Engine::new(c).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InconsistentConfig, "{bad}");
+    }
+}
+
+#[test]
 fn it_needs_the_chance_level() {
     let mut c = Config::default();
     c.set("loss_patience", "3").unwrap();

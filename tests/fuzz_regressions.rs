@@ -154,3 +154,410 @@ fn config_checks_run_on_key_lines() {
     config::run(b"function=lossexp3\ndirection=minimize\nvalid_max=inf\nfit_patience=20\n");
     config::run(b"N=0\nE=x\nbounds=1,2;3\ncolour=red\n\xff=1\n");
 }
+
+// ---------------------------------------------------------------------------
+// fuzz/regressions/state/: the inputs, rebuilt for the current state format.
+//
+// The fuzzer's own inputs were written in state format 1 with an older
+// configuration text; once FORMAT_VERSION or the configuration's keys changed,
+// every one of them was refused at the version check or at the canonical-form
+// check and no longer reached the code it was kept to guard. So they are now
+// built here from a state `to_bytes` writes, with the one defect of each bug
+// put in by hand, and `state_inputs_reach_their_paths` checks that each is
+// refused (or loaded) exactly where its bug was. After a format or
+// configuration change, rebuild them:
+//
+//   PENGUIN_REBUILD_FUZZ_REGRESSIONS=1 cargo test --test fuzz_regressions state_inputs_are_current
+// ---------------------------------------------------------------------------
+
+use penguin::state::{from_bytes, to_bytes};
+use penguin::{Config, Engine, ErrorCode};
+
+/// The refusal message of `from_bytes`'s last check (src/state.rs).
+const NOT_CANONICAL: &str =
+    "saved state is not in canonical form (corrupted or not written by Penguin)";
+/// How `from_bytes` introduces a refused configuration text (src/state.rs).
+const CONFIG_PREFIX: &str = "saved state's configuration: ";
+
+/// One network of a saved state, field by field as src/state.rs writes it
+/// (floats as their bits, so NaN payloads survive).
+#[derive(Clone)]
+struct RawNet {
+    id: u64,
+    epochs: Vec<u64>,
+    values: Vec<u64>,
+    window: Vec<u64>,
+    params: Vec<u64>,
+    converged: u8,
+    prediction: u64,
+    interval: [u64; 2],
+    best_loss: u64,
+    since_best_loss: u32,
+    tag: u8,
+    tag_value: u64,
+    fits: u32,
+}
+
+/// A cursor for [`RawState::parse`]: panics (never allocates) on a length
+/// the bytes cannot hold.
+struct RawReader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl RawReader<'_> {
+    fn take(&mut self, n: usize) -> &[u8] {
+        assert!(
+            n <= self.b.len() - self.pos,
+            "not a format-2 state: truncated"
+        );
+        self.pos += n;
+        &self.b[self.pos - n..self.pos]
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.take(4).try_into().unwrap())
+    }
+    fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.take(8).try_into().unwrap())
+    }
+    fn floats(&mut self, n: usize) -> Vec<u64> {
+        let bytes = self.take(n.checked_mul(8).unwrap());
+        bytes
+            .chunks(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+    fn floats_with_len(&mut self) -> Vec<u64> {
+        let n = self.u32() as usize;
+        self.floats(n)
+    }
+}
+
+/// A saved state taken apart: format version, configuration text, networks.
+#[derive(Clone)]
+struct RawState {
+    version: u32,
+    text: Vec<u8>,
+    nets: Vec<RawNet>,
+}
+
+impl RawState {
+    /// Takes apart bytes written by `to_bytes` (panics on anything else).
+    fn parse(b: &[u8]) -> RawState {
+        assert_eq!(&b[..8], penguin::state::MAGIC);
+        let mut r = RawReader { b, pos: 8 };
+        let version = r.u32();
+        let len = r.u32() as usize;
+        let text = r.take(len).to_vec();
+        let count = r.u64();
+        let mut nets = Vec::new();
+        for _ in 0..count {
+            let id = r.u64();
+            let n = r.u32() as usize;
+            nets.push(RawNet {
+                id,
+                epochs: r.floats(n),
+                values: r.floats(n),
+                window: r.floats_with_len(),
+                params: r.floats_with_len(),
+                converged: r.take(1)[0],
+                prediction: r.u64(),
+                interval: [r.u64(), r.u64()],
+                best_loss: r.u64(),
+                since_best_loss: r.u32(),
+                tag: r.take(1)[0],
+                tag_value: r.u64(),
+                fits: r.u32(),
+            });
+        }
+        r.u64(); // the checksum
+        assert_eq!(r.pos, b.len(), "trailing bytes after the checksum");
+        RawState {
+            version,
+            text,
+            nets,
+        }
+    }
+
+    /// Writes the fields back in order, with the checksum of the result.
+    fn bytes(&self) -> Vec<u8> {
+        let mut w = penguin::state::MAGIC.to_vec();
+        let floats = |w: &mut Vec<u8>, v: &[u64]| {
+            for x in v {
+                w.extend_from_slice(&x.to_le_bytes());
+            }
+        };
+        w.extend_from_slice(&self.version.to_le_bytes());
+        w.extend_from_slice(&(self.text.len() as u32).to_le_bytes());
+        w.extend_from_slice(&self.text);
+        w.extend_from_slice(&(self.nets.len() as u64).to_le_bytes());
+        for n in &self.nets {
+            w.extend_from_slice(&n.id.to_le_bytes());
+            w.extend_from_slice(&(n.epochs.len() as u32).to_le_bytes());
+            floats(&mut w, &n.epochs);
+            floats(&mut w, &n.values);
+            w.extend_from_slice(&(n.window.len() as u32).to_le_bytes());
+            floats(&mut w, &n.window);
+            w.extend_from_slice(&(n.params.len() as u32).to_le_bytes());
+            floats(&mut w, &n.params);
+            w.push(n.converged);
+            floats(
+                &mut w,
+                &[n.prediction, n.interval[0], n.interval[1], n.best_loss],
+            );
+            w.extend_from_slice(&n.since_best_loss.to_le_bytes());
+            w.push(n.tag);
+            floats(&mut w, &[n.tag_value]);
+            w.extend_from_slice(&n.fits.to_le_bytes());
+        }
+        let sum = state::fnv1a64(&w);
+        w.extend_from_slice(&sum.to_le_bytes());
+        w
+    }
+
+    fn text(&self) -> &str {
+        std::str::from_utf8(&self.text).unwrap()
+    }
+
+    /// The configuration text with the line `from` (without its newline)
+    /// replaced by `to`.
+    fn replace_line(&mut self, from: &str, to: &str) {
+        let text = self.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.iter().filter(|l| **l == from).count(),
+            1,
+            "no single line '{from}' in:\n{text}"
+        );
+        let new: String = lines
+            .iter()
+            .map(|l| format!("{}\n", if *l == from { to } else { l }))
+            .collect();
+        self.text = new.into_bytes();
+    }
+}
+
+/// A state `to_bytes` writes today: the cheap solver setting of the fuzz
+/// targets, and networks `ids`, each with two observations (one short of
+/// exp3's first fit, so `fits` is 0 and the decision carries no value).
+fn base_state(ids: &[u64]) -> RawState {
+    let mut c = Config::default();
+    for (k, v) in [
+        ("fit_patience", "20"),
+        ("fit_restarts", "0"),
+        ("threads", "1"),
+    ] {
+        c.set(k, v).unwrap();
+    }
+    let mut e = Engine::new(c).unwrap();
+    for &id in ids {
+        e.observe(id, 0.5, 10.0).unwrap();
+        e.observe(id, 1.0, 20.0).unwrap();
+    }
+    let bytes = to_bytes(&e);
+    let raw = RawState::parse(&bytes);
+    assert!(raw.bytes() == bytes, "RawState does not match src/state.rs");
+    assert_eq!(raw.version, penguin::state::FORMAT_VERSION);
+    for n in &raw.nets {
+        assert_eq!(n.fits, 0);
+        assert!(n.tag <= 1 && n.tag_value == 0, "a valued decision");
+    }
+    from_bytes(&bytes).expect("the base state loads");
+    raw
+}
+
+/// Every kept input of the state target, by file name, as it is to be today.
+fn state_inputs() -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut add = |name, raw: RawState| out.push((name, raw.bytes()));
+
+    // A configuration value `Config::set` refuses (InvalidConfigValue).
+    let mut s = base_state(&[1]);
+    s.replace_line("N = 3", "N = 0");
+    add("config-text-error-code", s);
+
+    // A text that parses but contradicts itself: Engine::new's
+    // InconsistentConfig (valid_min > valid_max).
+    let mut s = base_state(&[1]);
+    s.replace_line("valid_min = 0", "valid_min = 200");
+    add("inconsistent-config-code", s);
+
+    // The same configuration spaced otherwise.
+    let mut s = base_state(&[1]);
+    s.replace_line("N = 3", "N=3");
+    add("noncanonical-config-spacing", s);
+
+    // Padding after a decision without a value.
+    let mut s = base_state(&[1]);
+    s.nets[0].tag_value = 1f64.to_bits();
+    add("noncanonical-decision-padding", s);
+
+    // No configuration text at all (it loads as the defaults, whose text is
+    // not empty).
+    let mut s = base_state(&[]);
+    s.text.clear();
+    add("noncanonical-empty-config-text", s);
+
+    // A convergence flag of 2 (read as true, written as 1).
+    let mut s = base_state(&[1]);
+    s.nets[0].converged = 2;
+    add("noncanonical-flag-byte", s);
+
+    // Networks 2 then 1.
+    let mut s = base_state(&[1, 2]);
+    s.nets.reverse();
+    add("noncanonical-ids-unsorted", s);
+
+    // A canonical state whose network has made 2^32 - 1 fits; its next
+    // observation is its third point, so it fits again.
+    let mut s = base_state(&[1]);
+    s.nets[0].fits = u32::MAX;
+    add("fit-count-overflow", s);
+    out
+}
+
+fn state_input_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/state")
+        .join(name)
+}
+
+/// The kept state inputs are what `state_inputs` builds today (with
+/// PENGUIN_REBUILD_FUZZ_REGRESSIONS=1: writes them).
+#[test]
+fn state_inputs_are_current() {
+    let rebuild = std::env::var_os("PENGUIN_REBUILD_FUZZ_REGRESSIONS").is_some();
+    let mut stale = Vec::new();
+    for (name, bytes) in state_inputs() {
+        let path = state_input_path(name);
+        if rebuild {
+            std::fs::write(&path, &bytes).unwrap();
+        } else if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale inputs in fuzz/regressions/state/: {stale:?}; rebuild them with \
+         PENGUIN_REBUILD_FUZZ_REGRESSIONS=1 cargo test --test fuzz_regressions state_inputs_are_current"
+    );
+}
+
+/// The configuration text inside a saved state (after magic and version).
+fn config_text(bytes: &[u8]) -> &str {
+    let len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    std::str::from_utf8(&bytes[16..16 + len]).unwrap()
+}
+
+/// `from_bytes(bytes)`'s refusal, or a panic naming what loaded.
+fn refusal(bytes: &[u8]) -> penguin::Error {
+    match from_bytes(bytes) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e,
+    }
+}
+
+/// `bytes` with the one defect of input `name` undone: a state that must load,
+/// so that the defect is all that is wrong with the input.
+fn repaired(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut s = RawState::parse(bytes);
+    match name {
+        "config-text-error-code" => s.replace_line("N = 0", "N = 3"),
+        "inconsistent-config-code" => s.replace_line("valid_min = 200", "valid_min = 0"),
+        "noncanonical-config-spacing" => s.replace_line("N=3", "N = 3"),
+        "noncanonical-decision-padding" => s.nets[0].tag_value = 0,
+        "noncanonical-empty-config-text" => {
+            assert!(s.text.is_empty());
+            s.text = Config::default().to_text().into_bytes();
+        }
+        "noncanonical-flag-byte" => {
+            assert_eq!(s.nets[0].converged, 2);
+            s.nets[0].converged = 1;
+        }
+        "noncanonical-ids-unsorted" => {
+            assert!(s.nets.windows(2).any(|w| w[0].id > w[1].id));
+            s.nets.sort_by_key(|n| n.id);
+        }
+        _ => {}
+    }
+    s.bytes()
+}
+
+/// Checks that the kept input `name` gets as far as its bug's code path today.
+fn reaches_its_path(name: &str, bytes: &[u8]) {
+    match name {
+        // The configuration's own code (InvalidConfigValue) becomes InvalidState.
+        "config-text-error-code" => {
+            let e = refusal(bytes);
+            assert_eq!(e.code, ErrorCode::InvalidState, "{}", e.message);
+            assert!(
+                e.message.starts_with(CONFIG_PREFIX) && e.message.contains("'N'"),
+                "{}",
+                e.message
+            );
+            let own = Config::default().load_str(config_text(bytes)).unwrap_err();
+            assert_eq!(own.code, ErrorCode::InvalidConfigValue, "{}", own.message);
+        }
+        // The text parses; Engine::new's InconsistentConfig becomes InvalidState.
+        "inconsistent-config-code" => {
+            let e = refusal(bytes);
+            assert_eq!(e.code, ErrorCode::InvalidState, "{}", e.message);
+            assert!(
+                e.message.starts_with(CONFIG_PREFIX) && e.message.contains("valid_min"),
+                "{}",
+                e.message
+            );
+            let mut c = Config::default();
+            c.load_str(config_text(bytes)).unwrap();
+            let Err(own) = Engine::new(c) else {
+                panic!("a consistent configuration")
+            };
+            assert_eq!(own.code, ErrorCode::InconsistentConfig, "{}", own.message);
+        }
+        // Everything parses and is valid; only the last check refuses.
+        n if n.starts_with("noncanonical-") => {
+            let e = refusal(bytes);
+            assert_eq!(e.code, ErrorCode::InvalidState, "{}", e.message);
+            assert_eq!(e.message, NOT_CANONICAL);
+        }
+        // Loads; the next observation fits once more and the count saturates.
+        "fit-count-overflow" => {
+            let mut e = from_bytes(bytes).unwrap_or_else(|e| panic!("{e:?}"));
+            let before = e.status(1).unwrap();
+            assert_eq!((before.observations, before.fits), (2, u32::MAX));
+            let after = e.observe(1, 1.5, 30.0).unwrap();
+            assert_eq!((after.observations, after.fits), (3, u32::MAX));
+            // That observation does fit: from a count of 0 it counts 1.
+            let mut s = RawState::parse(bytes);
+            s.nets[0].fits = 0;
+            let mut e = from_bytes(&s.bytes()).unwrap();
+            assert_eq!(e.observe(1, 1.5, 30.0).unwrap().fits, 1);
+        }
+        _ => panic!("no expectation for state input {name}"),
+    }
+    // And only the input's own defect stands between it and a load.
+    let fixed = repaired(name, bytes);
+    if let Err(e) = from_bytes(&fixed) {
+        panic!("still refused with its defect undone: {e:?}");
+    }
+}
+
+#[test]
+fn state_inputs_reach_their_paths() {
+    let mut failed = Vec::new();
+    for (name, _) in state_inputs() {
+        let bytes = std::fs::read(state_input_path(name)).unwrap();
+        if let Err(p) = std::panic::catch_unwind(|| reaches_its_path(name, &bytes)) {
+            let why = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failed.push(format!("{name}: {why}"));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "state inputs that miss their code path: {failed:#?}"
+    );
+}

@@ -233,12 +233,21 @@ pub struct ScalingReport {
     pub seconds_one_thread: Vec<f64>,
     /// Wall seconds of each run on `threads`, in order.
     pub seconds_threads: Vec<f64>,
+    /// For comparison, wall seconds of `threads` independent one-thread
+    /// engines, each with `networks / threads` networks, run side by side in
+    /// as many threads: how far the machine itself scales this work.
+    pub seconds_independent: Vec<f64>,
 }
 
 impl ScalingReport {
     /// Median one-thread time over median many-thread time.
     pub fn speedup(&self) -> f64 {
         median(&self.seconds_one_thread) / median(&self.seconds_threads)
+    }
+
+    /// Median one-thread time over the median time of the independent engines.
+    pub fn speedup_independent(&self) -> f64 {
+        median(&self.seconds_one_thread) / median(&self.seconds_independent)
     }
 
     /// One JSON line.
@@ -256,7 +265,7 @@ impl ScalingReport {
             .map(|(a, b)| a / b)
             .collect();
         format!(
-            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}}}",
+            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}}}",
             self.networks,
             self.fits,
             self.threads,
@@ -265,6 +274,8 @@ impl ScalingReport {
             list(&self.seconds_threads),
             list(&per_round),
             self.speedup(),
+            list(&self.seconds_independent),
+            self.speedup_independent(),
         )
     }
 }
@@ -282,7 +293,9 @@ fn median(v: &[f64]) -> f64 {
 /// Runs [`scale`] `rounds` times on one thread and `rounds` times on the
 /// configured thread count (0 = all cores), alternated, each from a fresh
 /// engine (so each many-thread run includes starting its pool, well under a
-/// millisecond); checks that every run made the same fits.
+/// millisecond); checks that every run made the same fits. Each round also
+/// times `threads` independent one-thread engines with a share of the
+/// networks each, side by side, for comparison.
 pub fn scaling(
     datasets: &[Dataset],
     config: &Config,
@@ -308,7 +321,9 @@ pub fn scaling(
         threads,
         seconds_one_thread: Vec::with_capacity(rounds),
         seconds_threads: Vec::with_capacity(rounds),
+        seconds_independent: Vec::with_capacity(rounds),
     };
+    let share = (networks / threads).max(1);
     let mut fits: Option<u64> = None;
     for _ in 0..rounds {
         for (config, times) in [
@@ -325,6 +340,18 @@ pub fn scaling(
             }
             times.push(r.seconds);
         }
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            let runs: Vec<_> = (0..threads)
+                .map(|_| s.spawn(|| scale(datasets, &one, share, chunk.div_ceil(threads))))
+                .collect();
+            runs.into_iter()
+                .map(|r| r.join().expect("an independent engine's thread panicked"))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        report
+            .seconds_independent
+            .push(start.elapsed().as_secs_f64());
     }
     report.fits = fits.unwrap_or(0);
     Ok(report)

@@ -87,6 +87,8 @@ fn the_scaling_mode_times_both_thread_counts_on_the_same_work() {
     let one = b["seconds_one_thread"].as_array().unwrap();
     let many = b["seconds_threads"].as_array().unwrap();
     assert_eq!((one.len(), many.len()), (2, 2), "{b}");
+    assert_eq!(b["seconds_independent"].as_array().map(Vec::len), Some(2));
+    assert!(b["speedup_independent_of_medians"].as_f64().unwrap() > 0.0);
     assert_eq!(b["threads"].as_u64(), Some(2));
     assert!(b["speedup_of_medians"].as_f64().unwrap() > 0.0);
     // The same fits as the scale mode on its own.

@@ -51,8 +51,9 @@ pub struct Status {
 }
 
 impl Status {
-    /// A placeholder for a batch entry not yet worked on.
-    const PENDING: Status = Status {
+    /// A status with nothing in it: Continue, NaN values, no observations
+    /// (a placeholder, e.g. for a batch entry not yet worked on).
+    pub const EMPTY: Status = Status {
         state: State::Continue,
         prediction: f64::NAN,
         fit_prediction: f64::NAN,
@@ -589,7 +590,7 @@ impl Engine {
         // last entry: then the batch is rolled back), then the rest, which can no
         // longer fail. Slots found in phase 1 stay valid: networks new in this
         // batch are only appended to the table.
-        let mut statuses: Vec<Status> = vec![Status::PENDING; batch.len()];
+        let mut statuses: Vec<Status> = vec![Status::EMPTY; batch.len()];
         let mut work = self.take_networks(batch, &multi, true);
         let results = self.run_groups_or_put_back(&config, cutoff, &loss_of, batch, &mut work);
         if let Some((i, e)) = results

@@ -2,6 +2,8 @@
 //! decisions; the scale mode tracks the networks asked for; the scaling mode
 //! runs both thread counts the same number of times on the same work.
 
+mod common;
+
 use serde_json::Value;
 use std::process::Command;
 
@@ -11,17 +13,7 @@ const CNN: &str = concat!(
 );
 
 fn bench(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
-        .arg("bench")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = common::penguin(&[&["bench"], args].concat());
     assert_eq!(text.lines().count(), 1, "one JSON line: {text}");
     serde_json::from_str(&text).unwrap()
 }
@@ -45,22 +37,7 @@ fn the_replay_line_has_the_scipy_peers_fields_and_the_replays_decisions() {
     assert!(b["fits"].as_u64().unwrap() > 0);
     assert!(b["fits"].as_u64() < b["observations"].as_u64());
     // The same decisions as `penguin replay` with the paper's settings.
-    let dir = std::env::temp_dir().join(format!("penguin-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let json = dir.join("r.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
-        .args([
-            "replay",
-            "--no-progress",
-            CNN,
-            "--json",
-            json.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    let r = common::replay_json(&[CNN]);
     let replay_stop = r["datasets"]["FashionMNIST"]["full"]["mean_stop_epoch"]
         .as_f64()
         .unwrap();

@@ -3,9 +3,9 @@
 //! gives none, and the replay report's coverage is what its per-network
 //! entries say.
 
+mod common;
+
 use penguin::{Config, Engine, State};
-use serde_json::Value;
-use std::process::Command;
 
 const FMNIST: &str = include_str!("data/fmnist_random_cnn.csv");
 
@@ -116,19 +116,7 @@ fn level_zero_gives_no_interval() {
 
 #[test]
 fn replay_coverage_is_what_its_networks_say() {
-    let dir = std::env::temp_dir().join(format!("penguin-intervals-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let json = dir.join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
-        .args(["replay", "--no-progress", "--json", json.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report = common::replay_json(&[]);
     let d = &report["datasets"]["FashionMNIST"];
     let (mut n, mut inside) = (0, 0);
     for p in d["per_network"].as_array().unwrap() {
@@ -148,7 +136,6 @@ fn replay_coverage_is_what_its_networks_say() {
     assert_eq!(c["networks"].as_u64(), Some(n as u64));
     let share = c["share"].as_f64().unwrap();
     assert!((share - inside as f64 / n as f64).abs() < 1e-12);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

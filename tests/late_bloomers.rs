@@ -4,9 +4,9 @@
 //! losses nothing changes; the bundled curves lose their anomalies; with
 //! `loss_min_delta` a loss that only creeps down does not hold a network.
 
+mod common;
+
 use penguin::{Config, Engine, ErrorCode, State};
-use serde_json::Value;
-use std::process::Command;
 
 fn engine(loss_patience: &str) -> Engine {
     let mut c = Config::default();
@@ -120,25 +120,11 @@ fn it_needs_the_chance_level() {
 #[test]
 fn the_bundled_curves_lose_their_anomalies() {
     let anomalies = |k: &str| {
-        let dir = std::env::temp_dir().join(format!("penguin-late-{}-{k}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let json = dir.join("r.json");
         let csv = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/fmnist_random_cnn.csv"
         );
-        let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
-            .args(["replay", "--no-progress", csv, "--set", "chance_level=10"])
-            .args(["--loss_patience", k, "--json", json.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let r: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        let r = common::replay_json(&[csv, "--set", "chance_level=10", "--loss_patience", k]);
         r["datasets"]["FashionMNIST"]["full"]["anomalies"]
             .as_u64()
             .unwrap()

@@ -176,17 +176,7 @@ fn exercise(engine: *mut penguin_t, minimize: bool) {
             85.0 - 70.0 * x
         }
     };
-    let mut st = penguin_nn_status_t::from(&penguin::Status {
-        state: penguin::State::Continue,
-        prediction: f64::NAN,
-        fit_prediction: f64::NAN,
-        epoch: f64::NAN,
-        observations: 0,
-        fits: 0,
-        params: Vec::new(),
-        prediction_lo: f64::NAN,
-        prediction_hi: f64::NAN,
-    });
+    let mut st = penguin_nn_status_t::from(&penguin::Status::EMPTY);
     let mut stopped = false;
     for k in 1..=8u32 {
         let code = penguin_observe(engine, 7, 0.5 * f64::from(k), curve(k), &mut st);

@@ -1,6 +1,7 @@
 //! Helpers shared by the tests that build and run foreign programs
-//! (tests/c_api.rs, tests/consumers.rs, tests/mpi_nas.rs). Each test crate
-//! uses only some of them.
+//! (tests/c_api.rs, tests/consumers.rs, tests/mpi_nas.rs) or the `penguin`
+//! program (tests/bench.rs, tests/intervals.rs, tests/late_bloomers.rs). Each
+//! test crate uses only some of them.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -31,4 +32,39 @@ pub fn on_path(tool: &str) -> bool {
                     .unwrap_or(false)
         })
     })
+}
+
+/// Runs the `penguin` program with `args`; returns its standard output, and
+/// fails the test with its standard error unless it succeeds.
+pub fn penguin(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_penguin"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "penguin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `penguin replay --no-progress ARGS --json FILE`: the JSON report.
+pub fn replay_json(args: &[&str]) -> serde_json::Value {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "penguin-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("report.json");
+    let mut all = vec!["replay", "--no-progress"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", json.to_str().unwrap()]);
+    penguin(&all);
+    let report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    report
 }

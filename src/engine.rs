@@ -362,7 +362,16 @@ pub use crate::networks::{IdHasher, NetworkTable};
 
 /// The statuses of one network's batch entries (by batch index), or its first
 /// rejected entry.
-type GroupResult = std::result::Result<Vec<(usize, Status)>, (usize, Error)>;
+type GroupResult = std::result::Result<Statuses, (usize, Error)>;
+
+/// One network's statuses in a batch, by batch index. Most networks have one
+/// entry per batch, which then needs no vector: freeing one per network on the
+/// calling thread, after the pool allocated it, was a measurable part of the
+/// batch's serial time.
+enum Statuses {
+    One(usize, Status),
+    Many(Vec<(usize, Status)>),
+}
 
 /// A network's entries in a batch (batch indices) and its slot in the table
 /// (None: new).
@@ -761,15 +770,22 @@ impl Engine {
         work: &mut [Work],
     ) -> Vec<GroupResult> {
         let run = |w: &mut Work| {
-            let mut out = Vec::with_capacity(w.entries.len());
-            for &i in w.entries {
+            let mut observe = |i: usize| {
                 let o = batch[i];
                 w.network
                     .observe(config, o.id, o.epoch, o.value, cutoff, loss_of(i))
-                    .map_err(|e| (i, e))?;
-                out.push((i, w.network.status()));
+                    .map(|()| (i, w.network.status()))
+                    .map_err(|e| (i, e))
+            };
+            if let [i] = w.entries {
+                let (i, s) = observe(*i)?;
+                return Ok(Statuses::One(i, s));
             }
-            Ok(out)
+            let mut out = Vec::with_capacity(w.entries.len());
+            for &i in w.entries {
+                out.push(observe(i)?);
+            }
+            Ok(Statuses::Many(out))
         };
         if work.len() > 1 && config.threads != 1 {
             if let Some(pool) = self.pool() {
@@ -786,8 +802,14 @@ impl Engine {
     /// Returns worked networks to the table and their statuses to their slots.
     fn put_back(&mut self, work: Vec<Work>, results: Vec<GroupResult>, statuses: &mut [Status]) {
         for (w, r) in work.into_iter().zip(results) {
-            for (i, s) in r.into_iter().flatten() {
-                statuses[i] = s;
+            match r {
+                Ok(Statuses::One(i, s)) => statuses[i] = s,
+                Ok(Statuses::Many(all)) => {
+                    for (i, s) in all {
+                        statuses[i] = s;
+                    }
+                }
+                Err(_) => {}
             }
             self.return_network(w.id, w.slot, w.network);
         }

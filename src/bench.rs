@@ -112,6 +112,11 @@ pub struct ScaleReport {
     pub heap_bytes_per_network: f64,
     /// Mean observations per network.
     pub observations_per_network: f64,
+    /// Seconds inside the batch calls that carried a full chunk of networks
+    /// (every network of the chunk still training), and how many there were.
+    pub full_batch_seconds: f64,
+    /// Number of such full batches.
+    pub full_batches: usize,
 }
 
 impl ScaleReport {
@@ -119,7 +124,7 @@ impl ScaleReport {
     pub fn to_json(&self) -> String {
         let opt = |v: Option<f64>| v.map_or("null".to_string(), |v| format!("{v:.1}"));
         format!(
-            "{{\"networks\": {}, \"observations\": {}, \"fits\": {}, \"seconds\": {:.3}, \"ns_per_observation\": {:.1}, \"peak_rss_bytes\": {}, \"rss_bytes_per_network\": {}, \"heap_bytes_per_network\": {:.1}, \"observations_per_network\": {:.2}}}",
+            "{{\"networks\": {}, \"observations\": {}, \"fits\": {}, \"seconds\": {:.3}, \"ns_per_observation\": {:.1}, \"peak_rss_bytes\": {}, \"rss_bytes_per_network\": {}, \"heap_bytes_per_network\": {:.1}, \"observations_per_network\": {:.2}, \"full_batches\": {}, \"full_batch_seconds\": {:.3}}}",
             self.networks,
             self.observations,
             self.fits,
@@ -130,6 +135,8 @@ impl ScaleReport {
             opt(self.rss_bytes_per_network),
             self.heap_bytes_per_network,
             self.observations_per_network,
+            self.full_batches,
+            self.full_batch_seconds,
         )
     }
 }
@@ -162,6 +169,7 @@ pub fn scale(
     let before = rss_bytes().map(|r| r.0);
     let start = Instant::now();
     let mut observations = 0u64;
+    let (mut full_batch_seconds, mut full_batches) = (0.0, 0usize);
     let mut batch: Vec<Observation> = Vec::with_capacity(chunk);
     let chunk = chunk.max(1);
     let mut first = 0;
@@ -189,7 +197,12 @@ pub fn scale(
             if batch.is_empty() {
                 break;
             }
+            let call = Instant::now();
             let statuses = engine.observe_batch(&batch)?;
+            if batch.len() == last - first {
+                full_batch_seconds += call.elapsed().as_secs_f64();
+                full_batches += 1;
+            }
             observations += batch.len() as u64;
             for (o, s) in batch.iter().zip(&statuses) {
                 if s.state != crate::engine::State::Continue {
@@ -215,6 +228,8 @@ pub fn scale(
         },
         heap_bytes_per_network: engine.heap_bytes() as f64 / n,
         observations_per_network: observations as f64 / n,
+        full_batch_seconds,
+        full_batches,
     })
 }
 
@@ -233,6 +248,11 @@ pub struct ScalingReport {
     pub seconds_one_thread: Vec<f64>,
     /// Wall seconds of each run on `threads`, in order.
     pub seconds_threads: Vec<f64>,
+    /// Seconds of each one-thread run inside its full batches (every network
+    /// of the chunk in one call), in order.
+    pub full_batch_seconds_one_thread: Vec<f64>,
+    /// The same for the runs on `threads`.
+    pub full_batch_seconds_threads: Vec<f64>,
     /// For comparison, wall seconds of `threads` independent one-thread
     /// engines, each with `networks / threads` networks, run side by side in
     /// as many threads: how far the machine itself scales this work.
@@ -243,6 +263,11 @@ impl ScalingReport {
     /// Median one-thread time over median many-thread time.
     pub fn speedup(&self) -> f64 {
         median(&self.seconds_one_thread) / median(&self.seconds_threads)
+    }
+
+    /// The same ratio for the time inside full batches only.
+    pub fn speedup_full_batches(&self) -> f64 {
+        median(&self.full_batch_seconds_one_thread) / median(&self.full_batch_seconds_threads)
     }
 
     /// Median one-thread time over the median time of the independent engines.
@@ -265,7 +290,7 @@ impl ScalingReport {
             .map(|(a, b)| a / b)
             .collect();
         format!(
-            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}}}",
+            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}, \"full_batch_seconds_one_thread\": [{}], \"full_batch_seconds_threads\": [{}], \"speedup_full_batches_of_medians\": {:.3}}}",
             self.networks,
             self.fits,
             self.threads,
@@ -276,6 +301,9 @@ impl ScalingReport {
             self.speedup(),
             list(&self.seconds_independent),
             self.speedup_independent(),
+            list(&self.full_batch_seconds_one_thread),
+            list(&self.full_batch_seconds_threads),
+            self.speedup_full_batches(),
         )
     }
 }
@@ -322,13 +350,23 @@ pub fn scaling(
         seconds_one_thread: Vec::with_capacity(rounds),
         seconds_threads: Vec::with_capacity(rounds),
         seconds_independent: Vec::with_capacity(rounds),
+        full_batch_seconds_one_thread: Vec::with_capacity(rounds),
+        full_batch_seconds_threads: Vec::with_capacity(rounds),
     };
     let share = (networks / threads).max(1);
     let mut fits: Option<u64> = None;
     for _ in 0..rounds {
-        for (config, times) in [
-            (&one, &mut report.seconds_one_thread),
-            (&many, &mut report.seconds_threads),
+        for (config, times, full) in [
+            (
+                &one,
+                &mut report.seconds_one_thread,
+                &mut report.full_batch_seconds_one_thread,
+            ),
+            (
+                &many,
+                &mut report.seconds_threads,
+                &mut report.full_batch_seconds_threads,
+            ),
         ] {
             let r = scale(datasets, config, networks, chunk)?;
             let first = *fits.get_or_insert(r.fits);
@@ -339,6 +377,7 @@ pub fn scaling(
                 ));
             }
             times.push(r.seconds);
+            full.push(r.full_batch_seconds);
         }
         let start = Instant::now();
         std::thread::scope(|s| {

@@ -55,6 +55,8 @@ fn the_scale_mode_tracks_every_network() {
     let per = b["observations_per_network"].as_f64().unwrap();
     assert!(per > 2.0 && per <= 41.0, "{per}");
     assert!(b["heap_bytes_per_network"].as_f64().unwrap() > 0.0);
+    // Batches of 64: the first ones carry every network of their chunk.
+    assert!(b["full_batches"].as_u64().unwrap() >= 2 * 300 / 64, "{b}");
 }
 
 #[test]
@@ -66,6 +68,9 @@ fn the_scaling_mode_times_both_thread_counts_on_the_same_work() {
     assert_eq!((one.len(), many.len()), (2, 2), "{b}");
     assert_eq!(b["seconds_independent"].as_array().map(Vec::len), Some(2));
     assert!(b["speedup_independent_of_medians"].as_f64().unwrap() > 0.0);
+    let full = b["full_batch_seconds_threads"].as_array().unwrap();
+    assert_eq!(full.len(), 2);
+    assert!(full.iter().all(|s| s.as_f64().unwrap() > 0.0), "{b}");
     assert_eq!(b["threads"].as_u64(), Some(2));
     assert!(b["speedup_of_medians"].as_f64().unwrap() > 0.0);
     // The same fits as the scale mode on its own.

@@ -114,11 +114,6 @@ impl NetworkTable {
         self.slots.iter().map(|(_, n)| n)
     }
 
-    /// (id, network) pairs, in slot order.
-    pub fn iter(&self) -> impl Iterator<Item = (&u64, &Network)> {
-        self.slots.iter().map(|(id, n)| (id, n))
-    }
-
     /// Bytes of the table's own storage: the slots' and the index's capacity
     /// (not what the networks' vectors hold).
     pub fn table_bytes(&self) -> usize {

@@ -176,26 +176,14 @@ pub fn fit_with_profile(
     let (p, sse) = usable?;
     match p.kind {
         Optimum::Unattained => {
-            // The infimum lies at infinite parameters. Where the valley
+            // The infimum lies at infinite parameters: where the valley
             // towards it stays inside the box, the bounded problem has no
-            // optimum either: settled here. That is every unbounded problem,
-            // and for a rising straight line (exp3's `b -> 1+`, `a, c -> inf`)
-            // any box with `a` and `c` unbounded above and `b >= 1` allowed
-            // down to 1 (Penguin's default bounds).
-            let unbounded = bounds
-                .lower
-                .iter()
-                .chain(&bounds.upper)
-                .all(|b| b.is_infinite());
-            let line_in_box = p.rising
-                && bounds.lower.len() == 3
-                && bounds.upper[0] == f64::INFINITY
-                && bounds.lower[1] <= 1.0
-                && bounds.upper[2] == f64::INFINITY;
-            (unbounded || line_in_box).then(|| match local {
-                Some(l) if l.sse < sse => l,
-                _ => at_profile(&p, sse, false),
-            })
+            // optimum either, settled here.
+            p.valley_within(&bounds.lower, &bounds.upper)
+                .then(|| match local {
+                    Some(l) if l.sse < sse => l,
+                    _ => at_profile(&p, sse, false),
+                })
         }
         // A falling curve's interior optimum (a rising one was polished above).
         Optimum::Interior if !p.rising => polish(&p),

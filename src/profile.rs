@@ -23,6 +23,25 @@ pub struct ProfileFit {
     pub rising: bool,
 }
 
+impl ProfileFit {
+    /// For an [`Optimum::Unattained`] fit: whether the valley towards the
+    /// infimum stays inside the box `lower..upper` (then the bounded problem
+    /// has no optimum either). Always in an unbounded box; for a rising
+    /// straight line (`b -> 1+`, `a, c -> inf`) also in any box with `a` and
+    /// `c` unbounded above and `b` allowed down to 1 (Penguin's default
+    /// bounds, `b >= 1`).
+    pub fn valley_within(&self, lower: &[f64], upper: &[f64]) -> bool {
+        let unbounded = lower.iter().chain(upper).all(|b| b.is_infinite());
+        let line_in_box = self.rising
+            && lower.len() == 3
+            && upper.len() == 3
+            && upper[0] == f64::INFINITY
+            && lower[1] <= 1.0
+            && upper[2] == f64::INFINITY;
+        unbounded || line_in_box
+    }
+}
+
 /// Where the least-squares optimum of exp3 lies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Optimum {

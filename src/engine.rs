@@ -612,49 +612,31 @@ impl Engine {
             return Err(batch_error(i, e));
         }
         self.put_back(work, results, &mut statuses);
-        let late = if single.len() > 1 && config.threads != 1 && self.pool().is_some() {
-            let mut work = self.take_networks(batch, &single, false);
+        // Only networks that fit on this entry go to the pool: the others (too
+        // few points yet, new networks among them) cost a few tens of
+        // nanoseconds each, less than moving them out of the table and back.
+        let parallel = config.threads != 1 && self.pool().is_some();
+        let min_points = config.min_points();
+        let (pooled, in_place): (Vec<Group>, Vec<Group>) = if parallel {
+            single.into_iter().partition(|(_, slot)| {
+                slot.is_some_and(|s| self.networks.at(s).epochs.len() + 1 >= min_points)
+            })
+        } else {
+            (Vec::new(), single)
+        };
+        let mut late =
+            self.observe_in_place(&config, cutoff, &loss_of, batch, &in_place, &mut statuses);
+        if !pooled.is_empty() {
+            let mut work = self.take_networks(batch, &pooled, false);
             let results = self.run_groups_or_put_back(&config, cutoff, &loss_of, batch, &mut work);
-            let late = results
+            let pooled_late = results
                 .iter()
                 .filter_map(|r| r.as_ref().err())
                 .min_by_key(|(i, _)| *i)
                 .cloned();
             self.put_back(work, results, &mut statuses);
-            late
-        } else {
-            // One thread: each network is updated in its slot.
-            let mut late: Option<(usize, Error)> = None;
-            for (g, slot) in &single {
-                let i = g[0];
-                let o = batch[i];
-                let loss = loss_of(i);
-                let r = match *slot {
-                    Some(s) => {
-                        let net = self.networks.at_mut(s);
-                        net.observe(&config, o.id, o.epoch, o.value, cutoff, loss)
-                            .map(|()| net.status())
-                    }
-                    None => {
-                        let mut net = Network::new();
-                        let r = net
-                            .observe(&config, o.id, o.epoch, o.value, cutoff, loss)
-                            .map(|()| net.status());
-                        if r.is_ok() {
-                            self.networks.push(o.id, net);
-                        }
-                        r
-                    }
-                };
-                match r {
-                    Ok(status) => statuses[i] = status,
-                    Err(e) => {
-                        late.get_or_insert((i, e));
-                    }
-                }
-            }
-            late
-        };
+            late = late.or(pooled_late);
+        }
         if let Some((i, e)) = late {
             // Phase 1 checked everything a single entry can fail on.
             return Err(Error::new(
@@ -663,6 +645,49 @@ impl Engine {
             ));
         }
         Ok(statuses)
+    }
+
+    /// Applies single-entry groups one after the other, each network updated
+    /// in its slot (new networks are added); returns the first rejection.
+    fn observe_in_place(
+        &mut self,
+        config: &Config,
+        cutoff: f64,
+        loss_of: &dyn Fn(usize) -> f64,
+        batch: &[Observation],
+        groups: &[Group],
+        statuses: &mut [Status],
+    ) -> Option<(usize, Error)> {
+        let mut late: Option<(usize, Error)> = None;
+        for (g, slot) in groups {
+            let i = g[0];
+            let o = batch[i];
+            let loss = loss_of(i);
+            let r = match *slot {
+                Some(s) => {
+                    let net = self.networks.at_mut(s);
+                    net.observe(config, o.id, o.epoch, o.value, cutoff, loss)
+                        .map(|()| net.status())
+                }
+                None => {
+                    let mut net = Network::new();
+                    let r = net
+                        .observe(config, o.id, o.epoch, o.value, cutoff, loss)
+                        .map(|()| net.status());
+                    if r.is_ok() {
+                        self.networks.push(o.id, net);
+                    }
+                    r
+                }
+            };
+            match r {
+                Ok(status) => statuses[i] = status,
+                Err(e) => {
+                    late.get_or_insert((i, e));
+                }
+            }
+        }
+        late
     }
 
     /// The cohort's top-X cutoff for `select_top = X`: the X-th best score

@@ -56,17 +56,22 @@ fn one_by_one(config: &Config, curves: &[(Vec<f64>, Vec<f64>)]) -> Vec<Vec<Statu
 /// The same networks in NAS order: the first batch carries each network's first
 /// three observations (epochs <= N*E, where no decision is possible, so a
 /// network appears three times in one batch), then one batch per epoch step with
-/// every network still training.
-fn batched(config: &Config, curves: &[(Vec<f64>, Vec<f64>)]) -> Vec<Vec<Status>> {
+/// every network still training. With `stagger`, network `id` joins at step
+/// `id % 5` with one observation per batch, so that batches mix new networks,
+/// networks with too few points to fit and networks that fit.
+fn batched(config: &Config, curves: &[(Vec<f64>, Vec<f64>)], stagger: bool) -> Vec<Vec<Status>> {
     let mut e = Engine::new(config.clone()).unwrap();
     let mut out: Vec<Vec<Status>> = vec![Vec::new(); curves.len()];
     let mut next = vec![0usize; curves.len()];
-    let mut first = true;
+    let mut step = 0;
     loop {
         let mut batch = Vec::new();
         for (id, (ep, va)) in curves.iter().enumerate() {
             let stopped = out[id].last().is_some_and(|s| s.state != State::Continue);
-            let k = if first { 3 } else { 1 };
+            if stagger && step < id % 5 {
+                continue;
+            }
+            let k = if step == 0 && !stagger { 3 } else { 1 };
             for _ in 0..k {
                 if !stopped && next[id] < ep.len() {
                     batch.push(Observation {
@@ -78,8 +83,8 @@ fn batched(config: &Config, curves: &[(Vec<f64>, Vec<f64>)]) -> Vec<Vec<Status>>
                 }
             }
         }
-        first = false;
-        if batch.is_empty() {
+        step += 1;
+        if batch.is_empty() && (!stagger || step > 5) {
             break;
         }
         let statuses = e.observe_batch(&batch).unwrap();
@@ -96,14 +101,19 @@ fn batches_decide_exactly_as_single_observations_for_any_thread_count() {
     let curves = curves();
     let reference = one_by_one(&Config::default(), &curves);
     for threads in ["1", "2", "0"] {
-        let mut c = Config::default();
-        c.set("threads", threads).unwrap();
-        let b = batched(&c, &curves);
-        assert_eq!(b.len(), reference.len());
-        for (id, (x, y)) in b.iter().zip(&reference).enumerate() {
-            let kx: Vec<_> = x.iter().map(key).collect();
-            let ky: Vec<_> = y.iter().map(key).collect();
-            assert_eq!(kx, ky, "network {id}, threads = {threads}");
+        for stagger in [false, true] {
+            let mut c = Config::default();
+            c.set("threads", threads).unwrap();
+            let b = batched(&c, &curves, stagger);
+            assert_eq!(b.len(), reference.len());
+            for (id, (x, y)) in b.iter().zip(&reference).enumerate() {
+                let kx: Vec<_> = x.iter().map(key).collect();
+                let ky: Vec<_> = y.iter().map(key).collect();
+                assert_eq!(
+                    kx, ky,
+                    "network {id}, threads = {threads}, stagger {stagger}"
+                );
+            }
         }
     }
 }

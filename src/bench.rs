@@ -3,7 +3,7 @@
 //! tracks a million networks.
 
 use crate::config::Config;
-use crate::engine::{Engine, Observation};
+use crate::engine::{Engine, Observation, Status};
 use crate::error::Result;
 use crate::replay::{Dataset, replay_dataset};
 use std::time::Instant;
@@ -154,24 +154,21 @@ pub fn rss_bytes() -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-/// Tracks `networks` networks, network k replaying curve `k % curves` of the
-/// data sets under its own id, in chunks of `chunk` networks (one batch per
-/// epoch step per chunk), and keeps them all in one engine.
-pub fn scale(
+/// Feeds `networks` networks, network k replaying curve `k % curves` of the
+/// data sets under its own id, to `observe` in NAS order: in chunks of `chunk`
+/// networks, one batch per epoch step per chunk with every network of the
+/// chunk still training (`full`: all of them). Returns the observations sent.
+fn drive(
     datasets: &[Dataset],
-    config: &Config,
     networks: usize,
     chunk: usize,
-) -> Result<ScaleReport> {
+    mut observe: impl FnMut(&[Observation], bool) -> Result<Vec<Status>>,
+) -> Result<u64> {
     let curves: Vec<&crate::replay::Network> =
         datasets.iter().flat_map(|d| d.networks.iter()).collect();
-    let mut engine = Engine::new(config.clone())?;
-    let before = rss_bytes().map(|r| r.0);
-    let start = Instant::now();
     let mut observations = 0u64;
-    let (mut full_batch_seconds, mut full_batches) = (0.0, 0usize);
-    let mut batch: Vec<Observation> = Vec::with_capacity(chunk);
     let chunk = chunk.max(1);
+    let mut batch: Vec<Observation> = Vec::with_capacity(chunk.min(networks));
     let mut first = 0;
     while first < networks && !curves.is_empty() {
         let last = (first + chunk).min(networks);
@@ -197,12 +194,7 @@ pub fn scale(
             if batch.is_empty() {
                 break;
             }
-            let call = Instant::now();
-            let statuses = engine.observe_batch(&batch)?;
-            if batch.len() == last - first {
-                full_batch_seconds += call.elapsed().as_secs_f64();
-                full_batches += 1;
-            }
+            let statuses = observe(&batch, batch.len() == last - first)?;
             observations += batch.len() as u64;
             for (o, s) in batch.iter().zip(&statuses) {
                 if s.state != crate::engine::State::Continue {
@@ -212,6 +204,31 @@ pub fn scale(
         }
         first = last;
     }
+    Ok(observations)
+}
+
+/// Tracks `networks` networks, network k replaying curve `k % curves` of the
+/// data sets under its own id, in chunks of `chunk` networks (one batch per
+/// epoch step per chunk), and keeps them all in one engine.
+pub fn scale(
+    datasets: &[Dataset],
+    config: &Config,
+    networks: usize,
+    chunk: usize,
+) -> Result<ScaleReport> {
+    let mut engine = Engine::new(config.clone())?;
+    let before = rss_bytes().map(|r| r.0);
+    let start = Instant::now();
+    let (mut full_batch_seconds, mut full_batches) = (0.0, 0usize);
+    let observations = drive(datasets, networks, chunk, |batch, full| {
+        let call = Instant::now();
+        let statuses = engine.observe_batch(batch)?;
+        if full {
+            full_batch_seconds += call.elapsed().as_secs_f64();
+            full_batches += 1;
+        }
+        Ok(statuses)
+    })?;
     let seconds = start.elapsed().as_secs_f64();
     let after = rss_bytes();
     let fits: u64 = engine.networks().values().map(|n| u64::from(n.fits)).sum();
@@ -257,6 +274,11 @@ pub struct ScalingReport {
     /// engines, each with `networks / threads` networks, run side by side in
     /// as many threads: how far the machine itself scales this work.
     pub seconds_independent: Vec<f64>,
+    /// Seconds of the one-thread engine of each round's lockstep run (two
+    /// engines fed the same batches, each batch timed on both in turn).
+    pub lockstep_seconds_one_thread: Vec<f64>,
+    /// Seconds of the many-thread engine of each round's lockstep run.
+    pub lockstep_seconds_threads: Vec<f64>,
 }
 
 impl ScalingReport {
@@ -275,6 +297,12 @@ impl ScalingReport {
         median(&self.seconds_one_thread) / median(&self.seconds_independent)
     }
 
+    /// The same ratio for the lockstep runs: the least disturbed by the
+    /// machine's drift, which both engines see within milliseconds.
+    pub fn speedup_lockstep(&self) -> f64 {
+        median(&self.lockstep_seconds_one_thread) / median(&self.lockstep_seconds_threads)
+    }
+
     /// One JSON line.
     pub fn to_json(&self) -> String {
         let list = |v: &[f64]| {
@@ -290,7 +318,7 @@ impl ScalingReport {
             .map(|(a, b)| a / b)
             .collect();
         format!(
-            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}, \"full_batch_seconds_one_thread\": [{}], \"full_batch_seconds_threads\": [{}], \"speedup_full_batches_of_medians\": {:.3}}}",
+            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}, \"full_batch_seconds_one_thread\": [{}], \"full_batch_seconds_threads\": [{}], \"speedup_full_batches_of_medians\": {:.3}, \"lockstep_seconds_one_thread\": [{}], \"lockstep_seconds_threads\": [{}], \"speedup_lockstep_of_medians\": {:.3}}}",
             self.networks,
             self.fits,
             self.threads,
@@ -304,6 +332,9 @@ impl ScalingReport {
             list(&self.full_batch_seconds_one_thread),
             list(&self.full_batch_seconds_threads),
             self.speedup_full_batches(),
+            list(&self.lockstep_seconds_one_thread),
+            list(&self.lockstep_seconds_threads),
+            self.speedup_lockstep(),
         )
     }
 }
@@ -318,12 +349,47 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// An engine configured `one` and an engine configured `many` fed the same
+/// batches ([`drive`]); each batch is timed on both, the order swapped every
+/// batch, so that whatever else the machine does hits both alike. Returns the
+/// seconds inside each engine's calls; fails if their decisions differ.
+fn lockstep(
+    datasets: &[Dataset],
+    one: &Config,
+    many: &Config,
+    networks: usize,
+    chunk: usize,
+) -> Result<(f64, f64)> {
+    let mut engines = [Engine::new(one.clone())?, Engine::new(many.clone())?];
+    let mut seconds = [0.0; 2];
+    let mut flip = false;
+    drive(datasets, networks, chunk, |batch, _| {
+        flip = !flip;
+        let order = if flip { [0, 1] } else { [1, 0] };
+        let mut statuses: [Vec<Status>; 2] = Default::default();
+        for k in order {
+            let call = Instant::now();
+            statuses[k] = engines[k].observe_batch(batch)?;
+            seconds[k] += call.elapsed().as_secs_f64();
+        }
+        let key = |s: &Status| (s.state, s.fits, s.prediction.to_bits());
+        if !statuses[0].iter().map(key).eq(statuses[1].iter().map(key)) {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorCode::Internal,
+                "scaling: the one-thread and many-thread engines decided differently",
+            ));
+        }
+        Ok(std::mem::take(&mut statuses[0]))
+    })?;
+    Ok((seconds[0], seconds[1]))
+}
+
 /// Runs [`scale`] `rounds` times on one thread and `rounds` times on the
 /// configured thread count (0 = all cores), alternated, each from a fresh
 /// engine (so each many-thread run includes starting its pool, well under a
 /// millisecond); checks that every run made the same fits. Each round also
 /// times `threads` independent one-thread engines with a share of the
-/// networks each, side by side, for comparison.
+/// networks each, side by side, for comparison, and runs [`lockstep`].
 pub fn scaling(
     datasets: &[Dataset],
     config: &Config,
@@ -352,6 +418,8 @@ pub fn scaling(
         seconds_independent: Vec::with_capacity(rounds),
         full_batch_seconds_one_thread: Vec::with_capacity(rounds),
         full_batch_seconds_threads: Vec::with_capacity(rounds),
+        lockstep_seconds_one_thread: Vec::with_capacity(rounds),
+        lockstep_seconds_threads: Vec::with_capacity(rounds),
     };
     let share = (networks / threads).max(1);
     let mut fits: Option<u64> = None;
@@ -391,6 +459,9 @@ pub fn scaling(
         report
             .seconds_independent
             .push(start.elapsed().as_secs_f64());
+        let (a, b) = lockstep(datasets, &one, &many, networks, chunk)?;
+        report.lockstep_seconds_one_thread.push(a);
+        report.lockstep_seconds_threads.push(b);
     }
     report.fits = fits.unwrap_or(0);
     Ok(report)

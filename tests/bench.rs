@@ -73,6 +73,14 @@ fn the_scaling_mode_times_both_thread_counts_on_the_same_work() {
     assert!(full.iter().all(|s| s.as_f64().unwrap() > 0.0), "{b}");
     assert_eq!(b["threads"].as_u64(), Some(2));
     assert!(b["speedup_of_medians"].as_f64().unwrap() > 0.0);
+    // The lockstep run: both engines timed on every batch (it fails the run
+    // should their decisions differ).
+    for k in ["lockstep_seconds_one_thread", "lockstep_seconds_threads"] {
+        let v = b[k].as_array().unwrap();
+        assert_eq!(v.len(), 2, "{k}: {b}");
+        assert!(v.iter().all(|s| s.as_f64().unwrap() > 0.0), "{k}: {b}");
+    }
+    assert!(b["speedup_lockstep_of_medians"].as_f64().unwrap() > 0.0);
     // The same fits as the scale mode on its own.
     let scale = bench(&[&[CNN, "--threads", "1"], &args[..]].concat());
     assert_eq!(b["fits"], scale["fits"]);

@@ -78,7 +78,8 @@ Usage:
       --networks N [--chunk C]                N networks in batches of C (default 10,000): time,
                                               memory per network
       --networks N --scaling R                that, R times on one thread and R times on
-                                              `--threads K` (0 = all cores), alternated: speed-up
+                                              `--threads K` (0 = all cores), alternated: speed-up;
+                                              also both engines in lockstep, timed batch by batch
   penguin help | --help                       this text
   penguin --version
 

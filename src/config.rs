@@ -57,7 +57,11 @@ pub enum Warmup {
 /// leaves them out while they hold it, so that a state saved by 0.2.0 (format
 /// 2, whose text lacks them) is still the canonical text of the configuration
 /// it loads as, and loads.
-const KEYS_AFTER_0_2_0: &[(&str, &str)] = &[("loss_min_delta", "0"), ("combine", "aicc")];
+const KEYS_AFTER_0_2_0: &[(&str, &str)] = &[
+    ("loss_min_delta", "0"),
+    ("combine", "aicc"),
+    ("chance_patience", "0"),
+];
 
 /// How the predictions of `function` and its `alternatives` become one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +167,8 @@ pub struct Config {
     /// The fitness of a network that learns nothing (e.g. 10 for 10-class
     /// accuracy; NaN = not set), for the late-bloomer guard.
     pub chance_level: f64,
-    /// A prediction within this of `chance_level` counts as "at chance".
+    /// A prediction (or, for `chance_patience`, an observed value) no better
+    /// than `chance_level` by more than this counts as "at chance".
     pub chance_margin: f64,
     /// Late-bloomer guard (0 = off): a network predicted at chance stops only
     /// after its validation loss has not improved for this many observations.
@@ -173,6 +178,11 @@ pub struct Config {
     /// (0 = any decrease), so that noise around a flat loss does not keep a
     /// never-learner training.
     pub loss_min_delta: f64,
+    /// Never-learner stop (0 = off; needs `chance_level`): a network whose last
+    /// K observed values all lie at chance (within `chance_margin`), and whose
+    /// validation loss, when reported, has not improved for K observations,
+    /// stops at once with the mean of those K values as its answer.
+    pub chance_patience: usize,
     /// Other functions fitted beside `function` at every prediction, combined
     /// by `combine` (empty: `function` alone).
     pub alternatives: Vec<ModelRef>,
@@ -221,6 +231,7 @@ pub const KEYS: &[&str] = &[
     "chance_margin",
     "loss_patience",
     "loss_min_delta",
+    "chance_patience",
     "alternatives",
     "combine",
     "fallback_width",
@@ -262,6 +273,7 @@ impl Default for Config {
             chance_margin: 5.0,
             loss_patience: 0,
             loss_min_delta: 0.0,
+            chance_patience: 0,
             alternatives: Vec::new(),
             combine: Combine::Aicc,
             fallback_width: f64::INFINITY,
@@ -416,6 +428,7 @@ impl Config {
                 self.chance_margin = v;
             }
             "loss_patience" => self.loss_patience = parse_usize(key, value)?,
+            "chance_patience" => self.chance_patience = parse_usize(key, value)?,
             "loss_min_delta" => {
                 let v = parse_finite(key, value)?;
                 if !(0.0..1.0).contains(&v) {
@@ -701,6 +714,15 @@ impl Config {
         self.min_points.unwrap_or_else(|| self.n_params())
     }
 
+    /// Whether a fitness value is at chance level: no better than
+    /// `chance_level` by more than `chance_margin` (false when it is not set).
+    pub fn at_chance(&self, value: f64) -> bool {
+        match self.direction {
+            Direction::Maximize => value <= self.chance_level + self.chance_margin,
+            Direction::Minimize => value >= self.chance_level - self.chance_margin,
+        }
+    }
+
     /// The bounds in force: configured, or the catalogue's defaults.
     pub fn effective_bounds(&self) -> Bounds {
         if let Some(b) = &self.bounds {
@@ -735,6 +757,12 @@ impl Config {
             return bad(format!(
                 "loss_patience = {} needs the chance level (chance_level = ...)",
                 self.loss_patience
+            ));
+        }
+        if self.chance_patience > 0 && self.chance_level.is_nan() {
+            return bad(format!(
+                "chance_patience = {} needs the chance level (chance_level = ...)",
+                self.chance_patience
             ));
         }
         if !(0.0..1.0).contains(&self.loss_min_delta) {
@@ -903,6 +931,7 @@ impl Config {
             ("chance_margin", fmt_f64(self.chance_margin)),
             ("loss_patience", self.loss_patience.to_string()),
             ("loss_min_delta", fmt_f64(self.loss_min_delta)),
+            ("chance_patience", self.chance_patience.to_string()),
             ("fallback_width", fmt_f64(self.fallback_width)),
             (
                 "alternatives",

@@ -93,7 +93,8 @@ pub struct Network {
     pub params_converged: bool,
     /// The newest `fit_P` (NaN when none).
     pub last_prediction: f64,
-    /// The prediction interval of the newest `fit_P` (NaN when none).
+    /// The prediction interval of the newest `fit_P` (NaN when none; after a
+    /// never-learner stop, NaN: its answer is no extrapolation).
     pub last_interval: [f64; 2],
     /// The decision after the newest observation (None before the first).
     pub decision: Option<Decision>,
@@ -260,7 +261,15 @@ impl Network {
         let decision = analyze(config, epoch, value, &self.window);
         let decision = self.rank_aware(config, epoch, decision, cutoff);
         let decision = self.late_bloomer_guard(config, decision);
-        self.decision = Some(self.fallback(config, decision, value));
+        let decision = self.fallback(config, decision, value);
+        self.decision = Some(match self.never_learner_stop(config, decision) {
+            Some(answer) => {
+                // The answer is no fit's extrapolation: no interval.
+                self.last_interval = [f64::NAN; 2];
+                Decision::Converged { prediction: answer }
+            }
+            None => decision,
+        });
     }
 
     /// The fallback to the observation (config `fallback_width` = W): a network
@@ -295,15 +304,33 @@ impl Network {
         {
             return decision;
         }
-        let at_chance = match config.direction {
-            Direction::Maximize => prediction <= config.chance_level + config.chance_margin,
-            Direction::Minimize => prediction >= config.chance_level - config.chance_margin,
-        };
-        if at_chance && self.since_best_loss < config.loss_patience as u32 {
+        if config.at_chance(prediction) && self.since_best_loss < config.loss_patience as u32 {
             Decision::Continue
         } else {
             decision
         }
+    }
+
+    /// The never-learner stop (config `chance_patience` = K with
+    /// `chance_level`): a network still training whose last K observed values
+    /// are all at chance (within `chance_margin` of `chance_level`) and whose
+    /// validation loss, if reported, has not improved for K observations (by
+    /// `loss_min_delta`) stops now, answering the mean of those K values. It
+    /// does not wait for N agreeing predictions: the fits of a flat, noisy
+    /// curve disagree for many epochs. The loss condition is the late-bloomer
+    /// guard's: a network that is about to learn shows it in its loss first.
+    /// None: the decision stands.
+    fn never_learner_stop(&self, config: &Config, decision: Decision) -> Option<f64> {
+        let k = config.chance_patience;
+        if k == 0 || decision.is_final() || !config.chance_level.is_finite() {
+            return None;
+        }
+        let last = &self.values[self.values.len().checked_sub(k)?..];
+        let loss_stalled = self.best_loss.is_nan() || self.since_best_loss >= k as u32;
+        if !loss_stalled || !last.iter().all(|&v| config.at_chance(v)) {
+            return None;
+        }
+        Some(last.iter().sum::<f64>() / k as f64)
     }
 
     /// Rank-aware stopping (config `select_top`): given the cohort's current

@@ -134,6 +134,8 @@ fn bad_configuration_values() {
         ("chance_level", "inf", ErrorCode::InvalidConfigValue),
         ("chance_margin", "-1", ErrorCode::InvalidConfigValue),
         ("loss_patience", "-3", ErrorCode::InvalidConfigValue),
+        ("chance_patience", "-1", ErrorCode::InvalidConfigValue),
+        ("chance_patience", "2.5", ErrorCode::InvalidConfigValue),
         ("loss_min_delta", "-0.1", ErrorCode::InvalidConfigValue),
         ("loss_min_delta", "1", ErrorCode::InvalidConfigValue),
         ("loss_min_delta", "nan", ErrorCode::InvalidConfigValue),

@@ -199,3 +199,28 @@ fn a_state_saved_by_0_2_0_loads_and_decides_as_now() {
     let saved = from_bytes(bytes).unwrap();
     assert!(saved.networks()[&1].window[0].is_nan());
 }
+
+/// Keys added after 0.2.0 travel in a state when set, and restore exactly.
+#[test]
+fn a_state_carries_keys_added_after_0_2_0() {
+    let mut c = Config::default();
+    for (k, v) in [
+        ("chance_level", "10"),
+        ("loss_patience", "2"),
+        ("loss_min_delta", "0.001"),
+        ("chance_patience", "3"),
+        ("alternatives", "vap3"),
+        ("combine", "mean"),
+    ] {
+        c.set(k, v).unwrap();
+    }
+    let mut e = Engine::new(c.clone()).unwrap();
+    e.observe(7, 0.5, 10.2).unwrap();
+    let restored = from_bytes(&to_bytes(&e)).unwrap();
+    assert_eq!(restored.config().to_text(), c.to_text());
+    let text = c.to_text();
+    for key in ["chance_patience", "loss_min_delta", "combine"] {
+        assert!(text.contains(key), "{key} missing from {text}");
+    }
+    assert_eq!(restored.config().chance_patience, 3);
+}

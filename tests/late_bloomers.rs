@@ -2,7 +2,9 @@
 //! a network flat at chance whose validation loss still falls keeps training
 //! and is not written off; one whose loss has stalled stops as before; without
 //! losses nothing changes; the bundled curves lose their anomalies; with
-//! `loss_min_delta` a loss that only creeps down does not hold a network.
+//! `loss_min_delta` a loss that only creeps down does not hold a network. The
+//! never-learner stop (`chance_patience`) ends flat networks early without
+//! writing off late bloomers.
 
 mod common;
 
@@ -135,4 +137,118 @@ fn the_bundled_curves_lose_their_anomalies() {
         "the paper's method has anomalies on these curves"
     );
     assert!(guarded < paper, "guard: {guarded}, paper: {paper}");
+}
+
+/// An engine with the never-learner stop (`chance_patience`), and the guard
+/// when `loss_patience` > 0.
+fn never_learner_engine(chance_patience: &str, loss_patience: &str) -> Engine {
+    let mut c = Config::default();
+    c.set("chance_level", "10").unwrap();
+    c.set("chance_patience", chance_patience).unwrap();
+    c.set("loss_patience", loss_patience).unwrap();
+    c.set("loss_min_delta", "0.001").unwrap();
+    Engine::new(c).unwrap()
+}
+
+#[test]
+fn chance_patience_stops_a_flat_network_without_waiting_for_its_fits() {
+    let never = |k: usize| (10.0 + 0.1 * (k % 3) as f64, 2.30 + 0.01 * (k % 2) as f64);
+    let (paper_stop, _) = run(&mut engine("0"), never, true);
+    assert!(paper_stop > 1.5, "{paper_stop}");
+    // Without losses: the third observation at chance stops it, answering the
+    // mean of the three values, with no interval (it extrapolates nothing).
+    let mut e = never_learner_engine("3", "0");
+    let mut last = None;
+    for k in 1..=3 {
+        let (acc, _) = never(k);
+        last = Some(e.observe(1, 0.5 * k as f64, acc).unwrap());
+    }
+    let s = last.unwrap();
+    assert_eq!(s.state, State::Converged, "{s:?}");
+    assert_eq!(s.epoch, 1.5);
+    assert!(
+        (s.prediction - (10.1 + 10.2 + 10.0) / 3.0).abs() < 1e-12,
+        "{s:?}"
+    );
+    assert!(
+        s.prediction_lo.is_nan() && s.prediction_hi.is_nan(),
+        "{s:?}"
+    );
+    // With losses: once the loss has also not improved for three
+    // observations (2.30 at k = 2 is its best, then 2.31, 2.30, 2.31).
+    let (stop, pred) = run(&mut never_learner_engine("3", "0"), never, true);
+    assert_eq!(stop, 2.5);
+    assert!(pred < 10.5, "{pred}");
+    assert!(stop < paper_stop, "{stop} vs {paper_stop}");
+}
+
+#[test]
+fn chance_patience_lets_a_late_bloomer_whose_loss_falls_learn() {
+    // Its loss falls by 2 % per observation: never stalled, so the rule never
+    // stops it; with the guard it learns, without it the paper's rule writes
+    // it off as before (the rule adds no protection of its own).
+    let (stop, pred) = run(&mut never_learner_engine("3", "2"), late_bloomer, true);
+    assert!(stop > 4.0 && pred > 50.0, "guarded: {stop} {pred}");
+    assert_eq!(
+        run(&mut never_learner_engine("3", "0"), late_bloomer, true),
+        run(&mut engine("0"), late_bloomer, true)
+    );
+    // Without losses the rule cannot tell: it stops after three values at chance.
+    let (stop, pred) = run(&mut never_learner_engine("3", "2"), late_bloomer, false);
+    assert_eq!(stop, 1.5);
+    assert!(pred < 11.0, "{pred}");
+    // Values above chance never trigger it.
+    let learner = |k: usize| (20.0 + k as f64, 2.0);
+    let (stop, pred) = run(&mut never_learner_engine("1", "0"), learner, true);
+    assert!(pred > 20.0 && stop > 1.5, "{stop} {pred}");
+}
+
+#[test]
+fn chance_patience_needs_the_chance_level() {
+    let mut c = Config::default();
+    c.set("chance_patience", "3").unwrap();
+    let err = Engine::new(c).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InconsistentConfig);
+    assert!(err.message.contains("chance_level"), "{}", err.message);
+}
+
+/// Never-learners' (networks that end at chance) mean stop epoch and the
+/// anomalies, replaying a bundled file with extra options.
+fn never_learners(file: &str, options: &[&str]) -> (f64, u64) {
+    let csv = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let r = common::replay_json(&[&[csv.as_str()], options].concat());
+    let (_, d) = r["datasets"].as_object().unwrap().iter().next().unwrap();
+    let stops: Vec<f64> = d["per_network"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| !n["learning"].as_bool().unwrap())
+        .map(|n| n["stop_epoch"].as_f64().unwrap())
+        .collect();
+    assert!(stops.len() >= 10, "{file}: {} never-learners", stops.len());
+    let mean = stops.iter().sum::<f64>() / stops.len() as f64;
+    (mean, d["full"]["anomalies"].as_u64().unwrap())
+}
+
+#[test]
+fn the_bundled_never_learners_stop_within_three_epochs_without_more_anomalies() {
+    let guard = ["--chance_level", "10", "--loss_patience", "2"];
+    let options = [
+        &guard[..],
+        &["--loss_min_delta", "0.001", "--chance_patience", "3"],
+    ]
+    .concat();
+    for file in ["fmnist_random_cnn.csv", "fmnist_mlp_mpi.csv"] {
+        let (paper_stop, paper_anomalies) = never_learners(file, &[]);
+        let (stop, anomalies) = never_learners(file, &options);
+        assert!(paper_stop > 3.0, "{file}: the paper's method {paper_stop}");
+        assert!(
+            stop <= 3.0,
+            "{file}: never-learners stop at {stop} on average"
+        );
+        assert!(
+            anomalies <= paper_anomalies,
+            "{file}: {anomalies} anomalies, the paper's method {paper_anomalies}"
+        );
+    }
 }

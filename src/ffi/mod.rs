@@ -248,7 +248,8 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// `interval` (level of `prediction_lo`/`prediction_hi`, default 0.9, 0 = none),
 /// `select_top` (0 = off), `chance_level`, `chance_margin`, `loss_patience` and
 /// `loss_min_delta` (the late-bloomer guard, see
-/// `penguin_observe_batch_with_loss`), `alternatives`
+/// `penguin_observe_batch_with_loss`), `chance_patience` (the never-learner
+/// stop, same place), `alternatives`
 /// (other functions fitted beside `function`) with `combine` (`aicc`: the
 /// lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
 /// interval is wider reports its newest observed value) and the solver keys
@@ -538,7 +539,12 @@ pub extern "C" fn penguin_observe_batch(
 /// `chance_margin` (default 5) of `chance_level` keeps training until its validation
 /// loss has not improved for K observations (a network still learning shows it
 /// in its loss first); with `loss_min_delta` = d, only a loss below the best
-/// so far by more than d times it counts as an improvement. Everything else as
+/// so far by more than d times it counts as an improvement. With
+/// `chance_patience` = K (and `chance_level`), a network still training whose
+/// last K values are all within `chance_margin` of chance and whose loss, if
+/// reported, has not improved for K observations stops at once as a
+/// never-learner: state converged, `prediction` the mean of those K values,
+/// `prediction_lo`/`prediction_hi` NaN (no extrapolation). Everything else as
 /// `penguin_observe_batch`.
 ///
 /// Returns the codes of `penguin_observe_batch`.

@@ -421,17 +421,22 @@ penguin_result_t penguin_observe_batch(struct penguin_t *engine,
  * `penguin_observe_batch` with each entry's validation loss beside its
  * fitness (`val_loss[i]`; NaN: not reported; the array may be NULL: none
  * reported), for the late-bloomer guard: with the config keys `chance_level` and
- * `loss_patience` = K, a network about to stop with a prediction within
- * `chance_margin` (default 5) of `chance_level` keeps training until its validation
- * loss has not improved for K observations (a network still learning shows it
- * in its loss first); with `loss_min_delta` = d, only a loss below the best
- * so far by more than d times it counts as an improvement. With
- * `chance_patience` = K (and `chance_level`), a network still training whose
- * last K values are all within `chance_margin` of chance and whose loss, if
- * reported, has not improved for K observations stops at once as a
- * never-learner: state converged, `prediction` the mean of those K values,
- * `prediction_lo`/`prediction_hi` NaN (no extrapolation). Everything else as
- * `penguin_observe_batch`.
+ * `loss_patience` = K, a network about to stop with a prediction no better
+ * than `chance_level` + `chance_margin` (default 5; for `direction = minimize`,
+ * no lower than `chance_level` - `chance_margin`) keeps training until its
+ * validation loss has not improved for K observations (a network still
+ * learning shows it in its loss first); with `loss_min_delta` = d, only a loss
+ * below the best so far by more than d times it counts as an improvement.
+ * With `chance_patience` = K (and `chance_level`), a network still training
+ * whose last K values are all at chance in that sense and whose loss, if
+ * reported, has not improved for K observations (or `loss_patience`, when
+ * longer) stops at once as a never-learner: state converged, `prediction` the
+ * mean of those K values, `prediction_lo`/`prediction_hi` NaN (no
+ * extrapolation). It does not wait for the warm-up (K = 3 with E = 0.5 can
+ * stop a network at epoch 1.5, so a later entry of the same network in the
+ * same batch fails the batch with `PENGUIN_ERR_ALREADY_DECIDED`), and it comes
+ * after rank-aware stopping and `fallback_width`: it wins over both.
+ * Everything else as `penguin_observe_batch`.
  *
  * Returns the codes of `penguin_observe_batch`.
  * Thread-safety: as `penguin_observe`.

@@ -753,16 +753,22 @@ impl Config {
                 self.valid_min, self.valid_max
             ));
         }
-        if self.loss_patience > 0 && self.chance_level.is_nan() {
+        if self.loss_patience > 0 && !self.chance_level.is_finite() {
             return bad(format!(
                 "loss_patience = {} needs the chance level (chance_level = ...)",
                 self.loss_patience
             ));
         }
-        if self.chance_patience > 0 && self.chance_level.is_nan() {
+        if self.chance_patience > 0 && !self.chance_level.is_finite() {
             return bad(format!(
                 "chance_patience = {} needs the chance level (chance_level = ...)",
                 self.chance_patience
+            ));
+        }
+        if !(self.chance_margin.is_finite() && self.chance_margin >= 0.0) {
+            return bad(format!(
+                "chance_margin = {} must be a finite number >= 0",
+                self.chance_margin
             ));
         }
         if !(0.0..1.0).contains(&self.loss_min_delta) {

@@ -315,10 +315,12 @@ impl Network {
     /// `chance_level`): a network still training whose last K observed values
     /// are all at chance (within `chance_margin` of `chance_level`) and whose
     /// validation loss, if reported, has not improved for K observations (by
-    /// `loss_min_delta`) stops now, answering the mean of those K values. It
-    /// does not wait for N agreeing predictions: the fits of a flat, noisy
+    /// `loss_min_delta`; for `loss_patience` observations when that is longer)
+    /// stops now, answering the mean of those K values. It does not wait for
+    /// N agreeing predictions nor for the warm-up: the fits of a flat, noisy
     /// curve disagree for many epochs. The loss condition is the late-bloomer
     /// guard's: a network that is about to learn shows it in its loss first.
+    /// It comes last and wins over rank-aware stopping and the fallback.
     /// None: the decision stands.
     fn never_learner_stop(&self, config: &Config, decision: Decision) -> Option<f64> {
         let k = config.chance_patience;
@@ -326,7 +328,9 @@ impl Network {
             return None;
         }
         let last = &self.values[self.values.len().checked_sub(k)?..];
-        let loss_stalled = self.best_loss.is_nan() || self.since_best_loss >= k as u32;
+        // As long as the late-bloomer guard would wait, too.
+        let patience = k.max(config.loss_patience) as u32;
+        let loss_stalled = self.best_loss.is_nan() || self.since_best_loss >= patience;
         if !loss_stalled || !last.iter().all(|&v| config.at_chance(v)) {
             return None;
         }
@@ -639,18 +643,21 @@ impl Engine {
             return Err(batch_error(i, e));
         }
         self.put_back(work, results, &mut statuses);
-        // Only networks that fit on this entry go to the pool: the others (too
-        // few points yet, new networks among them) cost a few tens of
-        // nanoseconds each, less than moving them out of the table and back.
-        let parallel = config.threads != 1 && self.pool().is_some();
+        // Only networks that fit on this entry go to the pool, and only when
+        // there are two or more: the others (too few points yet) cost a few
+        // tens of nanoseconds each, less than moving them out of the table and
+        // back. The pool is not even started for a batch without two fits.
         let min_points = config.min_points();
-        let (pooled, in_place): (Vec<Group>, Vec<Group>) = if parallel {
+        let (mut pooled, mut in_place): (Vec<Group>, Vec<Group>) = if config.threads != 1 {
             single.into_iter().partition(|(_, slot)| {
-                slot.is_some_and(|s| self.networks.at(s).epochs.len() + 1 >= min_points)
+                slot.map_or(0, |s| self.networks.at(s).epochs.len()) + 1 >= min_points
             })
         } else {
             (Vec::new(), single)
         };
+        if pooled.len() < 2 || self.pool().is_none() {
+            in_place.append(&mut pooled);
+        }
         let mut late =
             self.observe_in_place(&config, cutoff, &loss_of, batch, &in_place, &mut statuses);
         if !pooled.is_empty() {
@@ -662,7 +669,10 @@ impl Engine {
                 .min_by_key(|(i, _)| *i)
                 .cloned();
             self.put_back(work, results, &mut statuses);
-            late = late.or(pooled_late);
+            late = [late, pooled_late]
+                .into_iter()
+                .flatten()
+                .min_by_key(|(i, _)| *i);
         }
         if let Some((i, e)) = late {
             // Phase 1 checked everything a single entry can fail on.
@@ -675,7 +685,8 @@ impl Engine {
     }
 
     /// Applies single-entry groups one after the other, each network updated
-    /// in its slot (new networks are added); returns the first rejection.
+    /// in its slot (new networks are added); returns the rejection of the
+    /// lowest batch index.
     fn observe_in_place(
         &mut self,
         config: &Config,
@@ -710,7 +721,9 @@ impl Engine {
             match r {
                 Ok(status) => statuses[i] = status,
                 Err(e) => {
-                    late.get_or_insert((i, e));
+                    if late.as_ref().is_none_or(|(k, _)| i < *k) {
+                        late = Some((i, e));
+                    }
                 }
             }
         }

@@ -54,8 +54,8 @@ fn one_by_one(config: &Config, curves: &[(Vec<f64>, Vec<f64>)]) -> Vec<Vec<Statu
 }
 
 /// The same networks in NAS order: the first batch carries each network's first
-/// three observations (epochs <= N*E, where no decision is possible, so a
-/// network appears three times in one batch), then one batch per epoch step with
+/// three observations (epochs <= N*E, where the default configuration makes no
+/// decision, so a network appears three times in one batch), then one batch per epoch step with
 /// every network still training. With `stagger`, network `id` joins at step
 /// `id % 5` with one observation per batch, so that batches mix new networks,
 /// networks with too few points to fit and networks that fit.
@@ -99,19 +99,39 @@ fn batched(config: &Config, curves: &[(Vec<f64>, Vec<f64>)], stagger: bool) -> V
 #[test]
 fn batches_decide_exactly_as_single_observations_for_any_thread_count() {
     let curves = curves();
-    let reference = one_by_one(&Config::default(), &curves);
+    // The default configuration; one that fits from the first point (new
+    // networks go to the pool); one with the never-learner stop at the third
+    // value (which can stop a network on the last of its first three entries).
+    let variants: [&[(&str, &str)]; 3] = [
+        &[],
+        &[("min_points", "1")],
+        &[("chance_level", "10"), ("chance_patience", "3")],
+    ];
+    for keys in variants {
+        let mut base = Config::default();
+        for (k, v) in keys {
+            base.set(k, v).unwrap();
+        }
+        compare_batched_with_one_by_one(&base, &curves);
+    }
+}
+
+fn compare_batched_with_one_by_one(base: &Config, curves: &[(Vec<f64>, Vec<f64>)]) {
+    let reference = one_by_one(base, curves);
     for threads in ["1", "2", "0"] {
         for stagger in [false, true] {
-            let mut c = Config::default();
+            let mut c = base.clone();
             c.set("threads", threads).unwrap();
-            let b = batched(&c, &curves, stagger);
+            let b = batched(&c, curves, stagger);
             assert_eq!(b.len(), reference.len());
             for (id, (x, y)) in b.iter().zip(&reference).enumerate() {
                 let kx: Vec<_> = x.iter().map(key).collect();
                 let ky: Vec<_> = y.iter().map(key).collect();
                 assert_eq!(
-                    kx, ky,
-                    "network {id}, threads = {threads}, stagger {stagger}"
+                    kx,
+                    ky,
+                    "network {id}, threads = {threads}, stagger {stagger}, {}",
+                    base.to_text()
                 );
             }
         }

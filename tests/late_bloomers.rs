@@ -204,6 +204,48 @@ fn chance_patience_lets_a_late_bloomer_whose_loss_falls_learn() {
 }
 
 #[test]
+fn chance_patience_waits_as_long_as_the_guard_does() {
+    // Flat at chance for 4 epochs; its loss pauses for two observations (k = 2,
+    // 3) and then falls: a late bloomer. The guard (loss_patience = 4) keeps it;
+    // the never-learner stop with K = 2 must not write it off earlier.
+    let pausing = |k: usize| {
+        let (acc, _) = late_bloomer(k);
+        let loss = if k <= 3 { 2.3 } else { 2.3 - 0.05 * k as f64 };
+        (acc, loss)
+    };
+    let (stop, pred) = run(&mut never_learner_engine("2", "4"), pausing, true);
+    assert!(stop > 4.0 && pred > 50.0, "{stop} {pred}");
+}
+
+#[test]
+fn chance_settings_set_in_the_struct_are_checked_too() {
+    let bad = [
+        Config {
+            chance_level: f64::INFINITY,
+            chance_patience: 2,
+            ..Config::default()
+        },
+        Config {
+            chance_level: f64::INFINITY,
+            loss_patience: 2,
+            ..Config::default()
+        },
+        Config {
+            chance_margin: -1.0,
+            ..Config::default()
+        },
+        Config {
+            chance_margin: f64::NAN,
+            ..Config::default()
+        },
+    ];
+    for c in bad {
+        let err = Engine::new(c).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InconsistentConfig, "{}", err.message);
+    }
+}
+
+#[test]
 fn chance_patience_needs_the_chance_level() {
     let mut c = Config::default();
     c.set("chance_patience", "3").unwrap();

@@ -304,7 +304,8 @@ impl Network {
         {
             return decision;
         }
-        if config.at_chance(prediction) && self.since_best_loss < config.loss_patience as u32 {
+        let patience = u32::try_from(config.loss_patience).unwrap_or(u32::MAX);
+        if config.at_chance(prediction) && self.since_best_loss < patience {
             Decision::Continue
         } else {
             decision
@@ -329,7 +330,7 @@ impl Network {
         }
         let last = &self.values[self.values.len().checked_sub(k)?..];
         // As long as the late-bloomer guard would wait, too.
-        let patience = k.max(config.loss_patience) as u32;
+        let patience = u32::try_from(k.max(config.loss_patience)).unwrap_or(u32::MAX);
         let loss_stalled = self.best_loss.is_nan() || self.since_best_loss >= patience;
         if !loss_stalled || !last.iter().all(|&v| config.at_chance(v)) {
             return None;

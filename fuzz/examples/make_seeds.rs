@@ -68,6 +68,11 @@ fn main() {
     );
     write(
         "config",
+        "chance",
+        b"chance_level=10\nchance_patience=2\nloss_patience=3\nloss_min_delta=0.001\nselect_top=2\nfit_patience=20\n",
+    );
+    write(
+        "config",
         "bounds",
         b"bounds=0.5,1,0;200,inf,inf\np0=10,1.001,100\nsolver=trf\n",
     );

@@ -661,6 +661,18 @@ impl Engine {
         }
         let mut late =
             self.observe_in_place(&config, cutoff, &loss_of, batch, &in_place, &mut statuses);
+        // Tracked networks are worked on in their slots; new ones (only when
+        // min_points <= 1) are moved to the pool and back.
+        let (tracked, pooled): (Vec<Group>, Vec<Group>) =
+            pooled.into_iter().partition(|(_, slot)| slot.is_some());
+        if !tracked.is_empty() {
+            let tracked_late =
+                self.observe_in_slots(&config, cutoff, &loss_of, batch, &tracked, &mut statuses);
+            late = [late, tracked_late]
+                .into_iter()
+                .flatten()
+                .min_by_key(|(i, _)| *i);
+        }
         if !pooled.is_empty() {
             let mut work = self.take_networks(batch, &pooled, false);
             let results = self.run_groups_or_put_back(&config, cutoff, &loss_of, batch, &mut work);
@@ -683,6 +695,63 @@ impl Engine {
             ));
         }
         Ok(statuses)
+    }
+
+    /// Applies single-entry groups of tracked networks on the pool, each
+    /// network updated in its slot; returns the rejection of the lowest batch
+    /// index. Should a fit panic, the networks stay in their slots (the one
+    /// that panicked possibly half updated, as on one thread).
+    fn observe_in_slots(
+        &mut self,
+        config: &Config,
+        cutoff: f64,
+        loss_of: &(dyn Fn(usize) -> f64 + Sync),
+        batch: &[Observation],
+        groups: &[Group],
+        statuses: &mut [Status],
+    ) -> Option<(usize, Error)> {
+        // (slot, batch index), by slot: the order the table hands them out.
+        let mut jobs: Vec<(usize, usize)> = groups
+            .iter()
+            .filter_map(|(g, slot)| slot.map(|s| (s, g[0])))
+            .collect();
+        if !jobs.is_sorted_by_key(|j| j.0) {
+            jobs.sort_unstable_by_key(|j| j.0);
+        }
+        let slots: Vec<usize> = jobs.iter().map(|j| j.0).collect();
+        let pool = pool_of(&self.pool, config.threads);
+        let networks = self.networks.many_mut(&slots);
+        let run = |(net, &(_, i)): (&mut Network, &(usize, usize))| {
+            let o = batch[i];
+            let r = net
+                .observe(config, o.id, o.epoch, o.value, cutoff, loss_of(i))
+                .map(|()| net.status());
+            (i, r)
+        };
+        let results: Vec<(usize, Result<Status>)> = match pool {
+            // At most 8 networks per sequential piece: see run_groups.
+            Some(pool) => pool.install(|| {
+                networks
+                    .into_par_iter()
+                    .zip(jobs.par_iter())
+                    .with_max_len(8)
+                    .map(run)
+                    .collect()
+            }),
+            None => networks.into_iter().zip(jobs.iter()).map(run).collect(),
+        };
+        let mut late: Option<(usize, Error)> = None;
+        for (i, r) in results {
+            match r {
+                Ok(status) => statuses[i] = status,
+                Err(e) => {
+                    if late.as_ref().is_none_or(|(k, _)| i < *k) {
+                        late = Some((i, e));
+                    }
+                }
+            }
+        }
+        late
     }
 
     /// Applies single-entry groups one after the other, each network updated
@@ -882,16 +951,7 @@ impl Engine {
     }
 
     fn pool(&self) -> Option<&rayon::ThreadPool> {
-        self.pool
-            .get_or_init(|| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(self.config.threads)
-                    .thread_name(|i| format!("penguin-{i}"))
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .ok()
+        pool_of(&self.pool, self.config.threads)
     }
 
     /// The state of network `id` without new data.
@@ -940,6 +1000,24 @@ impl Engine {
             .map(|_| ())
             .ok_or_else(|| unknown(id))
     }
+}
+
+/// The engine's pool, started on first use with `threads` threads (None: it
+/// could not be started). A function of the field alone, so that the table
+/// can be borrowed mutably beside it.
+fn pool_of(
+    cell: &OnceLock<std::result::Result<rayon::ThreadPool, String>>,
+    threads: usize,
+) -> Option<&rayon::ThreadPool> {
+    cell.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("penguin-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .ok()
 }
 
 fn unknown(id: u64) -> Error {

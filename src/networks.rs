@@ -70,6 +70,28 @@ impl NetworkTable {
         self.slots[slot].1 = network;
     }
 
+    /// The networks in `ascending` slots (strictly ascending), for changing
+    /// side by side: one mutable reference each, in that order.
+    ///
+    /// # Panics
+    /// When the slots are not strictly ascending or one is out of range.
+    pub(crate) fn many_mut(&mut self, ascending: &[usize]) -> Vec<&mut Network> {
+        let mut out = Vec::with_capacity(ascending.len());
+        let mut rest: &mut [(u64, Network)] = &mut self.slots;
+        let mut base = 0;
+        for &slot in ascending {
+            let skip = slot
+                .checked_sub(base)
+                .expect("many_mut: slots not strictly ascending");
+            let (_, tail) = std::mem::take(&mut rest).split_at_mut(skip);
+            let (first, tail) = tail.split_first_mut().expect("many_mut: slot out of range");
+            out.push(&mut first.1);
+            rest = tail;
+            base = slot + 1;
+        }
+        out
+    }
+
     /// Adds network `id`, which must not be tracked yet, and returns its slot.
     /// Slots of other networks do not move.
     pub(crate) fn push(&mut self, id: u64, network: Network) -> usize {
@@ -193,5 +215,39 @@ mod tests {
         assert_eq!(t.at(s).fits, 0);
         t.put(s, n);
         assert_eq!(t.get(7).map(|n| n.fits), Some(7));
+    }
+
+    fn table(n: u64) -> NetworkTable {
+        let mut t = NetworkTable::default();
+        for id in 0..n {
+            t.push(id, net(id as usize));
+        }
+        t
+    }
+
+    #[test]
+    fn many_mut_hands_out_the_asked_slots_in_order() {
+        let mut t = table(6);
+        let nets = t.many_mut(&[0, 2, 3, 5]);
+        let fits: Vec<u32> = nets.iter().map(|n| n.fits).collect();
+        assert_eq!(fits, [0, 2, 3, 5]);
+        for n in nets {
+            n.fits += 10;
+        }
+        let all: Vec<u32> = t.values().map(|n| n.fits).collect();
+        assert_eq!(all, [10, 1, 12, 13, 4, 15]);
+        assert!(t.many_mut(&[]).is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "not strictly ascending")]
+    fn many_mut_refuses_slots_out_of_order() {
+        table(4).many_mut(&[2, 1]);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of range")]
+    fn many_mut_refuses_a_slot_out_of_range() {
+        table(4).many_mut(&[1, 4]);
     }
 }

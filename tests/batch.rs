@@ -274,3 +274,51 @@ fn a_panicking_fit_leaves_every_network_tracked_with_its_history() {
         assert_eq!(e.status(0).unwrap().observations, 1, "threads {threads}");
     }
 }
+
+#[test]
+fn networks_whose_slots_are_not_in_id_order_decide_as_one_by_one() {
+    // Networks arrive in reverse id order (so slot order is the reverse of the
+    // id order a batch is sorted by), and some are forgotten and re-added
+    // (moving others between slots); then batches as a NAS sends them.
+    let curves = curves();
+    let reference = one_by_one(&Config::default(), &curves);
+    for threads in ["1", "2"] {
+        let mut c = Config::default();
+        c.set("threads", threads).unwrap();
+        let mut e = Engine::new(c).unwrap();
+        let mut out: Vec<Vec<Status>> = vec![Vec::new(); curves.len()];
+        for (id, (ep, va)) in curves.iter().enumerate().rev() {
+            out[id].push(e.observe(id as u64, ep[0], va[0]).unwrap());
+        }
+        for id in (0..curves.len()).step_by(7) {
+            e.forget(id as u64).unwrap();
+            let (ep, va) = &curves[id];
+            out[id] = vec![e.observe(id as u64, ep[0], va[0]).unwrap()];
+        }
+        for step in 1.. {
+            let batch: Vec<Observation> = curves
+                .iter()
+                .enumerate()
+                .filter(|(id, (ep, _))| {
+                    step < ep.len() && out[*id].last().unwrap().state == State::Continue
+                })
+                .map(|(id, (ep, va))| Observation {
+                    id: id as u64,
+                    epoch: ep[step],
+                    value: va[step],
+                })
+                .collect();
+            if batch.is_empty() {
+                break;
+            }
+            for (o, s) in batch.iter().zip(e.observe_batch(&batch).unwrap()) {
+                out[o.id as usize].push(s);
+            }
+        }
+        for (id, (x, y)) in out.iter().zip(&reference).enumerate() {
+            let kx: Vec<_> = x.iter().map(key).collect();
+            let ky: Vec<_> = y.iter().map(key).collect();
+            assert_eq!(kx, ky, "network {id}, threads = {threads}");
+        }
+    }
+}

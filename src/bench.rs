@@ -279,6 +279,12 @@ pub struct ScalingReport {
     pub lockstep_seconds_one_thread: Vec<f64>,
     /// Seconds of the many-thread engine of each round's lockstep run.
     pub lockstep_seconds_threads: Vec<f64>,
+    /// Networks in the single batch (see [`single_batch`]): each entry fits.
+    pub single_batch_networks: usize,
+    /// Seconds of each timing of the single batch on one thread, in order.
+    pub single_batch_seconds_one_thread: Vec<f64>,
+    /// Seconds of each timing of the single batch on `threads`, in order.
+    pub single_batch_seconds_threads: Vec<f64>,
 }
 
 impl ScalingReport {
@@ -303,6 +309,11 @@ impl ScalingReport {
         median(&self.lockstep_seconds_one_thread) / median(&self.lockstep_seconds_threads)
     }
 
+    /// The same ratio for the single batch of `networks` fitting networks.
+    pub fn speedup_single_batch(&self) -> f64 {
+        median(&self.single_batch_seconds_one_thread) / median(&self.single_batch_seconds_threads)
+    }
+
     /// One JSON line.
     pub fn to_json(&self) -> String {
         let list = |v: &[f64]| {
@@ -318,7 +329,7 @@ impl ScalingReport {
             .map(|(a, b)| a / b)
             .collect();
         format!(
-            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}, \"full_batch_seconds_one_thread\": [{}], \"full_batch_seconds_threads\": [{}], \"speedup_full_batches_of_medians\": {:.3}, \"lockstep_seconds_one_thread\": [{}], \"lockstep_seconds_threads\": [{}], \"speedup_lockstep_of_medians\": {:.3}}}",
+            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}, \"full_batch_seconds_one_thread\": [{}], \"full_batch_seconds_threads\": [{}], \"speedup_full_batches_of_medians\": {:.3}, \"lockstep_seconds_one_thread\": [{}], \"lockstep_seconds_threads\": [{}], \"speedup_lockstep_of_medians\": {:.3}, \"single_batch_networks\": {}, \"single_batch_seconds_one_thread\": [{}], \"single_batch_seconds_threads\": [{}], \"speedup_single_batch_of_medians\": {:.3}}}",
             self.networks,
             self.fits,
             self.threads,
@@ -335,6 +346,10 @@ impl ScalingReport {
             list(&self.lockstep_seconds_one_thread),
             list(&self.lockstep_seconds_threads),
             self.speedup_lockstep(),
+            self.single_batch_networks,
+            list(&self.single_batch_seconds_one_thread),
+            list(&self.single_batch_seconds_threads),
+            self.speedup_single_batch(),
         )
     }
 }
@@ -384,12 +399,110 @@ fn lockstep(
     Ok((seconds[0], seconds[1]))
 }
 
+/// Timings of the single batch per round of the scaling mode.
+const SINGLE_BATCH_REPEATS: usize = 5;
+
+/// The literal case, "a batch of N networks": one engine state in
+/// which each of `networks` networks (curve `k % curves`, as in [`scale`]) has
+/// seen its curve up to the observation on which Penguin stops it, and one
+/// batch carrying that observation for every network, so that every entry
+/// fits. [`SingleBatch::time`] restores that state (untimed) and times the
+/// one call on a one-thread and on a many-thread engine, in turn.
+struct SingleBatch {
+    table: crate::networks::NetworkTable,
+    batch: Vec<Observation>,
+    engines: [Engine; 2],
+    flip: bool,
+}
+
+impl SingleBatch {
+    fn new(datasets: &[Dataset], one: &Config, many: &Config, networks: usize) -> Result<Self> {
+        let curves: Vec<&crate::replay::Network> =
+            datasets.iter().flat_map(|d| d.networks.iter()).collect();
+        // Where Penguin stops each distinct curve (index of that observation).
+        let mut stop = Vec::with_capacity(curves.len());
+        for c in &curves {
+            let mut e = Engine::new(one.clone())?;
+            let mut at = c.points.len().saturating_sub(1);
+            for (i, p) in c.points.iter().enumerate() {
+                if e.observe(0, p.epoch, p.value)?.state != crate::engine::State::Continue {
+                    at = i;
+                    break;
+                }
+            }
+            stop.push(at);
+        }
+        let mut state = Engine::new(many.clone())?;
+        let count = if curves.is_empty() { 0 } else { networks };
+        let longest = stop.iter().copied().max().unwrap_or(0);
+        for step in 0..longest {
+            let prefix: Vec<Observation> = (0..count)
+                .filter(|&k| step < stop[k % curves.len()])
+                .map(|k| {
+                    let p = &curves[k % curves.len()].points[step];
+                    Observation {
+                        id: k as u64,
+                        epoch: p.epoch,
+                        value: p.value,
+                    }
+                })
+                .collect();
+            state.observe_batch(&prefix)?;
+        }
+        let min_points = one.min_points();
+        let batch: Vec<Observation> = (0..count)
+            .filter(|&k| stop[k % curves.len()] + 1 >= min_points)
+            .map(|k| {
+                let p = &curves[k % curves.len()].points[stop[k % curves.len()]];
+                Observation {
+                    id: k as u64,
+                    epoch: p.epoch,
+                    value: p.value,
+                }
+            })
+            .collect();
+        let mut single = SingleBatch {
+            table: state.networks().clone(),
+            batch,
+            engines: [Engine::new(one.clone())?, Engine::new(many.clone())?],
+            flip: false,
+        };
+        // Once untimed: starts the pool and checks that both decide alike.
+        single.time()?;
+        Ok(single)
+    }
+
+    /// Restores the state in both engines (untimed) and times the batch on
+    /// each, the order swapped every call. Returns (one thread, many).
+    fn time(&mut self) -> Result<(f64, f64)> {
+        self.flip = !self.flip;
+        let order = if self.flip { [0, 1] } else { [1, 0] };
+        let mut seconds = [0.0; 2];
+        let mut statuses: [Vec<Status>; 2] = Default::default();
+        for k in order {
+            drop(self.engines[k].replace_networks(self.table.clone()));
+            let call = Instant::now();
+            statuses[k] = self.engines[k].observe_batch(&self.batch)?;
+            seconds[k] = call.elapsed().as_secs_f64();
+        }
+        let key = |s: &Status| (s.state, s.fits, s.prediction.to_bits());
+        if !statuses[0].iter().map(key).eq(statuses[1].iter().map(key)) {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorCode::Internal,
+                "scaling: the single batch decided differently on one and many threads",
+            ));
+        }
+        Ok((seconds[0], seconds[1]))
+    }
+}
+
 /// Runs [`scale`] `rounds` times on one thread and `rounds` times on the
 /// configured thread count (0 = all cores), alternated, each from a fresh
 /// engine (so each many-thread run includes starting its pool, well under a
 /// millisecond); checks that every run made the same fits. Each round also
 /// times `threads` independent one-thread engines with a share of the
-/// networks each, side by side, for comparison, and runs [`lockstep`].
+/// networks each, side by side, for comparison, runs [`lockstep`], and times
+/// [`SingleBatch`] five times.
 pub fn scaling(
     datasets: &[Dataset],
     config: &Config,
@@ -420,7 +533,12 @@ pub fn scaling(
         full_batch_seconds_threads: Vec::with_capacity(rounds),
         lockstep_seconds_one_thread: Vec::with_capacity(rounds),
         lockstep_seconds_threads: Vec::with_capacity(rounds),
+        single_batch_networks: 0,
+        single_batch_seconds_one_thread: Vec::with_capacity(rounds * SINGLE_BATCH_REPEATS),
+        single_batch_seconds_threads: Vec::with_capacity(rounds * SINGLE_BATCH_REPEATS),
     };
+    let mut single = SingleBatch::new(datasets, &one, &many, networks)?;
+    report.single_batch_networks = single.batch.len();
     let share = (networks / threads).max(1);
     let mut fits: Option<u64> = None;
     for _ in 0..rounds {
@@ -462,6 +580,11 @@ pub fn scaling(
         let (a, b) = lockstep(datasets, &one, &many, networks, chunk)?;
         report.lockstep_seconds_one_thread.push(a);
         report.lockstep_seconds_threads.push(b);
+        for _ in 0..SINGLE_BATCH_REPEATS {
+            let (a, b) = single.time()?;
+            report.single_batch_seconds_one_thread.push(a);
+            report.single_batch_seconds_threads.push(b);
+        }
     }
     report.fits = fits.unwrap_or(0);
     Ok(report)

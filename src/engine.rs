@@ -504,6 +504,13 @@ impl Engine {
         &self.networks
     }
 
+    /// Swaps in another table of networks (for benchmarks that replay the
+    /// same state several times); returns the old one. Not checked: the
+    /// table must come from an engine with the same configuration.
+    pub(crate) fn replace_networks(&mut self, networks: NetworkTable) -> NetworkTable {
+        std::mem::replace(&mut self.networks, networks)
+    }
+
     /// Reports one observation of network `id` (a new id starts a new network)
     /// and returns its state. On error the engine is unchanged.
     pub fn observe(&mut self, id: u64, epoch: f64, value: f64) -> Result<Status> {

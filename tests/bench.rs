@@ -81,6 +81,18 @@ fn the_scaling_mode_times_both_thread_counts_on_the_same_work() {
         assert!(v.iter().all(|s| s.as_f64().unwrap() > 0.0), "{k}: {b}");
     }
     assert!(b["speedup_lockstep_of_medians"].as_f64().unwrap() > 0.0);
+    // The single batch: every network's stopping observation in one call,
+    // timed five times per round on each thread count.
+    assert_eq!(b["single_batch_networks"].as_u64(), Some(200), "{b}");
+    for k in [
+        "single_batch_seconds_one_thread",
+        "single_batch_seconds_threads",
+    ] {
+        let v = b[k].as_array().unwrap();
+        assert_eq!(v.len(), 2 * 5, "{k}: {b}");
+        assert!(v.iter().all(|s| s.as_f64().unwrap() > 0.0), "{k}: {b}");
+    }
+    assert!(b["speedup_single_batch_of_medians"].as_f64().unwrap() > 0.0);
     // The same fits as the scale mode on its own.
     let scale = bench(&[&[CNN, "--threads", "1"], &args[..]].concat());
     assert_eq!(b["fits"], scale["fits"]);

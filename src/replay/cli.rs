@@ -79,7 +79,8 @@ Usage:
                                               memory per network
       --networks N --scaling R                that, R times on one thread and R times on
                                               `--threads K` (0 = all cores), alternated: speed-up;
-                                              also both engines in lockstep, timed batch by batch
+                                              also both engines in lockstep, timed batch by batch,
+                                              and one batch in which all N networks fit
   penguin help | --help                       this text
   penguin --version
 

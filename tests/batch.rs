@@ -32,16 +32,31 @@ fn key(s: &Status) -> (State, u64, u64, u64, u32, u32, Vec<u64>) {
     )
 }
 
+/// A validation loss for network `id`'s observation `k` of value `v` (with
+/// `with_loss`; else NaN, not reported): falling as the accuracy rises above
+/// chance, flat with a little noise at chance.
+fn loss(with_loss: bool, id: usize, k: usize, v: f64) -> f64 {
+    if !with_loss {
+        return f64::NAN;
+    }
+    2.3 - 0.02 * (v - 10.0).max(0.0) + 0.001 * ((id * 7 + k * 3) % 5) as f64
+}
+
 /// Every network observed one by one until it stops.
-fn one_by_one(config: &Config, curves: &[(Vec<f64>, Vec<f64>)]) -> Vec<Vec<Status>> {
+fn one_by_one(
+    config: &Config,
+    curves: &[(Vec<f64>, Vec<f64>)],
+    with_loss: bool,
+) -> Vec<Vec<Status>> {
     let mut e = Engine::new(config.clone()).unwrap();
     curves
         .iter()
         .enumerate()
         .map(|(id, (ep, va))| {
             let mut out = Vec::new();
-            for (x, y) in ep.iter().zip(va) {
-                let s = e.observe(id as u64, *x, *y).unwrap();
+            for (k, (x, y)) in ep.iter().zip(va).enumerate() {
+                let l = loss(with_loss, id, k, *y);
+                let s = e.observe_with_loss(id as u64, *x, *y, l).unwrap();
                 let stop = s.state != State::Continue;
                 out.push(s);
                 if stop {
@@ -55,17 +70,23 @@ fn one_by_one(config: &Config, curves: &[(Vec<f64>, Vec<f64>)]) -> Vec<Vec<Statu
 
 /// The same networks in NAS order: the first batch carries each network's first
 /// three observations (epochs <= N*E, where the default configuration makes no
-/// decision, so a network appears three times in one batch), then one batch per epoch step with
-/// every network still training. With `stagger`, network `id` joins at step
+/// decision, so a network appears three times in one batch), then one batch per
+/// epoch step with every network still training (losses as [`loss`]). With `stagger`, network `id` joins at step
 /// `id % 5` with one observation per batch, so that batches mix new networks,
 /// networks with too few points to fit and networks that fit.
-fn batched(config: &Config, curves: &[(Vec<f64>, Vec<f64>)], stagger: bool) -> Vec<Vec<Status>> {
+fn batched(
+    config: &Config,
+    curves: &[(Vec<f64>, Vec<f64>)],
+    stagger: bool,
+    with_loss: bool,
+) -> Vec<Vec<Status>> {
     let mut e = Engine::new(config.clone()).unwrap();
     let mut out: Vec<Vec<Status>> = vec![Vec::new(); curves.len()];
     let mut next = vec![0usize; curves.len()];
     let mut step = 0;
     loop {
         let mut batch = Vec::new();
+        let mut losses = Vec::new();
         for (id, (ep, va)) in curves.iter().enumerate() {
             let stopped = out[id].last().is_some_and(|s| s.state != State::Continue);
             if stagger && step < id % 5 {
@@ -79,6 +100,7 @@ fn batched(config: &Config, curves: &[(Vec<f64>, Vec<f64>)], stagger: bool) -> V
                         epoch: ep[next[id]],
                         value: va[next[id]],
                     });
+                    losses.push(loss(with_loss, id, next[id], va[next[id]]));
                     next[id] += 1;
                 }
             }
@@ -87,7 +109,7 @@ fn batched(config: &Config, curves: &[(Vec<f64>, Vec<f64>)], stagger: bool) -> V
         if batch.is_empty() && (!stagger || step > 5) {
             break;
         }
-        let statuses = e.observe_batch(&batch).unwrap();
+        let statuses = e.observe_batch_with_loss(&batch, Some(&losses)).unwrap();
         assert_eq!(statuses.len(), batch.len());
         for (o, s) in batch.iter().zip(statuses) {
             out[o.id as usize].push(s);
@@ -101,28 +123,40 @@ fn batches_decide_exactly_as_single_observations_for_any_thread_count() {
     let curves = curves();
     // The default configuration; one that fits from the first point (new
     // networks go to the pool); one with the never-learner stop at the third
-    // value (which can stop a network on the last of its first three entries).
-    let variants: [&[(&str, &str)]; 3] = [
-        &[],
-        &[("min_points", "1")],
-        &[("chance_level", "10"), ("chance_patience", "3")],
+    // value (which can stop a network on the last of its first three entries);
+    // the same with the late-bloomer guard and validation losses.
+    let guard: &[(&str, &str)] = &[
+        ("chance_level", "10"),
+        ("chance_patience", "3"),
+        ("loss_patience", "2"),
+        ("loss_min_delta", "0.001"),
     ];
-    for keys in variants {
+    let variants: [(&[(&str, &str)], bool); 4] = [
+        (&[], false),
+        (&[("min_points", "1")], false),
+        (&[("chance_level", "10"), ("chance_patience", "3")], false),
+        (guard, true),
+    ];
+    for (keys, with_loss) in variants {
         let mut base = Config::default();
         for (k, v) in keys {
             base.set(k, v).unwrap();
         }
-        compare_batched_with_one_by_one(&base, &curves);
+        compare_batched_with_one_by_one(&base, &curves, with_loss);
     }
 }
 
-fn compare_batched_with_one_by_one(base: &Config, curves: &[(Vec<f64>, Vec<f64>)]) {
-    let reference = one_by_one(base, curves);
+fn compare_batched_with_one_by_one(
+    base: &Config,
+    curves: &[(Vec<f64>, Vec<f64>)],
+    with_loss: bool,
+) {
+    let reference = one_by_one(base, curves, with_loss);
     for threads in ["1", "2", "0"] {
         for stagger in [false, true] {
             let mut c = base.clone();
             c.set("threads", threads).unwrap();
-            let b = batched(&c, curves, stagger);
+            let b = batched(&c, curves, stagger, with_loss);
             assert_eq!(b.len(), reference.len());
             for (id, (x, y)) in b.iter().zip(&reference).enumerate() {
                 let kx: Vec<_> = x.iter().map(key).collect();
@@ -193,10 +227,10 @@ fn a_bad_entry_fails_the_whole_batch_and_changes_nothing() {
 #[test]
 fn eight_engines_in_eight_threads_run_independently() {
     let curves = curves();
-    let reference = one_by_one(&Config::default(), &curves[..16]);
+    let reference = one_by_one(&Config::default(), &curves[..16], false);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
-            .map(|_| scope.spawn(|| one_by_one(&Config::default(), &curves[..16])))
+            .map(|_| scope.spawn(|| one_by_one(&Config::default(), &curves[..16], false)))
             .collect();
         for h in handles {
             let r = h.join().unwrap();
@@ -281,7 +315,7 @@ fn networks_whose_slots_are_not_in_id_order_decide_as_one_by_one() {
     // id order a batch is sorted by), and some are forgotten and re-added
     // (moving others between slots); then batches as a NAS sends them.
     let curves = curves();
-    let reference = one_by_one(&Config::default(), &curves);
+    let reference = one_by_one(&Config::default(), &curves, false);
     for threads in ["1", "2"] {
         let mut c = Config::default();
         c.set("threads", threads).unwrap();

@@ -749,14 +749,7 @@ impl Engine {
         };
         let mut late: Option<(usize, Error)> = None;
         for (i, r) in results {
-            match r {
-                Ok(status) => statuses[i] = status,
-                Err(e) => {
-                    if late.as_ref().is_none_or(|(k, _)| i < *k) {
-                        late = Some((i, e));
-                    }
-                }
-            }
+            record(statuses, &mut late, i, r);
         }
         late
     }
@@ -795,14 +788,7 @@ impl Engine {
                     r
                 }
             };
-            match r {
-                Ok(status) => statuses[i] = status,
-                Err(e) => {
-                    if late.as_ref().is_none_or(|(k, _)| i < *k) {
-                        late = Some((i, e));
-                    }
-                }
-            }
+            record(statuses, &mut late, i, r);
         }
         late
     }
@@ -1006,6 +992,19 @@ impl Engine {
             .remove(id)
             .map(|_| ())
             .ok_or_else(|| unknown(id))
+    }
+}
+
+/// Stores entry `i`'s status, or keeps its error in `late` when it is the
+/// lowest-numbered one so far.
+fn record(statuses: &mut [Status], late: &mut Option<(usize, Error)>, i: usize, r: Result<Status>) {
+    match r {
+        Ok(status) => statuses[i] = status,
+        Err(e) => {
+            if late.as_ref().is_none_or(|(k, _)| i < *k) {
+                *late = Some((i, e));
+            }
+        }
     }
 }
 

@@ -48,6 +48,17 @@ fn main() {
         s.extend_from_slice(&[3, 3, 0, 11, 40, 1, 11, 40, 2, 11, 40]);
         s.extend_from_slice(&[4, 0, 6, 0, 1, 11, 8, 0, 6, 12, 9, 7, 5, 1, 7]);
         write("api", &format!("curve_{sel}"), &s);
+        // The same with the chance-level rules on (extra byte's high bit):
+        // every observation then carries a loss byte; network 2 stays flat
+        // at chance with a flat loss, network 3 is new in the batch.
+        let mut s = vec![sel, 0x80 | 0x20 | 0x0c];
+        for k in 0..10u8 {
+            s.extend_from_slice(&[0, k % 2, 11, 8 + (k % 8) * 16, 40 + 8 * k]);
+            s.extend_from_slice(&[0, 2, 11, 0, 1]);
+        }
+        s.extend_from_slice(&[3, 3, 0, 11, 40, 90, 2, 11, 0, 1, 3, 11, 40, 0]);
+        s.extend_from_slice(&[4, 2, 6, 0, 1, 11, 8, 255, 7, 5, 1, 7]);
+        write("api", &format!("chance_{sel}"), &s);
     }
     // Configuration lines: every key once with a valid value.
     let c = Config::default();

@@ -77,13 +77,51 @@ pub fn config_for(selector: u8, extra: u8) -> Config {
             set(&mut c, "t", "3");
         }
     }
+    if extra & 0x80 != 0 {
+        // The chance-level rules (then every observation carries a loss):
+        // the late-bloomer guard and the never-learner stop. Not select_top:
+        // a batch judges its entries against the cutoff at its start, so it
+        // need not match one-by-one calls.
+        let chance = if c.direction == Direction::Minimize {
+            "2"
+        } else {
+            "10"
+        };
+        set(&mut c, "chance_level", chance);
+        set(
+            &mut c,
+            "chance_margin",
+            if extra & 0x40 != 0 { "1" } else { "5" },
+        );
+        let guard = (extra >> 4) & 3;
+        set(&mut c, "loss_patience", &guard.to_string());
+        set(&mut c, "chance_patience", &((extra >> 2) & 3).to_string());
+        set(&mut c, "loss_min_delta", "0.001");
+    }
     c
+}
+
+/// Whether inputs for this configuration carry a loss byte per observation.
+fn uses_loss(extra: u8) -> bool {
+    extra & 0x80 != 0
+}
+
+/// A validation loss from one input byte: 0 = not reported (NaN), 255 = an
+/// infinite loss (ignored by the engine), else a loss between 0.3 and 2.3.
+fn loss_from(b: u8) -> f64 {
+    match b {
+        0 => f64::NAN,
+        255 => f64::INFINITY,
+        b => 2.3 - f64::from(b) / 127.0,
+    }
 }
 
 /// What the model knows of one network.
 #[derive(Clone, Debug, Default)]
 struct Net {
     epochs: Vec<f64>,
+    /// The accepted values, in order.
+    values: Vec<f64>,
     final_: bool,
     /// The last status the engine returned for it.
     last: Option<Status>,
@@ -122,6 +160,19 @@ impl Model {
     }
 }
 
+/// Whether a converged status is the never-learner stop (`chance_patience` =
+/// K): its answer is the mean of the last K values, all at chance. (Its loss
+/// condition is not modelled.)
+fn never_learner_stop(config: &Config, net: &Net, s: &Status) -> bool {
+    let k = config.chance_patience;
+    if k == 0 || net.values.len() < k {
+        return false;
+    }
+    let last = &net.values[net.values.len() - k..];
+    let mean = last.iter().sum::<f64>() / k as f64;
+    last.iter().all(|&v| config.at_chance(v)) && s.prediction.to_bits() == mean.to_bits()
+}
+
 /// Everything a status must satisfy after an accepted observation.
 fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
     let n = net.epochs.len();
@@ -146,7 +197,13 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
         s.fit_prediction
     );
     let warming = config.warmup == Warmup::Epochs && epoch <= config.n as f64 * config.e;
-    if warming {
+    // The engine gives a never-learner stop no interval; a stop of the paper's
+    // rule that happens to answer the same mean (a flat curve) has one.
+    let never_learner = s.state == State::Converged
+        && never_learner_stop(config, net, s)
+        && s.prediction_lo.is_nan()
+        && s.prediction_hi.is_nan();
+    if warming && !never_learner {
         assert_eq!(
             s.state,
             State::Continue,
@@ -169,6 +226,12 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
                 s.prediction.to_bits(),
                 value.to_bits(),
                 "answer at e_pred is the observed value"
+            );
+        }
+        State::Converged if never_learner => {
+            assert!(
+                epoch < config.e_pred,
+                "never-learner stop at {epoch} >= e_pred"
             );
         }
         State::Converged => {
@@ -339,11 +402,18 @@ pub fn run(data: &[u8]) -> Summary {
                 let id = IDS[usize::from(i) % IDS.len()];
                 let epoch = epoch_from(es, model.last_epoch(id), &mut input);
                 let value = value_from(vs, epoch, minimize, &mut input);
-                observe(&config, &mut engines, &mut model, id, epoch, value)
+                let loss = if uses_loss(extra) {
+                    let Some(b) = input.u8() else { break };
+                    loss_from(b)
+                } else {
+                    f64::NAN
+                };
+                observe(&config, &mut engines, &mut model, id, epoch, value, loss)
             }
             3 => {
                 let Some(k) = input.u8() else { break };
                 let mut batch = Vec::new();
+                let mut losses = Vec::new();
                 // Epochs continue from the model as if earlier entries were accepted.
                 let mut scratch = model.clone();
                 for _ in 0..k % 6 {
@@ -357,12 +427,17 @@ pub fn run(data: &[u8]) -> Summary {
                         scratch.nets.entry(id).or_default().epochs.push(epoch);
                     }
                     batch.push(Observation { id, epoch, value });
+                    losses.push(if uses_loss(extra) {
+                        input.u8().map_or(f64::NAN, loss_from)
+                    } else {
+                        f64::NAN
+                    });
                 }
                 if observations + batch.len() > MAX_OBSERVATIONS {
                     break;
                 }
                 observations += batch.len();
-                observe_batch(&config, &mut engines, &mut model, &batch)
+                observe_batch(&config, &mut engines, &mut model, &batch, &losses)
             }
             4 => {
                 let Some(i) = input.u8() else { break };
@@ -452,16 +527,19 @@ fn observe(
     id: u64,
     epoch: f64,
     value: f64,
+    loss: f64,
 ) -> bool {
     let expected = model.expect(id, epoch, value);
-    let got = engines.main.observe(id, epoch, value);
+    let got = engines.main.observe_with_loss(id, epoch, value, loss);
     if let Some(f) = &mut engines.fork {
-        same(&got, &f.observe(id, epoch, value), same_status, "observe");
+        let other = f.observe_with_loss(id, epoch, value, loss);
+        same(&got, &other, same_status, "observe");
     }
     match (expected, got) {
         (None, Ok(s)) => {
             let net = model.nets.entry(id).or_default();
             net.epochs.push(epoch);
+            net.values.push(value);
             check_status(config, net, value, &s);
             net.final_ = s.state != State::Continue;
             net.last = Some(s);
@@ -487,6 +565,7 @@ fn observe_batch(
     engines: &mut Engines,
     model: &mut Model,
     batch: &[Observation],
+    losses: &[f64],
 ) -> bool {
     // What observing in order gives: the model predicts each entry's code, the
     // copy supplies the decisions (a final one makes the network's next entry
@@ -495,11 +574,12 @@ fn observe_batch(
     let mut one_by_one = engines.main.clone();
     let mut expected = Ok(Vec::new());
     for (i, o) in batch.iter().enumerate() {
-        let single = one_by_one.observe(o.id, o.epoch, o.value);
+        let single = one_by_one.observe_with_loss(o.id, o.epoch, o.value, losses[i]);
         match (next.expect(o.id, o.epoch, o.value), single) {
             (None, Ok(s)) => {
                 let net = next.nets.entry(o.id).or_default();
                 net.epochs.push(o.epoch);
+                net.values.push(o.value);
                 check_status(config, net, o.value, &s);
                 net.final_ = s.state != State::Continue;
                 net.last = Some(s.clone());
@@ -515,11 +595,11 @@ fn observe_batch(
             (x, g) => panic!("batch entry {i} {o:?} one by one: expected {x:?}, got {g:?}"),
         }
     }
-    let got = engines.main.observe_batch(batch);
+    let got = engines.main.observe_batch_with_loss(batch, Some(losses));
     if let Some(f) = &mut engines.fork {
         same(
             &got,
-            &f.observe_batch(batch),
+            &f.observe_batch_with_loss(batch, Some(losses)),
             |a: &Vec<Status>, b: &Vec<Status>| same_statuses(a, b),
             "observe_batch",
         );

@@ -304,11 +304,7 @@ fn checkpoint_restart_across_processes_gives_the_same_decisions() {
 fn c_programs_are_clean_under_valgrind() {
     let have = Command::new("valgrind").arg("--version").output().is_ok();
     if !have {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "valgrind is required under CI=true (.ci/run installs it)"
-        );
-        eprintln!("valgrind not installed: skipped");
+        common::skip_outside_ci("valgrind is not installed (.ci/run installs it)");
         return;
     }
     let csv = data("dataverse_cifar100_3nets.csv");

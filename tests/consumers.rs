@@ -78,10 +78,7 @@ fn cmake_fortran_cpp_and_pkg_config_consumers() {
             TOOLS.join(", "),
             missing.join(", ")
         );
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true: {msg}");
-        }
-        eprintln!("SKIPPED: {msg}");
+        common::skip_outside_ci(&msg);
         return;
     }
 

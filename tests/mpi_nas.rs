@@ -235,10 +235,7 @@ fn mpi_nas_decisions_equal_a_replay_of_its_curves() {
             TOOLS.join(", "),
             missing.join(", ")
         );
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true: {msg}");
-        }
-        eprintln!("SKIPPED: {msg}");
+        common::skip_outside_ci(&msg);
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

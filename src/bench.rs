@@ -318,7 +318,7 @@ impl ScalingReport {
     pub fn to_json(&self) -> String {
         let list = |v: &[f64]| {
             v.iter()
-                .map(|s| format!("{s:.3}"))
+                .map(|s| format!("{s:.6}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -406,7 +406,8 @@ const SINGLE_BATCH_REPEATS: usize = 5;
 /// which each of `networks` networks (curve `k % curves`, as in [`scale`]) has
 /// seen its curve up to the observation on which Penguin stops it, and one
 /// batch carrying that observation for every network, so that every entry
-/// fits. [`SingleBatch::time`] restores that state (untimed) and times the
+/// fits (networks with too few points for a fit, or stopped earlier by the
+/// cohort, are left out: `single_batch_networks` says how many remain). [`SingleBatch::time`] restores that state (untimed) and times the
 /// one call on a one-thread and on a many-thread engine, in turn.
 struct SingleBatch {
     table: crate::networks::NetworkTable,
@@ -432,34 +433,34 @@ impl SingleBatch {
             }
             stop.push(at);
         }
+        // The networks side by side up to there. In a cohort a network may stop
+        // earlier than alone (select_top): it is then left out from there on.
         let mut state = Engine::new(many.clone())?;
         let count = if curves.is_empty() { 0 } else { networks };
+        let mut training = vec![true; count];
         let longest = stop.iter().copied().max().unwrap_or(0);
+        let entry = |k: usize, step: usize| {
+            let p = &curves[k % curves.len()].points[step];
+            Observation {
+                id: k as u64,
+                epoch: p.epoch,
+                value: p.value,
+            }
+        };
         for step in 0..longest {
             let prefix: Vec<Observation> = (0..count)
-                .filter(|&k| step < stop[k % curves.len()])
-                .map(|k| {
-                    let p = &curves[k % curves.len()].points[step];
-                    Observation {
-                        id: k as u64,
-                        epoch: p.epoch,
-                        value: p.value,
-                    }
-                })
+                .filter(|&k| training[k] && step < stop[k % curves.len()])
+                .map(|k| entry(k, step))
                 .collect();
-            state.observe_batch(&prefix)?;
+            for (o, s) in prefix.iter().zip(state.observe_batch(&prefix)?) {
+                training[o.id as usize] = s.state == crate::engine::State::Continue;
+            }
         }
+        // Those with enough points to fit, still training.
         let min_points = one.min_points();
         let batch: Vec<Observation> = (0..count)
-            .filter(|&k| stop[k % curves.len()] + 1 >= min_points)
-            .map(|k| {
-                let p = &curves[k % curves.len()].points[stop[k % curves.len()]];
-                Observation {
-                    id: k as u64,
-                    epoch: p.epoch,
-                    value: p.value,
-                }
-            })
+            .filter(|&k| training[k] && stop[k % curves.len()] + 1 >= min_points)
+            .map(|k| entry(k, stop[k % curves.len()]))
             .collect();
         let mut single = SingleBatch {
             table: state.networks().clone(),

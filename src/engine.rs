@@ -335,7 +335,8 @@ impl Network {
         if !loss_stalled || !last.iter().all(|&v| config.at_chance(v)) {
             return None;
         }
-        Some(last.iter().sum::<f64>() / k as f64)
+        // Each value divided first: the sum of K huge values could overflow.
+        Some(last.iter().map(|v| v / k as f64).sum())
     }
 
     /// Rank-aware stopping (config `select_top`): given the cohort's current
@@ -374,7 +375,27 @@ impl Network {
         loss: f64,
     ) -> Result<()> {
         self.check(id, epoch, value)?;
-        self.apply(config, epoch, value, cutoff, loss);
+        // Should the fit panic (a user-defined function's callback), the
+        // network goes back to how it was before this observation: apply
+        // changes only these before it fits, and nothing after.
+        let before = (
+            self.epochs.len(),
+            self.fits,
+            self.best_loss,
+            self.since_best_loss,
+        );
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.apply(config, epoch, value, cutoff, loss)
+        }));
+        if let Err(panic) = applied {
+            let (len, fits, best_loss, since_best_loss) = before;
+            self.epochs.truncate(len);
+            self.values.truncate(len);
+            self.fits = fits;
+            self.best_loss = best_loss;
+            self.since_best_loss = since_best_loss;
+            std::panic::resume_unwind(panic);
+        }
         Ok(())
     }
 
@@ -653,8 +674,8 @@ impl Engine {
         self.put_back(work, results, &mut statuses);
         // Only networks that fit on this entry go to the pool, and only when
         // there are two or more: the others (too few points yet) cost a few
-        // tens of nanoseconds each, less than moving them out of the table and
-        // back. The pool is not even started for a batch without two fits.
+        // tens of nanoseconds each, less than handing them to another thread.
+        // The pool is not even started for a batch without two fits.
         let min_points = config.min_points();
         let (mut pooled, mut in_place): (Vec<Group>, Vec<Group>) = if config.threads != 1 {
             single.into_iter().partition(|(_, slot)| {
@@ -706,8 +727,9 @@ impl Engine {
 
     /// Applies single-entry groups of tracked networks on the pool, each
     /// network updated in its slot; returns the rejection of the lowest batch
-    /// index. Should a fit panic, the networks stay in their slots (the one
-    /// that panicked possibly half updated, as on one thread).
+    /// index. Should a fit panic, the networks stay in their slots: those
+    /// done before it keep their entry, the one that panicked is as before
+    /// (see `Network::observe`).
     fn observe_in_slots(
         &mut self,
         config: &Config,

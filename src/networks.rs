@@ -83,8 +83,9 @@ impl NetworkTable {
             let skip = slot
                 .checked_sub(base)
                 .expect("many_mut: slots not strictly ascending");
+            assert!(skip < rest.len(), "many_mut: slot {slot} out of range");
             let (_, tail) = std::mem::take(&mut rest).split_at_mut(skip);
-            let (first, tail) = tail.split_first_mut().expect("many_mut: slot out of range");
+            let (first, tail) = tail.split_first_mut().expect("checked above");
             out.push(&mut first.1);
             rest = tail;
             base = slot + 1;
@@ -249,5 +250,11 @@ mod tests {
     #[should_panic(expected = "out of range")]
     fn many_mut_refuses_a_slot_out_of_range() {
         table(4).many_mut(&[1, 4]);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of range")]
+    fn many_mut_refuses_a_slot_far_out_of_range() {
+        table(4).many_mut(&[1, 9]);
     }
 }

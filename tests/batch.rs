@@ -266,6 +266,46 @@ impl penguin::functions::Model for Panicking {
 }
 
 #[test]
+fn a_panicking_fit_in_single_entries_restores_the_network_that_panicked() {
+    // Sixteen networks with one entry each: the fits run in their slots on the
+    // pool (threads = 2) or one after the other (threads = 1). The panic goes
+    // on; no network is lost, and none is left half updated: each has its
+    // first point and at most its second, with a fit count to match.
+    for threads in ["1", "2"] {
+        let mut c = Config::default();
+        c.register_function(std::sync::Arc::new(Panicking)).unwrap();
+        c.set("threads", threads).unwrap();
+        let mut e = Engine::new(c).unwrap();
+        let at = |epoch: f64| -> Vec<Observation> {
+            (0..16)
+                .map(|id| Observation {
+                    id,
+                    epoch,
+                    value: 20.0,
+                })
+                .collect()
+        };
+        e.observe_batch(&at(0.5)).unwrap();
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.observe_batch(&at(1.0))));
+        assert!(caught.is_err(), "threads {threads}: the panic goes on");
+        assert_eq!(e.len(), 16, "threads {threads}");
+        for id in 0..16 {
+            let net = &e.networks()[&id];
+            // Every fit of this function panics: no network keeps the point
+            // whose fit panicked, nor its fit count.
+            assert_eq!(net.epochs, [0.5], "threads {threads}: network {id}");
+            assert_eq!(net.values.len(), 1, "threads {threads}: network {id}");
+            assert_eq!(net.fits, 0, "threads {threads}: network {id}");
+        }
+        // And the engine goes on: the same entry again panics again, no other error.
+        let again =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.observe_batch(&at(1.0))));
+        assert!(again.is_err(), "threads {threads}");
+    }
+}
+
+#[test]
 fn a_panicking_fit_leaves_every_network_tracked_with_its_history() {
     for threads in ["1", "2"] {
         let mut c = Config::default();

@@ -104,3 +104,13 @@ fn the_scaling_mode_times_both_thread_counts_on_the_same_work() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--networks"));
 }
+
+#[test]
+fn the_scaling_mode_runs_with_rank_aware_stopping() {
+    // In a cohort with select_top networks stop earlier than alone: the single
+    // batch leaves those out instead of failing on them.
+    let args = ["--networks", "400", "--scaling", "1", "--threads", "2"];
+    let b = bench(&[&[CNN, "--select_top", "10"], &args[..]].concat());
+    let n = b["single_batch_networks"].as_u64().unwrap();
+    assert!(n > 0 && n < 400, "{b}");
+}

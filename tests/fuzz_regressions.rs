@@ -127,6 +127,26 @@ fn api_checks_run_on_a_short_script() {
 }
 
 #[test]
+fn api_checks_run_with_the_chance_level_rules() {
+    // The extra byte's high bit: guard, never-learner stop and a loss byte per
+    // observation. Network 2 stays flat at 0 % with a flat loss and stops as
+    // a never-learner in the configurations that maximize accuracy (in the
+    // loss configurations 0 is no chance level).
+    let mut stops = 0;
+    for sel in 0..6u8 {
+        let mut s = vec![sel, 0x80 | 0x20 | 0x0c];
+        for k in 0..10u8 {
+            s.extend_from_slice(&[0, k % 2, 11, 8 + (k % 8) * 16, 40 + 8 * k]);
+            s.extend_from_slice(&[0, 2, 11, 5, 1]);
+        }
+        let summary = api::run(&s);
+        assert_eq!(summary.calls, 20, "config {sel}: {summary:?}");
+        stops += summary.never_learner_stops;
+    }
+    assert!(stops >= 3, "{stops} never-learner stops");
+}
+
+#[test]
 fn state_checks_run_on_saved_states() {
     let mut e = penguin::Engine::new(api::config_for(1, 0)).unwrap();
     state::run(&penguin::state::to_bytes(&e));

@@ -54,9 +54,9 @@ fn main() {
         let mut s = vec![sel, 0x80 | 0x20 | 0x0c];
         for k in 0..10u8 {
             s.extend_from_slice(&[0, k % 2, 11, 8 + (k % 8) * 16, 40 + 8 * k]);
-            s.extend_from_slice(&[0, 2, 11, 0, 1]);
+            s.extend_from_slice(&[0, 2, 11, 5, 1]);
         }
-        s.extend_from_slice(&[3, 3, 0, 11, 40, 90, 2, 11, 0, 1, 3, 11, 40, 0]);
+        s.extend_from_slice(&[3, 3, 0, 11, 40, 90, 2, 11, 5, 1, 3, 11, 40, 0]);
         s.extend_from_slice(&[4, 2, 6, 0, 1, 11, 8, 255, 7, 5, 1, 7]);
         write("api", &format!("chance_{sel}"), &s);
     }

@@ -30,15 +30,17 @@ const IDS: [u64; 4] = [0, 1, 2, u64::MAX];
 pub fn config_for(selector: u8, extra: u8) -> Config {
     let mut c = Config::default();
     let set = |c: &mut Config, k: &str, v: &str| c.set(k, v).unwrap();
-    if selector % 6 == 0 {
+    let variant = selector % 6;
+    if variant == 0 {
         // The paper's defaults, untouched (threads = 0: all cores for batches).
+        add_chance_rules(&mut c, extra);
         return c;
     }
     // Cheaper fits: the same code paths, shorter solver runs.
     set(&mut c, "fit_patience", "20");
     set(&mut c, "fit_restarts", "0");
     set(&mut c, "threads", if extra & 1 == 0 { "1" } else { "2" });
-    match selector % 6 {
+    match variant {
         1 => {}
         2 => {
             // Final decisions early: N = 1, warm-up by predictions, e_pred = 4.
@@ -77,28 +79,25 @@ pub fn config_for(selector: u8, extra: u8) -> Config {
             set(&mut c, "t", "3");
         }
     }
-    if extra & 0x80 != 0 {
-        // The chance-level rules (then every observation carries a loss):
-        // the late-bloomer guard and the never-learner stop. Not select_top:
-        // a batch judges its entries against the cutoff at its start, so it
-        // need not match one-by-one calls.
-        let chance = if c.direction == Direction::Minimize {
-            "2"
-        } else {
-            "10"
-        };
-        set(&mut c, "chance_level", chance);
-        set(
-            &mut c,
-            "chance_margin",
-            if extra & 0x40 != 0 { "1" } else { "5" },
-        );
-        let guard = (extra >> 4) & 3;
-        set(&mut c, "loss_patience", &guard.to_string());
-        set(&mut c, "chance_patience", &((extra >> 2) & 3).to_string());
-        set(&mut c, "loss_min_delta", "0.001");
-    }
+    add_chance_rules(&mut c, extra);
     c
+}
+
+/// With the extra byte's high bit, the chance-level rules (then every
+/// observation carries a loss): the late-bloomer guard and the never-learner
+/// stop. Not select_top: a batch judges its entries against the cutoff at its
+/// start, so it need not match one-by-one calls.
+fn add_chance_rules(c: &mut Config, extra: u8) {
+    if !uses_loss(extra) {
+        return;
+    }
+    let minimize = c.direction == Direction::Minimize;
+    let mut set = |k: &str, v: &str| c.set(k, v).unwrap();
+    set("chance_level", if minimize { "2" } else { "10" });
+    set("chance_margin", if extra & 0x40 != 0 { "1" } else { "5" });
+    set("loss_patience", &((extra >> 4) & 3).to_string());
+    set("chance_patience", &((extra >> 2) & 3).to_string());
+    set("loss_min_delta", "0.001");
 }
 
 /// Whether inputs for this configuration carry a loss byte per observation.
@@ -122,6 +121,10 @@ struct Net {
     epochs: Vec<f64>,
     /// The accepted values, in order.
     values: Vec<f64>,
+    /// The lowest finite loss reported (None: none yet), and the
+    /// observations with a loss since it last improved by `loss_min_delta`.
+    best_loss: Option<f64>,
+    since_best_loss: u32,
     final_: bool,
     /// The last status the engine returned for it.
     last: Option<Status>,
@@ -160,16 +163,41 @@ impl Model {
     }
 }
 
-/// Whether a converged status is the never-learner stop (`chance_patience` =
-/// K): its answer is the mean of the last K values, all at chance. (Its loss
-/// condition is not modelled.)
+/// Notes an accepted observation's loss as the engine does (NaN or infinite:
+/// not reported).
+fn note_loss(config: &Config, net: &mut Net, loss: f64) {
+    if !loss.is_finite() {
+        return;
+    }
+    match net.best_loss {
+        Some(best) if loss >= best - config.loss_min_delta * best.abs() => {
+            net.since_best_loss = net.since_best_loss.saturating_add(1);
+        }
+        _ => {
+            net.best_loss = Some(loss);
+            net.since_best_loss = 0;
+        }
+    }
+}
+
+/// The never-learner stop's loss condition: no loss reported, or none better
+/// for max(chance_patience, loss_patience) observations.
+fn loss_stalled(config: &Config, net: &Net) -> bool {
+    let patience = config.chance_patience.max(config.loss_patience) as u32;
+    net.best_loss.is_none() || net.since_best_loss >= patience
+}
+
+/// Whether a converged status has the never-learner stop's shape
+/// (`chance_patience` = K): no interval, and its answer the mean of the last
+/// K values, all at chance. Such a stop must also satisfy the rule's loss
+/// condition and lie within those values; the caller asserts that.
 fn never_learner_stop(config: &Config, net: &Net, s: &Status) -> bool {
     let k = config.chance_patience;
-    if k == 0 || net.values.len() < k {
+    if k == 0 || net.values.len() < k || !s.prediction_lo.is_nan() || !s.prediction_hi.is_nan() {
         return false;
     }
     let last = &net.values[net.values.len() - k..];
-    let mean = last.iter().sum::<f64>() / k as f64;
+    let mean: f64 = last.iter().map(|v| v / k as f64).sum();
     last.iter().all(|&v| config.at_chance(v)) && s.prediction.to_bits() == mean.to_bits()
 }
 
@@ -197,12 +225,15 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
         s.fit_prediction
     );
     let warming = config.warmup == Warmup::Epochs && epoch <= config.n as f64 * config.e;
-    // The engine gives a never-learner stop no interval; a stop of the paper's
-    // rule that happens to answer the same mean (a flat curve) has one.
+    // The engine gives a never-learner stop no interval. A stop of the paper's
+    // rule on a flat curve can look the same (its fit answers the values'
+    // mean, its interval may be NaN); it answers its own fit, so when that is
+    // the answer and the never-learner rule's loss condition does not hold,
+    // it is checked as the paper's stop.
+    let paper_like = s.prediction.to_bits() == s.fit_prediction.to_bits();
     let never_learner = s.state == State::Converged
         && never_learner_stop(config, net, s)
-        && s.prediction_lo.is_nan()
-        && s.prediction_hi.is_nan();
+        && (!paper_like || loss_stalled(config, net));
     if warming && !never_learner {
         assert_eq!(
             s.state,
@@ -232,6 +263,22 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
             assert!(
                 epoch < config.e_pred,
                 "never-learner stop at {epoch} >= e_pred"
+            );
+            assert!(
+                loss_stalled(config, net),
+                "never-learner stop while the loss improved {} observations ago",
+                net.since_best_loss
+            );
+            let last = &net.values[n - config.chance_patience..];
+            let (lo, hi) = last
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            assert!(
+                s.prediction.is_finite() && lo <= s.prediction && s.prediction <= hi,
+                "never-learner answer {} outside its values [{lo}, {hi}]",
+                s.prediction
             );
         }
         State::Converged => {
@@ -367,6 +414,8 @@ pub struct Summary {
     pub finals: usize,
     /// Calls made while a restored copy ran alongside.
     pub forked_calls: usize,
+    /// Networks whose final decision is a never-learner stop, at the end.
+    pub never_learner_stops: usize,
 }
 
 /// Runs one input. Panics when the engine disagrees with the model.
@@ -512,6 +561,15 @@ pub fn run(data: &[u8]) -> Summary {
             );
         }
     }
+    summary.never_learner_stops = model
+        .nets
+        .values()
+        .filter(|n| {
+            n.last
+                .as_ref()
+                .is_some_and(|s| s.state == State::Converged && never_learner_stop(&config, n, s))
+        })
+        .count();
     summary
 }
 
@@ -540,6 +598,7 @@ fn observe(
             let net = model.nets.entry(id).or_default();
             net.epochs.push(epoch);
             net.values.push(value);
+            note_loss(config, net, loss);
             check_status(config, net, value, &s);
             net.final_ = s.state != State::Continue;
             net.last = Some(s);
@@ -580,6 +639,7 @@ fn observe_batch(
                 let net = next.nets.entry(o.id).or_default();
                 net.epochs.push(o.epoch);
                 net.values.push(o.value);
+                note_loss(config, net, losses[i]);
                 check_status(config, net, o.value, &s);
                 net.final_ = s.state != State::Continue;
                 net.last = Some(s.clone());

@@ -80,7 +80,7 @@ Usage:
       --networks N --scaling R                that, R times on one thread and R times on
                                               `--threads K` (0 = all cores), alternated: speed-up;
                                               also both engines in lockstep, timed batch by batch,
-                                              and one batch in which all N networks fit
+                                              and one batch in which every network fits
   penguin help | --help                       this text
   penguin --version
 

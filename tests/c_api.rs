@@ -39,11 +39,20 @@ fn link_dir() -> PathBuf {
     .clone()
 }
 
-/// Compiles one C source into an executable linked against Penguin.
+/// Compiles one C source into an executable linked against Penguin. Tests run
+/// in parallel and some compile the same source: each compiles under a name
+/// of its own and renames the result into place, so that none runs a file
+/// another is still writing.
 fn compile(source: &str, link: Link) -> PathBuf {
+    static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = link_dir();
     let stem = Path::new(source).file_stem().unwrap().to_str().unwrap();
     let exe = dir.join(format!("{stem}-{link:?}"));
+    let build = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(
+        "{stem}-{link:?}.{}.{build}.tmp",
+        std::process::id()
+    ));
     let compiler = cc::Build::new()
         .cargo_metadata(false)
         .target(env!("PENGUIN_TARGET"))
@@ -64,7 +73,7 @@ fn compile(source: &str, link: Link) -> PathBuf {
         .arg(root.join("c-tests"))
         .arg(root.join(source))
         .arg("-o")
-        .arg(&exe);
+        .arg(&tmp);
     match link {
         Link::Shared => {
             cmd.arg("-L").arg(&dir).arg("-lpenguin");
@@ -88,6 +97,7 @@ fn compile(source: &str, link: Link) -> PathBuf {
         "compiling {source} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    std::fs::rename(&tmp, &exe).unwrap();
     exe
 }
 

@@ -249,7 +249,15 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
                 s.prediction.to_bits(),
                 s.fit_prediction.to_bits(),
                 "prediction while training"
-            )
+            );
+            // The never-learner stop is applied last: when its conditions
+            // hold, the network must have stopped.
+            let k = config.chance_patience;
+            let due = k > 0
+                && n >= k
+                && net.values[n - k..].iter().all(|&v| config.at_chance(v))
+                && loss_stalled(config, net);
+            assert!(!due, "never-learner stop missed at epoch {epoch}");
         }
         State::ReachedEPred => {
             assert!(epoch >= config.e_pred, "reached e_pred at {epoch}");

@@ -154,6 +154,12 @@ pub fn rss_bytes() -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// Every curve of the data sets, in order (network k of the scale modes
+/// replays curve `k % curves`).
+fn all_curves(datasets: &[Dataset]) -> Vec<&crate::replay::Network> {
+    datasets.iter().flat_map(|d| d.networks.iter()).collect()
+}
+
 /// Feeds `networks` networks, network k replaying curve `k % curves` of the
 /// data sets under its own id, to `observe` in NAS order: in chunks of `chunk`
 /// networks, one batch per epoch step per chunk with every network of the
@@ -164,8 +170,7 @@ fn drive(
     chunk: usize,
     mut observe: impl FnMut(&[Observation], bool) -> Result<Vec<Status>>,
 ) -> Result<u64> {
-    let curves: Vec<&crate::replay::Network> =
-        datasets.iter().flat_map(|d| d.networks.iter()).collect();
+    let curves = all_curves(datasets);
     let mut observations = 0u64;
     let chunk = chunk.max(1);
     let mut batch: Vec<Observation> = Vec::with_capacity(chunk.min(networks));
@@ -279,7 +284,7 @@ pub struct ScalingReport {
     pub lockstep_seconds_one_thread: Vec<f64>,
     /// Seconds of the many-thread engine of each round's lockstep run.
     pub lockstep_seconds_threads: Vec<f64>,
-    /// Networks in the single batch (see [`single_batch`]): each entry fits.
+    /// Networks in the single batch (one call in which every entry fits).
     pub single_batch_networks: usize,
     /// Seconds of each timing of the single batch on one thread, in order.
     pub single_batch_seconds_one_thread: Vec<f64>,
@@ -380,23 +385,42 @@ fn lockstep(
     let mut flip = false;
     drive(datasets, networks, chunk, |batch, _| {
         flip = !flip;
-        let order = if flip { [0, 1] } else { [1, 0] };
-        let mut statuses: [Vec<Status>; 2] = Default::default();
-        for k in order {
-            let call = Instant::now();
-            statuses[k] = engines[k].observe_batch(batch)?;
-            seconds[k] += call.elapsed().as_secs_f64();
-        }
-        let key = |s: &Status| (s.state, s.fits, s.prediction.to_bits());
-        if !statuses[0].iter().map(key).eq(statuses[1].iter().map(key)) {
-            return Err(crate::error::Error::new(
-                crate::error::ErrorCode::Internal,
-                "scaling: the one-thread and many-thread engines decided differently",
-            ));
-        }
-        Ok(std::mem::take(&mut statuses[0]))
+        let (t, statuses) = time_on_both(&mut engines, flip, batch, |_| {})?;
+        seconds[0] += t[0];
+        seconds[1] += t[1];
+        Ok(statuses)
     })?;
     Ok((seconds[0], seconds[1]))
+}
+
+/// Times one batch call on each of two engines (the first one first when
+/// `first_first`, else the second), after `prepare` (untimed) on each; fails
+/// if they decide differently. Returns the seconds of each and the first
+/// engine's statuses.
+fn time_on_both(
+    engines: &mut [Engine; 2],
+    first_first: bool,
+    batch: &[Observation],
+    mut prepare: impl FnMut(&mut Engine),
+) -> Result<([f64; 2], Vec<Status>)> {
+    let order = if first_first { [0, 1] } else { [1, 0] };
+    let mut seconds = [0.0; 2];
+    let mut statuses: [Vec<Status>; 2] = Default::default();
+    for k in order {
+        prepare(&mut engines[k]);
+        let call = Instant::now();
+        statuses[k] = engines[k].observe_batch(batch)?;
+        seconds[k] = call.elapsed().as_secs_f64();
+    }
+    let key = |s: &Status| (s.state, s.fits, s.prediction.to_bits());
+    if !statuses[0].iter().map(key).eq(statuses[1].iter().map(key)) {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorCode::Internal,
+            "scaling: the one-thread and many-thread engines decided differently",
+        ));
+    }
+    let [first, _] = statuses;
+    Ok((seconds, first))
 }
 
 /// Timings of the single batch per round of the scaling mode.
@@ -407,8 +431,9 @@ const SINGLE_BATCH_REPEATS: usize = 5;
 /// seen its curve up to the observation on which Penguin stops it, and one
 /// batch carrying that observation for every network, so that every entry
 /// fits (networks with too few points for a fit, or stopped earlier by the
-/// cohort, are left out: `single_batch_networks` says how many remain). [`SingleBatch::time`] restores that state (untimed) and times the
-/// one call on a one-thread and on a many-thread engine, in turn.
+/// cohort, are left out: `single_batch_networks` says how many remain).
+/// [`SingleBatch::time`] restores that state (untimed) and times the one call
+/// on a one-thread and on a many-thread engine, in turn.
 struct SingleBatch {
     table: crate::networks::NetworkTable,
     batch: Vec<Observation>,
@@ -418,8 +443,7 @@ struct SingleBatch {
 
 impl SingleBatch {
     fn new(datasets: &[Dataset], one: &Config, many: &Config, networks: usize) -> Result<Self> {
-        let curves: Vec<&crate::replay::Network> =
-            datasets.iter().flat_map(|d| d.networks.iter()).collect();
+        let curves = all_curves(datasets);
         // Where Penguin stops each distinct curve (index of that observation).
         let mut stop = Vec::with_capacity(curves.len());
         for c in &curves {
@@ -477,22 +501,10 @@ impl SingleBatch {
     /// each, the order swapped every call. Returns (one thread, many).
     fn time(&mut self) -> Result<(f64, f64)> {
         self.flip = !self.flip;
-        let order = if self.flip { [0, 1] } else { [1, 0] };
-        let mut seconds = [0.0; 2];
-        let mut statuses: [Vec<Status>; 2] = Default::default();
-        for k in order {
-            drop(self.engines[k].replace_networks(self.table.clone()));
-            let call = Instant::now();
-            statuses[k] = self.engines[k].observe_batch(&self.batch)?;
-            seconds[k] = call.elapsed().as_secs_f64();
-        }
-        let key = |s: &Status| (s.state, s.fits, s.prediction.to_bits());
-        if !statuses[0].iter().map(key).eq(statuses[1].iter().map(key)) {
-            return Err(crate::error::Error::new(
-                crate::error::ErrorCode::Internal,
-                "scaling: the single batch decided differently on one and many threads",
-            ));
-        }
+        let table = &self.table;
+        let (seconds, _) = time_on_both(&mut self.engines, self.flip, &self.batch, |e| {
+            drop(e.replace_networks(table.clone()))
+        })?;
         Ok((seconds[0], seconds[1]))
     }
 }

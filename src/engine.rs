@@ -314,7 +314,7 @@ impl Network {
 
     /// The never-learner stop (config `chance_patience` = K with
     /// `chance_level`): a network still training whose last K observed values
-    /// are all at chance (within `chance_margin` of `chance_level`) and whose
+    /// are all at chance ([`Config::at_chance`]) and whose
     /// validation loss, if reported, has not improved for K observations (by
     /// `loss_min_delta`; for `loss_patience` observations when that is longer)
     /// stops now, answering the mean of those K values. It does not wait for
@@ -549,16 +549,32 @@ impl Engine {
     ) -> Result<Status> {
         let config = self.config.clone();
         let cutoff = self.cutoff();
-        match self.networks.get_mut(id) {
-            Some(net) => {
-                net.observe(&config, id, epoch, value, cutoff, loss)?;
+        let slot = self.networks.slot(id);
+        let o = Observation { id, epoch, value };
+        self.observe_at(&config, slot, o, cutoff, loss)
+    }
+
+    /// Applies one observation to the network in `slot`, or to a new network
+    /// (added only when the observation is accepted); returns its status.
+    fn observe_at(
+        &mut self,
+        config: &Config,
+        slot: Option<usize>,
+        o: Observation,
+        cutoff: f64,
+        loss: f64,
+    ) -> Result<Status> {
+        match slot {
+            Some(s) => {
+                let net = self.networks.at_mut(s);
+                net.observe(config, o.id, o.epoch, o.value, cutoff, loss)?;
                 Ok(net.status())
             }
             None => {
                 let mut net = Network::new();
-                net.observe(&config, id, epoch, value, cutoff, loss)?;
+                net.observe(config, o.id, o.epoch, o.value, cutoff, loss)?;
                 let status = net.status();
-                self.networks.push(id, net);
+                self.networks.push(o.id, net);
                 Ok(status)
             }
         }
@@ -612,9 +628,7 @@ impl Engine {
                 let r = net.check_with(o.id, o.epoch, o.value, last);
                 last = Some(o.epoch);
                 if let Err(e) = r {
-                    if rejected.as_ref().is_none_or(|(k, _)| i < *k) {
-                        rejected = Some((i, e));
-                    }
+                    rejected = lowest(rejected.take(), Some((i, e)));
                     break;
                 }
             }
@@ -643,9 +657,7 @@ impl Engine {
                         break;
                     };
                     if let Err(e) = r {
-                        if first.as_ref().is_none_or(|(k, _)| i < *k) {
-                            first = Some((i, e));
-                        }
+                        first = lowest(first.take(), Some((i, e)));
                         break;
                     }
                 }
@@ -694,26 +706,16 @@ impl Engine {
         let (tracked, pooled): (Vec<Group>, Vec<Group>) =
             pooled.into_iter().partition(|(_, slot)| slot.is_some());
         if !tracked.is_empty() {
-            let tracked_late =
+            let r =
                 self.observe_in_slots(&config, cutoff, &loss_of, batch, &tracked, &mut statuses);
-            late = [late, tracked_late]
-                .into_iter()
-                .flatten()
-                .min_by_key(|(i, _)| *i);
+            late = lowest(late, r);
         }
         if !pooled.is_empty() {
             let mut work = self.take_networks(batch, &pooled, false);
             let results = self.run_groups_or_put_back(&config, cutoff, &loss_of, batch, &mut work);
-            let pooled_late = results
-                .iter()
-                .filter_map(|r| r.as_ref().err())
-                .min_by_key(|(i, _)| *i)
-                .cloned();
+            let r = results.iter().filter_map(|r| r.as_ref().err()).cloned();
+            late = r.fold(late, |a, b| lowest(a, Some(b)));
             self.put_back(work, results, &mut statuses);
-            late = [late, pooled_late]
-                .into_iter()
-                .flatten()
-                .min_by_key(|(i, _)| *i);
         }
         if let Some((i, e)) = late {
             // Phase 1 checked everything a single entry can fail on.
@@ -727,9 +729,9 @@ impl Engine {
 
     /// Applies single-entry groups of tracked networks on the pool, each
     /// network updated in its slot; returns the rejection of the lowest batch
-    /// index. Should a fit panic, the networks stay in their slots: those
-    /// done before it keep their entry, the one that panicked is as before
-    /// (see `Network::observe`).
+    /// index. Should a fit panic, the networks stay in their slots: those done
+    /// before it keep their entry, the one that panicked is as before (see
+    /// `Network::observe`).
     fn observe_in_slots(
         &mut self,
         config: &Config,
@@ -769,7 +771,7 @@ impl Engine {
             }),
             None => networks.into_iter().zip(jobs.iter()).map(run).collect(),
         };
-        let mut late: Option<(usize, Error)> = None;
+        let mut late = None;
         for (i, r) in results {
             record(statuses, &mut late, i, r);
         }
@@ -788,28 +790,10 @@ impl Engine {
         groups: &[Group],
         statuses: &mut [Status],
     ) -> Option<(usize, Error)> {
-        let mut late: Option<(usize, Error)> = None;
-        for (g, slot) in groups {
+        let mut late = None;
+        for &(g, slot) in groups {
             let i = g[0];
-            let o = batch[i];
-            let loss = loss_of(i);
-            let r = match *slot {
-                Some(s) => {
-                    let net = self.networks.at_mut(s);
-                    net.observe(config, o.id, o.epoch, o.value, cutoff, loss)
-                        .map(|()| net.status())
-                }
-                None => {
-                    let mut net = Network::new();
-                    let r = net
-                        .observe(config, o.id, o.epoch, o.value, cutoff, loss)
-                        .map(|()| net.status());
-                    if r.is_ok() {
-                        self.networks.push(o.id, net);
-                    }
-                    r
-                }
-            };
+            let r = self.observe_at(config, slot, batch[i], cutoff, loss_of(i));
             record(statuses, &mut late, i, r);
         }
         late
@@ -1022,11 +1006,15 @@ impl Engine {
 fn record(statuses: &mut [Status], late: &mut Option<(usize, Error)>, i: usize, r: Result<Status>) {
     match r {
         Ok(status) => statuses[i] = status,
-        Err(e) => {
-            if late.as_ref().is_none_or(|(k, _)| i < *k) {
-                *late = Some((i, e));
-            }
-        }
+        Err(e) => *late = lowest(late.take(), Some((i, e))),
+    }
+}
+
+/// Of two batch rejections, the one of the lower entry.
+fn lowest(a: Option<(usize, Error)>, b: Option<(usize, Error)>) -> Option<(usize, Error)> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+        (a, b) => a.or(b),
     }
 }
 

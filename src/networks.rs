@@ -39,11 +39,6 @@ impl NetworkTable {
         self.slot(id).map(|s| &self.slots[s].1)
     }
 
-    /// Network `id` for changing, if tracked.
-    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut Network> {
-        self.slot(id).map(|s| &mut self.slots[s].1)
-    }
-
     /// Whether network `id` is tracked.
     pub fn contains_key(&self, id: u64) -> bool {
         self.index.contains_key(&id)

@@ -265,6 +265,14 @@ impl penguin::functions::Model for Panicking {
     }
 }
 
+/// An engine whose function is [`Panicking`], on `threads` threads.
+fn panicking_engine(threads: &str) -> Engine {
+    let mut c = Config::default();
+    c.register_function(std::sync::Arc::new(Panicking)).unwrap();
+    c.set("threads", threads).unwrap();
+    Engine::new(c).unwrap()
+}
+
 #[test]
 fn a_panicking_fit_in_single_entries_restores_the_network_that_panicked() {
     // Sixteen networks with one entry each: the fits run in their slots on the
@@ -272,10 +280,7 @@ fn a_panicking_fit_in_single_entries_restores_the_network_that_panicked() {
     // on; no network is lost, and none is left half updated: each has its
     // first point and at most its second, with a fit count to match.
     for threads in ["1", "2"] {
-        let mut c = Config::default();
-        c.register_function(std::sync::Arc::new(Panicking)).unwrap();
-        c.set("threads", threads).unwrap();
-        let mut e = Engine::new(c).unwrap();
+        let mut e = panicking_engine(threads);
         let at = |epoch: f64| -> Vec<Observation> {
             (0..16)
                 .map(|id| Observation {
@@ -308,10 +313,7 @@ fn a_panicking_fit_in_single_entries_restores_the_network_that_panicked() {
 #[test]
 fn a_panicking_fit_leaves_every_network_tracked_with_its_history() {
     for threads in ["1", "2"] {
-        let mut c = Config::default();
-        c.register_function(std::sync::Arc::new(Panicking)).unwrap();
-        c.set("threads", threads).unwrap();
-        let mut e = Engine::new(c).unwrap();
+        let mut e = panicking_engine(threads);
         // One point each: no fit yet (two parameters need two points).
         let first: Vec<Observation> = (0..4)
             .map(|id| Observation {

@@ -11,9 +11,16 @@ mod common;
 use penguin::{Config, Engine, ErrorCode, State};
 
 fn engine(loss_patience: &str) -> Engine {
+    engine_with(&[("loss_patience", loss_patience)])
+}
+
+/// An engine with chance level 10 and these keys set.
+fn engine_with(keys: &[(&str, &str)]) -> Engine {
     let mut c = Config::default();
     c.set("chance_level", "10").unwrap();
-    c.set("loss_patience", loss_patience).unwrap();
+    for (k, v) in keys {
+        c.set(k, v).unwrap();
+    }
     Engine::new(c).unwrap()
 }
 
@@ -69,11 +76,7 @@ fn a_stalled_loss_lets_a_never_learner_stop() {
 #[test]
 fn loss_min_delta_ignores_a_creeping_loss_but_not_a_learning_one() {
     let with_delta = |patience: &str, delta: &str| {
-        let mut c = Config::default();
-        c.set("chance_level", "10").unwrap();
-        c.set("loss_patience", patience).unwrap();
-        c.set("loss_min_delta", delta).unwrap();
-        Engine::new(c).unwrap()
+        engine_with(&[("loss_patience", patience), ("loss_min_delta", delta)])
     };
     // Flat at chance, its loss falling by 0.0001 (0.004 %) per observation, as
     // some never-learners' do: every observation is a new best.
@@ -142,12 +145,11 @@ fn the_bundled_curves_lose_their_anomalies() {
 /// An engine with the never-learner stop (`chance_patience`), and the guard
 /// when `loss_patience` > 0.
 fn never_learner_engine(chance_patience: &str, loss_patience: &str) -> Engine {
-    let mut c = Config::default();
-    c.set("chance_level", "10").unwrap();
-    c.set("chance_patience", chance_patience).unwrap();
-    c.set("loss_patience", loss_patience).unwrap();
-    c.set("loss_min_delta", "0.001").unwrap();
-    Engine::new(c).unwrap()
+    engine_with(&[
+        ("chance_patience", chance_patience),
+        ("loss_patience", loss_patience),
+        ("loss_min_delta", "0.001"),
+    ])
 }
 
 #[test]

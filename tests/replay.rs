@@ -281,6 +281,50 @@ fn check_column(
         let p = best(&answer, x).iter().filter(|i| t.contains(i)).count() as f64 / x as f64;
         assert_num(m, &format!("/skill/{x}"), p - sl.max(sb));
     }
+    // The same, one observation short of the ground truth (epoch 19.5 of 20).
+    let short: Vec<Vec<(f64, f64)>> = members
+        .iter()
+        .map(|&i| {
+            let mut seen: Vec<(f64, f64)> = nets[i]
+                .rows
+                .iter()
+                .filter(|r| r.0 <= 20.0)
+                .map(|r| (r.0, r.1))
+                .collect();
+            seen.pop();
+            seen
+        })
+        .collect();
+    let epochs: Vec<f64> = short.iter().map(|s| s.last().unwrap().0).collect();
+    assert_num(
+        m,
+        "/one_observation_short/mean_epoch",
+        epochs.iter().sum::<f64>() / n as f64,
+    );
+    let last: Vec<f64> = short.iter().map(|s| s.last().unwrap().1).collect();
+    let best_so_far: Vec<f64> = short
+        .iter()
+        .map(|s| s.iter().map(|r| r.1).fold(f64::NEG_INFINITY, f64::max))
+        .collect();
+    for x in [10usize, 20, 50, 100] {
+        if x >= n {
+            assert!(m["one_observation_short"]["sensitivity_last"][x.to_string()].is_null());
+            continue;
+        }
+        let t = best(&truth, x);
+        let sens =
+            |v: &[f64]| best(v, x).iter().filter(|i| t.contains(i)).count() as f64 / x as f64;
+        assert_num(
+            m,
+            &format!("/one_observation_short/sensitivity_last/{x}"),
+            sens(&last),
+        );
+        assert_num(
+            m,
+            &format!("/one_observation_short/sensitivity_best/{x}"),
+            sens(&best_so_far),
+        );
+    }
 }
 
 #[test]

@@ -18,10 +18,15 @@
 //! - equal-budget truncation: every network trained to the observation epoch
 //!   nearest Penguin's mean stop epoch and ranked by its observed fitness there
 //!   (the last value, or the best so far); Penguin's skill = its sensitivity
-//!   minus the better of the two, per x.
+//!   minus the better of the two, per x;
+//! - one observation short: the same two rankings by each network's observation
+//!   just before its ground truth (epoch 19.5 of 20 on the bundled curves).
 
 use super::{DatasetReport, Options, Outcome, Stop};
 use crate::config::Direction;
+
+/// A number per x of the top x (None where not defined).
+pub type PerX = Vec<(usize, Option<f64>)>;
 
 /// Epochs saved against one baseline.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +52,20 @@ pub struct Truncation {
     /// Sensitivity per x, ranking by the last observed value at `epoch`.
     pub sensitivity_last: Vec<(usize, Option<f64>)>,
     /// Sensitivity per x, ranking by the best value observed up to `epoch`.
+    pub sensitivity_best: Vec<(usize, Option<f64>)>,
+}
+
+/// The same ranking one observation short of the ground truth: every network
+/// ranked by what it showed at its observation just before the one at `e_pred`.
+/// How often that misses the true top x shows how much of the ranking is the
+/// last observation's noise, which no method that stops before `e_pred` sees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OneShort {
+    /// Mean epoch of those observations (None when no network has two).
+    pub mean_epoch: Option<f64>,
+    /// Sensitivity per x, ranking by that observation.
+    pub sensitivity_last: Vec<(usize, Option<f64>)>,
+    /// Sensitivity per x, ranking by the best value observed up to it.
     pub sensitivity_best: Vec<(usize, Option<f64>)>,
 }
 
@@ -84,6 +103,8 @@ pub struct Metrics {
     pub truncation: Option<Truncation>,
     /// Penguin's sensitivity minus the better truncation sensitivity, per x.
     pub skill: Vec<(usize, Option<f64>)>,
+    /// Truncation one observation short of the ground truth.
+    pub one_short: Option<OneShort>,
     /// Of the converged networks with a ground truth and an interval: how many,
     /// and the share whose interval holds the observed value at `e_pred`.
     pub interval_coverage: Option<(usize, f64)>,
@@ -220,6 +241,7 @@ pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> M
         mae: mean(ranked.iter().map(|&i| (out[i].output - truth[i]).abs())),
         truncation,
         skill,
+        one_short: (!ranked.is_empty()).then(|| one_short(report, &ranked, options)),
         interval_coverage: coverage(out, truth, subset),
     }
 }
@@ -250,7 +272,6 @@ fn truncation(
     mean_stop: f64,
 ) -> Truncation {
     let nets = &report.dataset.networks;
-    let direction = options.config.direction;
     let epoch = ranked
         .iter()
         .flat_map(|&i| nets[i].points.iter().map(|p| p.epoch))
@@ -261,16 +282,62 @@ fn truncation(
                 .then(a.total_cmp(b))
         })
         .unwrap_or(mean_stop);
+    let (sensitivity_last, sensitivity_best) =
+        ranked_by_what_was_seen(report, ranked, options, |i| {
+            nets[i]
+                .points
+                .iter()
+                .take_while(|p| p.epoch <= epoch)
+                .count()
+        });
+    Truncation {
+        epoch,
+        sensitivity_last,
+        sensitivity_best,
+    }
+}
+
+/// Ranks `ranked` networks by their observation just before the ground truth's
+/// (see [`OneShort`]).
+fn one_short(report: &DatasetReport, ranked: &[usize], options: &Options) -> OneShort {
+    let nets = &report.dataset.networks;
+    let e_pred = options.config.e_pred;
     let seen = |i: usize| {
-        nets[i]
+        let upto_truth = nets[i]
             .points
             .iter()
-            .take_while(|p| p.epoch <= epoch)
-            .map(|p| p.value)
+            .take_while(|p| p.epoch <= e_pred)
+            .count();
+        upto_truth.saturating_sub(1)
     };
-    let last = |i: usize| seen(i).last().unwrap_or(f64::NAN);
+    let epochs: Vec<f64> = ranked
+        .iter()
+        .filter_map(|&i| seen(i).checked_sub(1).map(|k| nets[i].points[k].epoch))
+        .collect();
+    let (sensitivity_last, sensitivity_best) =
+        ranked_by_what_was_seen(report, ranked, options, seen);
+    OneShort {
+        mean_epoch: mean(epochs.iter().copied()),
+        sensitivity_last,
+        sensitivity_best,
+    }
+}
+
+/// Sensitivity per x of two rankings of `ranked` networks by the first
+/// `seen(i)` points of each network's curve: by the last of them, and by the
+/// best of them (NaN, ranked last, where a network has seen none).
+fn ranked_by_what_was_seen(
+    report: &DatasetReport,
+    ranked: &[usize],
+    options: &Options,
+    seen: impl Fn(usize) -> usize,
+) -> (PerX, PerX) {
+    let nets = &report.dataset.networks;
+    let direction = options.config.direction;
+    let values = |i: usize| nets[i].points[..seen(i)].iter().map(|p| p.value);
+    let last = |i: usize| values(i).next_back().unwrap_or(f64::NAN);
     let best = |i: usize| {
-        seen(i).fold(f64::NAN, |b, v| match direction {
+        values(i).fold(f64::NAN, |b, v| match direction {
             Direction::Maximize => b.max(v),
             Direction::Minimize => b.min(v),
         })
@@ -288,9 +355,5 @@ fn truncation(
             })
             .collect()
     };
-    Truncation {
-        epoch,
-        sensitivity_last: sens(&last),
-        sensitivity_best: sens(&best),
-    }
+    (sens(&last), sens(&best))
 }

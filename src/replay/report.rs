@@ -258,6 +258,26 @@ pub fn to_text(report: &Report) -> String {
         }));
     }
     rows.push(Row::Section(
+        "One observation short: rank by each network's observation just before e_pred".to_string(),
+    ));
+    rows.push(row("  mean epoch of that observation".into(), &|m| {
+        fixed(m.one_short.as_ref().and_then(|t| t.mean_epoch), 2)
+    }));
+    for (k, &x) in opts.top.iter().enumerate() {
+        rows.push(row(format!("  sensitivity, top {x}, last value"), &|m| {
+            fixed(
+                m.one_short.as_ref().and_then(|t| t.sensitivity_last[k].1),
+                2,
+            )
+        }));
+        rows.push(row(format!("  sensitivity, top {x}, best so far"), &|m| {
+            fixed(
+                m.one_short.as_ref().and_then(|t| t.sensitivity_best[k].1),
+                2,
+            )
+        }));
+    }
+    rows.push(Row::Section(
         "Training epochs (paper's Tables 10, 11)".to_string(),
     ));
     rows.push(row(format!("  mean stop epoch, e_pred = {e_pred}"), &|m| {
@@ -460,6 +480,14 @@ fn metrics_json(m: &Metrics) -> Value {
             None => Value::Null,
         },
         "skill": by_x(&m.skill),
+        "one_observation_short": match &m.one_short {
+            Some(t) => json!({
+                "mean_epoch": opt(t.mean_epoch),
+                "sensitivity_last": by_x(&t.sensitivity_last),
+                "sensitivity_best": by_x(&t.sensitivity_best),
+            }),
+            None => Value::Null,
+        },
         "interval_coverage": match m.interval_coverage {
             Some((n, share)) => json!({"networks": n, "share": share}),
             None => Value::Null,

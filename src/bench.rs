@@ -290,6 +290,11 @@ pub struct ScalingReport {
     pub single_batch_seconds_one_thread: Vec<f64>,
     /// Seconds of each timing of the single batch on `threads`, in order.
     pub single_batch_seconds_threads: Vec<f64>,
+    /// Seconds of each timing of [`machine_work`] on one thread, in order.
+    pub machine_seconds_one_thread: Vec<f64>,
+    /// Seconds of `threads` copies of [`machine_work`] run side by side, one
+    /// per thread, in order.
+    pub machine_seconds_threads: Vec<f64>,
 }
 
 impl ScalingReport {
@@ -319,6 +324,15 @@ impl ScalingReport {
         median(&self.single_batch_seconds_one_thread) / median(&self.single_batch_seconds_threads)
     }
 
+    /// How far the machine itself scales work that shares nothing: `threads`
+    /// times the median one-thread time of [`machine_work`] over the median
+    /// time of `threads` copies side by side (2.0 on two idle cores of their
+    /// own; less where the virtual CPUs share physical ones or the host is busy).
+    pub fn speedup_machine(&self) -> f64 {
+        self.threads as f64 * median(&self.machine_seconds_one_thread)
+            / median(&self.machine_seconds_threads)
+    }
+
     /// One JSON line.
     pub fn to_json(&self) -> String {
         let list = |v: &[f64]| {
@@ -334,7 +348,7 @@ impl ScalingReport {
             .map(|(a, b)| a / b)
             .collect();
         format!(
-            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}, \"full_batch_seconds_one_thread\": [{}], \"full_batch_seconds_threads\": [{}], \"speedup_full_batches_of_medians\": {:.3}, \"lockstep_seconds_one_thread\": [{}], \"lockstep_seconds_threads\": [{}], \"speedup_lockstep_of_medians\": {:.3}, \"single_batch_networks\": {}, \"single_batch_seconds_one_thread\": [{}], \"single_batch_seconds_threads\": [{}], \"speedup_single_batch_of_medians\": {:.3}}}",
+            "{{\"networks\": {}, \"fits\": {}, \"threads\": {}, \"rounds\": {}, \"seconds_one_thread\": [{}], \"seconds_threads\": [{}], \"speedup_per_round\": [{}], \"speedup_of_medians\": {:.3}, \"seconds_independent\": [{}], \"speedup_independent_of_medians\": {:.3}, \"full_batch_seconds_one_thread\": [{}], \"full_batch_seconds_threads\": [{}], \"speedup_full_batches_of_medians\": {:.3}, \"lockstep_seconds_one_thread\": [{}], \"lockstep_seconds_threads\": [{}], \"speedup_lockstep_of_medians\": {:.3}, \"single_batch_networks\": {}, \"single_batch_seconds_one_thread\": [{}], \"single_batch_seconds_threads\": [{}], \"speedup_single_batch_of_medians\": {:.3}, \"machine_seconds_one_thread\": [{}], \"machine_seconds_threads\": [{}], \"speedup_machine_of_medians\": {:.3}}}",
             self.networks,
             self.fits,
             self.threads,
@@ -355,9 +369,30 @@ impl ScalingReport {
             list(&self.single_batch_seconds_one_thread),
             list(&self.single_batch_seconds_threads),
             self.speedup_single_batch(),
+            list(&self.machine_seconds_one_thread),
+            list(&self.machine_seconds_threads),
+            self.speedup_machine(),
         )
     }
 }
+
+/// A fixed piece of floating-point work that touches no memory beyond its
+/// registers (about 0.1 s on one core of the development VM): the machine's
+/// own scaling, with no engine, allocator or shared data involved.
+pub fn machine_work(seed: u64) -> f64 {
+    let mut x = seed as f64 * 1e-3;
+    let mut acc = 0.0;
+    for i in 0..MACHINE_WORK_STEPS {
+        // exp and powf, as in the fits; black_box keeps the loop from being
+        // folded away.
+        x = std::hint::black_box((x * 0.999_999 + 0.5).fract());
+        acc += (-x).exp() + (1.0 + x).powf((i & 7) as f64 * 0.125);
+    }
+    acc
+}
+
+/// Iterations of [`machine_work`].
+const MACHINE_WORK_STEPS: u64 = 4_000_000;
 
 fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
@@ -423,8 +458,9 @@ fn time_on_both(
     Ok((seconds, first))
 }
 
-/// Timings of the single batch per round of the scaling mode.
-const SINGLE_BATCH_REPEATS: usize = 5;
+/// Timings of the single batch, and of the machine's own work, per round of
+/// the scaling mode.
+const TIMINGS_PER_ROUND: usize = 5;
 
 /// The literal case, "a batch of N networks": one engine state in
 /// which each of `networks` networks (curve `k % curves`, as in [`scale`]) has
@@ -514,8 +550,9 @@ impl SingleBatch {
 /// engine (so each many-thread run includes starting its pool, well under a
 /// millisecond); checks that every run made the same fits. Each round also
 /// times `threads` independent one-thread engines with a share of the
-/// networks each, side by side, for comparison, runs [`lockstep`], and times
-/// [`SingleBatch`] five times.
+/// networks each, side by side, for comparison, runs [`lockstep`], times
+/// [`SingleBatch`] five times, and five times [`machine_work`] on one thread
+/// and `threads` copies of it side by side.
 pub fn scaling(
     datasets: &[Dataset],
     config: &Config,
@@ -547,8 +584,10 @@ pub fn scaling(
         lockstep_seconds_one_thread: Vec::with_capacity(rounds),
         lockstep_seconds_threads: Vec::with_capacity(rounds),
         single_batch_networks: 0,
-        single_batch_seconds_one_thread: Vec::with_capacity(rounds * SINGLE_BATCH_REPEATS),
-        single_batch_seconds_threads: Vec::with_capacity(rounds * SINGLE_BATCH_REPEATS),
+        single_batch_seconds_one_thread: Vec::with_capacity(rounds * TIMINGS_PER_ROUND),
+        single_batch_seconds_threads: Vec::with_capacity(rounds * TIMINGS_PER_ROUND),
+        machine_seconds_one_thread: Vec::with_capacity(rounds * TIMINGS_PER_ROUND),
+        machine_seconds_threads: Vec::with_capacity(rounds * TIMINGS_PER_ROUND),
     };
     let mut single = SingleBatch::new(datasets, &one, &many, networks)?;
     report.single_batch_networks = single.batch.len();
@@ -593,10 +632,29 @@ pub fn scaling(
         let (a, b) = lockstep(datasets, &one, &many, networks, chunk)?;
         report.lockstep_seconds_one_thread.push(a);
         report.lockstep_seconds_threads.push(b);
-        for _ in 0..SINGLE_BATCH_REPEATS {
+        for _ in 0..TIMINGS_PER_ROUND {
             let (a, b) = single.time()?;
             report.single_batch_seconds_one_thread.push(a);
             report.single_batch_seconds_threads.push(b);
+        }
+        for _ in 0..TIMINGS_PER_ROUND {
+            let start = Instant::now();
+            std::hint::black_box(machine_work(1));
+            report
+                .machine_seconds_one_thread
+                .push(start.elapsed().as_secs_f64());
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                let runs: Vec<_> = (0..threads)
+                    .map(|k| s.spawn(move || machine_work(k as u64 + 1)))
+                    .collect();
+                for r in runs {
+                    std::hint::black_box(r.join().expect("a machine_work thread panicked"));
+                }
+            });
+            report
+                .machine_seconds_threads
+                .push(start.elapsed().as_secs_f64());
         }
     }
     report.fits = fits.unwrap_or(0);

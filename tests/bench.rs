@@ -93,6 +93,14 @@ fn the_scaling_mode_times_both_thread_counts_on_the_same_work() {
         assert!(v.iter().all(|s| s.as_f64().unwrap() > 0.0), "{k}: {b}");
     }
     assert!(b["speedup_single_batch_of_medians"].as_f64().unwrap() > 0.0);
+    // The machine's own scaling: a loop that shares nothing, five times per
+    // round on one thread and on two.
+    for k in ["machine_seconds_one_thread", "machine_seconds_threads"] {
+        let v = b[k].as_array().unwrap();
+        assert_eq!(v.len(), 2 * 5, "{k}: {b}");
+        assert!(v.iter().all(|s| s.as_f64().unwrap() > 0.0), "{k}: {b}");
+    }
+    assert!(b["speedup_machine_of_medians"].as_f64().unwrap() > 0.0);
     // The same fits as the scale mode on its own.
     let scale = bench(&[&[CNN, "--threads", "1"], &args[..]].concat());
     assert_eq!(b["fits"], scale["fits"]);

@@ -80,7 +80,8 @@ Usage:
       --networks N --scaling R                that, R times on one thread and R times on
                                               `--threads K` (0 = all cores), alternated: speed-up;
                                               also both engines in lockstep, timed batch by batch,
-                                              and one batch in which every network fits
+                                              and one batch in which every network fits, and
+                                              a loop sharing nothing: the machine's own speed-up
   penguin help | --help                       this text
   penguin --version
 

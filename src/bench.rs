@@ -376,23 +376,29 @@ impl ScalingReport {
     }
 }
 
-/// A fixed piece of floating-point work that touches no memory beyond its
-/// registers (about 0.1 s on one core of the development VM): the machine's
-/// own scaling, with no engine, allocator or shared data involved.
-pub fn machine_work(seed: u64) -> f64 {
-    let mut x = seed as f64 * 1e-3;
-    let mut acc = 0.0;
-    for i in 0..MACHINE_WORK_STEPS {
-        // exp and powf, as in the fits; black_box keeps the loop from being
-        // folded away.
-        x = std::hint::black_box((x * 0.999_999 + 0.5).fract());
-        acc += (-x).exp() + (1.0 + x).powf((i & 7) as f64 * 0.125);
+/// A fixed piece of integer work that touches no memory beyond its registers
+/// (eight independent multiply chains, about 0.1 s on one core of the
+/// development VM): the machine's own scaling, with no engine, allocator or
+/// shared data involved.
+pub fn machine_work(seed: u64) -> u64 {
+    let mut x = [seed; 8];
+    for (k, v) in x.iter_mut().enumerate() {
+        *v = v.wrapping_add(k as u64);
     }
-    acc
+    for _ in 0..MACHINE_WORK_STEPS {
+        for (k, v) in x.iter_mut().enumerate() {
+            *v = v
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(2 * k as u64 + 1);
+        }
+        // Keeps the loop from being folded away.
+        x = std::hint::black_box(x);
+    }
+    x.iter().fold(0, |a, v| a ^ v)
 }
 
 /// Iterations of [`machine_work`].
-const MACHINE_WORK_STEPS: u64 = 4_000_000;
+const MACHINE_WORK_STEPS: u64 = 30_000_000;
 
 fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();

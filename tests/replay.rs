@@ -288,7 +288,7 @@ fn check_column(
             let mut seen: Vec<(f64, f64)> = nets[i]
                 .rows
                 .iter()
-                .filter(|r| r.0 <= 20.0)
+                .filter(|r| r.1.is_finite() && r.0 <= 20.0)
                 .map(|r| (r.0, r.1))
                 .collect();
             seen.pop();
@@ -308,7 +308,9 @@ fn check_column(
         .collect();
     for x in [10usize, 20, 50, 100] {
         if x >= n {
-            assert!(m["one_observation_short"]["sensitivity_last"][x.to_string()].is_null());
+            for key in ["sensitivity_last", "sensitivity_best"] {
+                assert!(m["one_observation_short"][key][x.to_string()].is_null());
+            }
             continue;
         }
         let t = best(&truth, x);
@@ -456,6 +458,36 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn networks_that_saw_nothing_yet_rank_last_in_the_baselines() {
+    // Curves whose order never changes, plus a network with one observation
+    // (its ground truth: nothing before it) and one that starts after the
+    // truncation epoch, both far below the others at e_pred. Ranked by what
+    // they have not shown, they must come last, not first.
+    let dir = scratch("seen_nothing");
+    let extra = "toy,crashed,0.5,9.0,4.0\ntoy,late,15.0,20.0,1.0\ntoy,late,20.0,21.0,1.0\n";
+    let csv = write(&dir, "curves.csv", &synthetic(11, 20.0, extra));
+    let json = dir.join("report.json");
+    let out = penguin(&[
+        "replay",
+        &csv,
+        "--top",
+        "5,10",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = &read_json(&json)["datasets"]["toy"]["full"];
+    assert!(m["truncation"]["epoch"].as_f64().unwrap() < 15.0, "{m}");
+    for part in ["truncation", "one_observation_short"] {
+        for key in ["sensitivity_last", "sensitivity_best"] {
+            for x in ["5", "10"] {
+                assert_eq!(m[part][key][x].as_f64(), Some(1.0), "{part} {key} {x}: {m}");
+            }
+        }
+    }
 }
 
 #[test]

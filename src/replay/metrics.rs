@@ -50,23 +50,24 @@ pub struct Truncation {
     /// The observation epoch nearest Penguin's mean stop epoch.
     pub epoch: f64,
     /// Sensitivity per x, ranking by the last observed value at `epoch`.
-    pub sensitivity_last: Vec<(usize, Option<f64>)>,
+    pub sensitivity_last: PerX,
     /// Sensitivity per x, ranking by the best value observed up to `epoch`.
-    pub sensitivity_best: Vec<(usize, Option<f64>)>,
+    pub sensitivity_best: PerX,
 }
 
 /// The same ranking one observation short of the ground truth: every network
-/// ranked by what it showed at its observation just before the one at `e_pred`.
-/// How often that misses the true top x shows how much of the ranking is the
-/// last observation's noise, which no method that stops before `e_pred` sees.
+/// ranked by what it showed at its observation just before the one at `e_pred`
+/// (its ground truth). How often that misses the true top x is a rough measure
+/// of how noisy the final ranking is: a single observation half an epoch
+/// earlier does not settle it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OneShort {
     /// Mean epoch of those observations (None when no network has two).
     pub mean_epoch: Option<f64>,
     /// Sensitivity per x, ranking by that observation.
-    pub sensitivity_last: Vec<(usize, Option<f64>)>,
+    pub sensitivity_last: PerX,
     /// Sensitivity per x, ranking by the best value observed up to it.
-    pub sensitivity_best: Vec<(usize, Option<f64>)>,
+    pub sensitivity_best: PerX,
 }
 
 /// The numbers of one report column.
@@ -80,9 +81,9 @@ pub struct Metrics {
     /// Mean stop epoch with the configured `e_pred`.
     pub mean_stop_epoch: Option<f64>,
     /// Sensitivity per x.
-    pub sensitivity: Vec<(usize, Option<f64>)>,
+    pub sensitivity: PerX,
     /// Specificity per x.
-    pub specificity: Vec<(usize, Option<f64>)>,
+    pub specificity: PerX,
     /// Epochs saved per baseline, in the options' order.
     pub savings: Vec<Savings>,
     /// Observed never-learners (None for `direction = minimize`).
@@ -102,7 +103,7 @@ pub struct Metrics {
     /// Equal-budget truncation (None without a mean stop epoch).
     pub truncation: Option<Truncation>,
     /// Penguin's sensitivity minus the better truncation sensitivity, per x.
-    pub skill: Vec<(usize, Option<f64>)>,
+    pub skill: PerX,
     /// Truncation one observation short of the ground truth.
     pub one_short: Option<OneShort>,
     /// Of the converged networks with a ground truth and an interval: how many,
@@ -325,7 +326,8 @@ fn one_short(report: &DatasetReport, ranked: &[usize], options: &Options) -> One
 
 /// Sensitivity per x of two rankings of `ranked` networks by the first
 /// `seen(i)` points of each network's curve: by the last of them, and by the
-/// best of them (NaN, ranked last, where a network has seen none).
+/// best of them (the worst possible value, ranked last, where a network has
+/// seen none).
 fn ranked_by_what_was_seen(
     report: &DatasetReport,
     ranked: &[usize],
@@ -334,10 +336,14 @@ fn ranked_by_what_was_seen(
 ) -> (PerX, PerX) {
     let nets = &report.dataset.networks;
     let direction = options.config.direction;
+    let worst = match direction {
+        Direction::Maximize => f64::NEG_INFINITY,
+        Direction::Minimize => f64::INFINITY,
+    };
     let values = |i: usize| nets[i].points[..seen(i)].iter().map(|p| p.value);
-    let last = |i: usize| values(i).next_back().unwrap_or(f64::NAN);
+    let last = |i: usize| values(i).next_back().unwrap_or(worst);
     let best = |i: usize| {
-        values(i).fold(f64::NAN, |b, v| match direction {
+        values(i).fold(worst, |b, v| match direction {
             Direction::Maximize => b.max(v),
             Direction::Minimize => b.min(v),
         })

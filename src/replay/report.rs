@@ -1,7 +1,10 @@
 //! The replay report as aligned text tables (the paper's layout: one column pair
 //! per data set, full set and learning networks) and as JSON.
 
-use super::{Report, metrics::Metrics};
+use super::{
+    Report,
+    metrics::{Metrics, PerX},
+};
 use crate::config::Direction;
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
@@ -240,18 +243,23 @@ pub fn to_text(report: &Report) -> String {
     rows.push(row("  truncation epoch".into(), &|m| {
         fixed(m.truncation.as_ref().map(|t| t.epoch), 1)
     }));
+    // The two rows of a ranking by what was observed, for the k-th x.
+    let ranking_rows = |k: usize, pick: fn(&Metrics) -> Option<(&PerX, &PerX)>| {
+        let x = opts.top[k];
+        [
+            row(format!("  sensitivity, top {x}, last value"), &|m| {
+                fixed(pick(m).and_then(|(last, _)| last[k].1), 2)
+            }),
+            row(format!("  sensitivity, top {x}, best so far"), &|m| {
+                fixed(pick(m).and_then(|(_, best)| best[k].1), 2)
+            }),
+        ]
+    };
     for (k, &x) in opts.top.iter().enumerate() {
-        rows.push(row(format!("  sensitivity, top {x}, last value"), &|m| {
-            fixed(
-                m.truncation.as_ref().and_then(|t| t.sensitivity_last[k].1),
-                2,
-            )
-        }));
-        rows.push(row(format!("  sensitivity, top {x}, best so far"), &|m| {
-            fixed(
-                m.truncation.as_ref().and_then(|t| t.sensitivity_best[k].1),
-                2,
-            )
+        rows.extend(ranking_rows(k, |m| {
+            m.truncation
+                .as_ref()
+                .map(|t| (&t.sensitivity_last, &t.sensitivity_best))
         }));
         rows.push(row(format!("  Penguin's skill, top {x}"), &|m| {
             fixed(m.skill[k].1, 2)
@@ -263,18 +271,11 @@ pub fn to_text(report: &Report) -> String {
     rows.push(row("  mean epoch of that observation".into(), &|m| {
         fixed(m.one_short.as_ref().and_then(|t| t.mean_epoch), 2)
     }));
-    for (k, &x) in opts.top.iter().enumerate() {
-        rows.push(row(format!("  sensitivity, top {x}, last value"), &|m| {
-            fixed(
-                m.one_short.as_ref().and_then(|t| t.sensitivity_last[k].1),
-                2,
-            )
-        }));
-        rows.push(row(format!("  sensitivity, top {x}, best so far"), &|m| {
-            fixed(
-                m.one_short.as_ref().and_then(|t| t.sensitivity_best[k].1),
-                2,
-            )
+    for k in 0..opts.top.len() {
+        rows.extend(ranking_rows(k, |m| {
+            m.one_short
+                .as_ref()
+                .map(|t| (&t.sensitivity_last, &t.sensitivity_best))
         }));
     }
     rows.push(Row::Section(
@@ -446,6 +447,8 @@ fn metrics_json(m: &Metrics) -> Value {
     let by_x = |v: &[(usize, Option<f64>)]| {
         Value::Object(v.iter().map(|(x, s)| (x.to_string(), opt(*s))).collect())
     };
+    // A ranking by what was observed: its epoch, then both sensitivities.
+    let ranking = |(key, value): (&str, Value), last: &PerX, best: &PerX| json!({key: value, "sensitivity_last": by_x(last), "sensitivity_best": by_x(best)});
     let by_baseline = |f: &dyn Fn(&super::metrics::Savings) -> Option<f64>| {
         Value::Object(
             m.savings
@@ -471,23 +474,13 @@ fn metrics_json(m: &Metrics) -> Value {
         "ended": m.ended,
         "anomalies": m.anomalies,
         "mae": opt(m.mae),
-        "truncation": match &m.truncation {
-            Some(t) => json!({
-                "epoch": t.epoch,
-                "sensitivity_last": by_x(&t.sensitivity_last),
-                "sensitivity_best": by_x(&t.sensitivity_best),
-            }),
-            None => Value::Null,
-        },
+        "truncation": m.truncation.as_ref().map_or(Value::Null, |t| {
+            ranking(("epoch", json!(t.epoch)), &t.sensitivity_last, &t.sensitivity_best)
+        }),
         "skill": by_x(&m.skill),
-        "one_observation_short": match &m.one_short {
-            Some(t) => json!({
-                "mean_epoch": opt(t.mean_epoch),
-                "sensitivity_last": by_x(&t.sensitivity_last),
-                "sensitivity_best": by_x(&t.sensitivity_best),
-            }),
-            None => Value::Null,
-        },
+        "one_observation_short": m.one_short.as_ref().map_or(Value::Null, |t| {
+            ranking(("mean_epoch", opt(t.mean_epoch)), &t.sensitivity_last, &t.sensitivity_best)
+        }),
         "interval_coverage": match m.interval_coverage {
             Some((n, share)) => json!({"networks": n, "share": share}),
             None => Value::Null,

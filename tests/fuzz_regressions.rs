@@ -147,6 +147,40 @@ fn api_checks_run_with_the_chance_level_rules() {
 }
 
 #[test]
+fn api_checks_run_with_select_top() {
+    // The selector's high bit: rank-aware stopping (select_top 1, then 2 with
+    // the same variants). Three networks on curves of different noise, a batch
+    // that names network 0 twice (kept once), a fork, more observations. The
+    // cutoff must change some decisions against the same script without it.
+    let script = |selector: u8| {
+        let mut s = vec![selector, 3];
+        let curve = |s: &mut Vec<u8>| {
+            for k in 0..12u8 {
+                s.extend_from_slice(&[0, k % 3, 11, 8 + (k % 3) * 0x50]);
+            }
+        };
+        curve(&mut s);
+        s.extend_from_slice(&[3, 4, 0, 11, 40, 1, 11, 40, 0, 11, 40, 2, 11, 40, 6]);
+        curve(&mut s);
+        s
+    };
+    let mut differ = 0;
+    for sel in 0..6u8 {
+        let without = api::run(&script(sel));
+        for top in [0x80, 0x86] {
+            let summary = api::run(&script(top + sel));
+            assert_eq!(summary.calls, 26, "config {top:#x} + {sel}: {summary:?}");
+            assert_eq!(
+                summary.forked_calls, 13,
+                "config {top:#x} + {sel}: {summary:?}"
+            );
+            differ += usize::from(summary != without);
+        }
+    }
+    assert!(differ >= 4, "select_top changed {differ} of 12 runs");
+}
+
+#[test]
 fn state_checks_run_on_saved_states() {
     let mut e = penguin::Engine::new(api::config_for(1, 0)).unwrap();
     state::run(&penguin::state::to_bytes(&e));

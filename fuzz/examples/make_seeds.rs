@@ -48,6 +48,13 @@ fn main() {
         s.extend_from_slice(&[3, 3, 0, 11, 40, 1, 11, 40, 2, 11, 40]);
         s.extend_from_slice(&[4, 0, 6, 0, 1, 11, 8, 0, 6, 12, 9, 7, 5, 1, 7]);
         write("api", &format!("curve_{sel}"), &s);
+        // The same with rank-aware stopping (selector's high bit; select_top
+        // 1, then 2).
+        for top in [0x80u8, 0x86] {
+            let mut t = s.clone();
+            t[0] = top + sel;
+            write("api", &format!("select_top_{top:x}_{sel}"), &t);
+        }
         // The same with the chance-level rules on (extra byte's high bit):
         // every observation then carries a loss byte; network 2 stays flat
         // at chance with a flat loss, network 3 is new in the batch.

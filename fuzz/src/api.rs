@@ -26,11 +26,30 @@ const MAX_OBSERVATIONS: usize = 96;
 /// extreme id.
 const IDS: [u64; 4] = [0, 1, 2, u64::MAX];
 
-/// The configuration chosen by the first input byte.
+/// The configuration chosen by the first input byte (its high bit adds
+/// rank-aware stopping, see [`add_select_top`]) and the second.
 pub fn config_for(selector: u8, extra: u8) -> Config {
+    let mut c = config_without_select_top(selector, extra);
+    add_select_top(&mut c, selector);
+    c
+}
+
+/// With the selector's high bit, rank-aware stopping: `select_top` = 1 or 2
+/// of the four network ids (by the parity of the rest over 6, so that the
+/// variant, the rest modulo 6, is free). A batch judges its entries against the cutoff at
+/// its start, so with it batches are not compared with one-by-one calls (see
+/// [`observe_batch`]) and hold each id at most once.
+fn add_select_top(c: &mut Config, selector: u8) {
+    if selector & 0x80 != 0 {
+        let x = 1 + ((selector & 0x7f) / 6) % 2;
+        c.set("select_top", &x.to_string()).unwrap();
+    }
+}
+
+fn config_without_select_top(selector: u8, extra: u8) -> Config {
     let mut c = Config::default();
     let set = |c: &mut Config, k: &str, v: &str| c.set(k, v).unwrap();
-    let variant = selector % 6;
+    let variant = (selector & 0x7f) % 6;
     if variant == 0 {
         // The paper's defaults, untouched (threads = 0: all cores for batches).
         add_chance_rules(&mut c, extra);
@@ -85,8 +104,7 @@ pub fn config_for(selector: u8, extra: u8) -> Config {
 
 /// With the extra byte's high bit, the chance-level rules (then every
 /// observation carries a loss): the late-bloomer guard and the never-learner
-/// stop. Not select_top: a batch judges its entries against the cutoff at its
-/// start, so it need not match one-by-one calls.
+/// stop.
 fn add_chance_rules(c: &mut Config, extra: u8) {
     if !uses_loss(extra) {
         return;
@@ -291,8 +309,10 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
         }
         State::Converged => {
             assert!(epoch < config.e_pred, "converged at {epoch} >= e_pred");
+            // Rank-aware stopping stops a network below the cutoff after the
+            // warm-up, whether or not N predictions agree.
             assert!(
-                n >= config.n,
+                n >= config.n || config.select_top > 0,
                 "converged after {n} observations with N = {}",
                 config.n
             );
@@ -480,15 +500,19 @@ pub fn run(data: &[u8]) -> Summary {
                     let id = IDS[usize::from(i) % IDS.len()];
                     let epoch = epoch_from(es, scratch.last_epoch(id), &mut input);
                     let value = value_from(vs, epoch, minimize, &mut input);
+                    let loss = if uses_loss(extra) {
+                        input.u8().map_or(f64::NAN, loss_from)
+                    } else {
+                        f64::NAN
+                    };
+                    if config.select_top > 0 && batch.iter().any(|o: &Observation| o.id == id) {
+                        continue;
+                    }
                     if epoch.is_finite() && epoch > scratch.last_epoch(id) {
                         scratch.nets.entry(id).or_default().epochs.push(epoch);
                     }
                     batch.push(Observation { id, epoch, value });
-                    losses.push(if uses_loss(extra) {
-                        input.u8().map_or(f64::NAN, loss_from)
-                    } else {
-                        f64::NAN
-                    });
+                    losses.push(loss);
                 }
                 if observations + batch.len() > MAX_OBSERVATIONS {
                     break;
@@ -626,7 +650,8 @@ fn observe(
 }
 
 /// One `observe_batch` call checked against the model and against the same
-/// observations made one by one on a copy of the engine.
+/// observations made one by one on a copy of the engine; with `select_top`
+/// (each id at most once per batch), against the model alone.
 fn observe_batch(
     config: &Config,
     engines: &mut Engines,
@@ -634,6 +659,9 @@ fn observe_batch(
     batch: &[Observation],
     losses: &[f64],
 ) -> bool {
+    if config.select_top > 0 {
+        return observe_batch_select_top(config, engines, model, batch, losses);
+    }
     // What observing in order gives: the model predicts each entry's code, the
     // copy supplies the decisions (a final one makes the network's next entry
     // AlreadyDecided).
@@ -687,6 +715,57 @@ fn observe_batch(
             true
         }
         (Err((i, code)), Err(e)) => {
+            assert_eq!(e.code, code, "batch entry {i}: {}", e.message);
+            assert!(
+                e.message.starts_with(&format!("batch entry {i}:")),
+                "the message names entry {i}: {}",
+                e.message
+            );
+            false
+        }
+        (want, got) => panic!("observe_batch({batch:?}): expected {want:?}, got {got:?}"),
+    }
+}
+
+/// [`observe_batch`] with `select_top`: the entries' networks are distinct, so
+/// the model alone predicts the first bad entry's code; on success every
+/// status must satisfy [`check_status`]. The decisions may differ from
+/// one-by-one calls (the batch's cutoff is the one at its start).
+fn observe_batch_select_top(
+    config: &Config,
+    engines: &mut Engines,
+    model: &mut Model,
+    batch: &[Observation],
+    losses: &[f64],
+) -> bool {
+    let expected = batch
+        .iter()
+        .enumerate()
+        .find_map(|(i, o)| model.expect(o.id, o.epoch, o.value).map(|code| (i, code)));
+    let got = engines.main.observe_batch_with_loss(batch, Some(losses));
+    if let Some(f) = &mut engines.fork {
+        same(
+            &got,
+            &f.observe_batch_with_loss(batch, Some(losses)),
+            |a: &Vec<Status>, b: &Vec<Status>| same_statuses(a, b),
+            "observe_batch",
+        );
+    }
+    match (expected, got) {
+        (None, Ok(statuses)) => {
+            assert_eq!(statuses.len(), batch.len(), "one status per entry");
+            for ((o, s), &loss) in batch.iter().zip(statuses).zip(losses) {
+                let net = model.nets.entry(o.id).or_default();
+                net.epochs.push(o.epoch);
+                net.values.push(o.value);
+                note_loss(config, net, loss);
+                check_status(config, net, o.value, &s);
+                net.final_ = s.state != State::Continue;
+                net.last = Some(s);
+            }
+            true
+        }
+        (Some((i, code)), Err(e)) => {
             assert_eq!(e.code, code, "batch entry {i}: {}", e.message);
             assert!(
                 e.message.starts_with(&format!("batch entry {i}:")),

@@ -602,7 +602,6 @@ impl Engine {
                 "observe_batch_with_loss: one loss per entry needed",
             ));
         }
-        let loss_of = |i: usize| losses.map_or(f64::NAN, |l| l[i]);
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -634,7 +633,12 @@ impl Engine {
             }
         }
         let config = self.config.clone();
-        let cutoff = self.cutoff();
+        let call = BatchCall {
+            config: &config,
+            cutoff: self.cutoff(),
+            batch,
+            losses,
+        };
         let (multi, single): (Vec<Group>, Vec<Group>) =
             located.into_iter().partition(|(g, _)| g.len() > 1);
         if let Some((s, static_error)) = rejected {
@@ -647,11 +651,10 @@ impl Engine {
             let mut first: Option<(usize, Error)> = None;
             for w in work.iter_mut() {
                 for &i in w.entries {
-                    let o = batch[i];
                     let r = if i < s {
-                        w.network
-                            .observe(&config, o.id, o.epoch, o.value, cutoff, loss_of(i))
+                        call.observe(&mut w.network, i)
                     } else if i == s {
+                        let o = batch[i];
                         w.network.check(o.id, o.epoch, o.value)
                     } else {
                         break;
@@ -673,7 +676,7 @@ impl Engine {
         // batch are only appended to the table.
         let mut statuses: Vec<Status> = vec![Status::EMPTY; batch.len()];
         let mut work = self.take_networks(batch, &multi, true);
-        let results = self.run_groups_or_put_back(&config, cutoff, &loss_of, batch, &mut work);
+        let results = self.run_groups_or_put_back(call, &mut work);
         if let Some((i, e)) = results
             .iter()
             .filter_map(|r| r.as_ref().err())
@@ -699,20 +702,18 @@ impl Engine {
         if pooled.len() < 2 || self.pool().is_none() {
             in_place.append(&mut pooled);
         }
-        let mut late =
-            self.observe_in_place(&config, cutoff, &loss_of, batch, &in_place, &mut statuses);
+        let mut late = self.observe_in_place(call, &in_place, &mut statuses);
         // Tracked networks are worked on in their slots; new ones (only when
         // min_points <= 1) are moved to the pool and back.
         let (tracked, pooled): (Vec<Group>, Vec<Group>) =
             pooled.into_iter().partition(|(_, slot)| slot.is_some());
         if !tracked.is_empty() {
-            let r =
-                self.observe_in_slots(&config, cutoff, &loss_of, batch, &tracked, &mut statuses);
+            let r = self.observe_in_slots(call, &tracked, &mut statuses);
             late = lowest(late, r);
         }
         if !pooled.is_empty() {
             let mut work = self.take_networks(batch, &pooled, false);
-            let results = self.run_groups_or_put_back(&config, cutoff, &loss_of, batch, &mut work);
+            let results = self.run_groups_or_put_back(call, &mut work);
             let r = results.iter().filter_map(|r| r.as_ref().err()).cloned();
             late = r.fold(late, |a, b| lowest(a, Some(b)));
             self.put_back(work, results, &mut statuses);
@@ -734,10 +735,7 @@ impl Engine {
     /// `Network::observe`).
     fn observe_in_slots(
         &mut self,
-        config: &Config,
-        cutoff: f64,
-        loss_of: &(dyn Fn(usize) -> f64 + Sync),
-        batch: &[Observation],
+        call: BatchCall,
         groups: &[Group],
         statuses: &mut [Status],
     ) -> Option<(usize, Error)> {
@@ -750,14 +748,10 @@ impl Engine {
             jobs.sort_unstable_by_key(|j| j.0);
         }
         let slots: Vec<usize> = jobs.iter().map(|j| j.0).collect();
-        let pool = pool_of(&self.pool, config.threads);
+        let pool = pool_of(&self.pool, call.config.threads);
         let networks = self.networks.many_mut(&slots);
         let run = |(net, &(_, i)): (&mut Network, &(usize, usize))| {
-            let o = batch[i];
-            let r = net
-                .observe(config, o.id, o.epoch, o.value, cutoff, loss_of(i))
-                .map(|()| net.status());
-            (i, r)
+            (i, call.observe(net, i).map(|()| net.status()))
         };
         let results: Vec<(usize, Result<Status>)> = match pool {
             // At most 8 networks per sequential piece: see run_groups.
@@ -783,17 +777,14 @@ impl Engine {
     /// lowest batch index.
     fn observe_in_place(
         &mut self,
-        config: &Config,
-        cutoff: f64,
-        loss_of: &dyn Fn(usize) -> f64,
-        batch: &[Observation],
+        call: BatchCall,
         groups: &[Group],
         statuses: &mut [Status],
     ) -> Option<(usize, Error)> {
         let mut late = None;
         for &(g, slot) in groups {
             let i = g[0];
-            let r = self.observe_at(config, slot, batch[i], cutoff, loss_of(i));
+            let r = self.observe_at(call.config, slot, call.batch[i], call.cutoff, call.loss(i));
             record(statuses, &mut late, i, r);
         }
         late
@@ -876,14 +867,10 @@ impl Engine {
     /// that no tracked network is left as an empty placeholder.
     fn run_groups_or_put_back(
         &mut self,
-        config: &Config,
-        cutoff: f64,
-        loss_of: &(dyn Fn(usize) -> f64 + Sync),
-        batch: &[Observation],
+        call: BatchCall,
         work: &mut Vec<Work>,
     ) -> Vec<GroupResult> {
-        let run =
-            std::panic::AssertUnwindSafe(|| self.run_groups(config, cutoff, loss_of, batch, work));
+        let run = std::panic::AssertUnwindSafe(|| self.run_groups(call, work));
         match std::panic::catch_unwind(run) {
             Ok(results) => results,
             Err(panic) => {
@@ -895,19 +882,10 @@ impl Engine {
 
     /// Applies each group's entries to its network, in parallel on the pool when
     /// there is more than one network.
-    fn run_groups(
-        &self,
-        config: &Config,
-        cutoff: f64,
-        loss_of: &(dyn Fn(usize) -> f64 + Sync),
-        batch: &[Observation],
-        work: &mut [Work],
-    ) -> Vec<GroupResult> {
+    fn run_groups(&self, call: BatchCall, work: &mut [Work]) -> Vec<GroupResult> {
         let run = |w: &mut Work| {
             let mut observe = |i: usize| {
-                let o = batch[i];
-                w.network
-                    .observe(config, o.id, o.epoch, o.value, cutoff, loss_of(i))
+                call.observe(&mut w.network, i)
                     .map(|()| (i, w.network.status()))
                     .map_err(|e| (i, e))
             };
@@ -921,7 +899,7 @@ impl Engine {
             }
             Ok(Statuses::Many(out))
         };
-        if work.len() > 1 && config.threads != 1 {
+        if work.len() > 1 && call.config.threads != 1 {
             if let Some(pool) = self.pool() {
                 // At most 8 networks per sequential piece: rayon otherwise
                 // hands each thread an eighth of the batch or so, and the one
@@ -1015,6 +993,36 @@ fn lowest(a: Option<(usize, Error)>, b: Option<(usize, Error)>) -> Option<(usize
     match (a, b) {
         (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
         (a, b) => a.or(b),
+    }
+}
+
+/// What every step of one batch call reads: the configuration, the cohort's
+/// top-X cutoff taken at the call's start, the entries and their losses.
+#[derive(Clone, Copy)]
+struct BatchCall<'a> {
+    config: &'a Config,
+    cutoff: f64,
+    batch: &'a [Observation],
+    losses: Option<&'a [f64]>,
+}
+
+impl BatchCall<'_> {
+    /// Entry `i`'s validation loss (NaN: not reported).
+    fn loss(&self, i: usize) -> f64 {
+        self.losses.map_or(f64::NAN, |l| l[i])
+    }
+
+    /// Applies entry `i` to `network` (see `Network::observe`).
+    fn observe(&self, network: &mut Network, i: usize) -> Result<()> {
+        let o = self.batch[i];
+        network.observe(
+            self.config,
+            o.id,
+            o.epoch,
+            o.value,
+            self.cutoff,
+            self.loss(i),
+        )
     }
 }
 

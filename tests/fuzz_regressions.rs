@@ -150,8 +150,9 @@ fn api_checks_run_with_the_chance_level_rules() {
 fn api_checks_run_with_select_top() {
     // The selector's high bit: rank-aware stopping (select_top 1, then 2 with
     // the same variants). Three networks on curves of different noise, a batch
-    // that names network 0 twice (kept once), a fork, more observations. The
-    // cutoff must change some decisions against the same script without it.
+    // of distinct networks, a fork, more observations. The cutoff must change
+    // some decisions against the same script without it, and some networks
+    // must stop wholly below it (the model checks each such stop).
     let script = |selector: u8| {
         let mut s = vec![selector, 3];
         let curve = |s: &mut Vec<u8>| {
@@ -160,13 +161,14 @@ fn api_checks_run_with_select_top() {
             }
         };
         curve(&mut s);
-        s.extend_from_slice(&[3, 4, 0, 11, 40, 1, 11, 40, 0, 11, 40, 2, 11, 40, 6]);
+        s.extend_from_slice(&[3, 3, 0, 11, 40, 1, 11, 40, 2, 11, 40, 6]);
         curve(&mut s);
         s
     };
-    let mut differ = 0;
+    let (mut differ, mut below) = (0, 0);
     for sel in 0..6u8 {
         let without = api::run(&script(sel));
+        assert_eq!(without.below_cutoff_stops, 0);
         for top in [0x80, 0x86] {
             let summary = api::run(&script(top + sel));
             assert_eq!(summary.calls, 26, "config {top:#x} + {sel}: {summary:?}");
@@ -175,9 +177,11 @@ fn api_checks_run_with_select_top() {
                 "config {top:#x} + {sel}: {summary:?}"
             );
             differ += usize::from(summary != without);
+            below += summary.below_cutoff_stops;
         }
     }
     assert!(differ >= 4, "select_top changed {differ} of 12 runs");
+    assert!(below >= 2, "{below} stops below the cutoff");
 }
 
 #[test]

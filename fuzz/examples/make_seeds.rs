@@ -66,6 +66,13 @@ fn main() {
         s.extend_from_slice(&[3, 3, 0, 11, 40, 90, 2, 11, 5, 1, 3, 11, 40, 0]);
         s.extend_from_slice(&[4, 2, 6, 0, 1, 11, 8, 255, 7, 5, 1, 7]);
         write("api", &format!("chance_{sel}"), &s);
+        // With select_top too: the late-bloomer guard may keep a network
+        // below the cutoff training.
+        for top in [0x80u8, 0x86] {
+            let mut t = s.clone();
+            t[0] = top + sel;
+            write("api", &format!("chance_select_top_{top:x}_{sel}"), &t);
+        }
     }
     // Configuration lines: every key once with a valid value.
     let c = Config::default();

@@ -144,6 +144,8 @@ struct Net {
     best_loss: Option<f64>,
     since_best_loss: u32,
     final_: bool,
+    /// Its last status is a select_top stop wholly below the cutoff.
+    below_cutoff_stop: bool,
     /// The last status the engine returned for it.
     last: Option<Status>,
 }
@@ -171,6 +173,35 @@ impl Model {
             Some(&last) if epoch <= last => Some(ErrorCode::EpochNotIncreasing),
             _ => None,
         }
+    }
+
+    /// The engine's cutoff, from the statuses the model saw.
+    fn cutoff(&self, config: &Config) -> f64 {
+        let x = config.select_top;
+        if x == 0 || self.nets.len() < x {
+            return f64::NAN;
+        }
+        let mut scores: Vec<f64> = self
+            .nets
+            .values()
+            .filter_map(|n| {
+                let s = n.last.as_ref()?;
+                let v = if s.state == State::Continue {
+                    s.fit_prediction
+                } else {
+                    s.prediction
+                };
+                (v >= config.valid_min && v <= config.valid_max).then_some(v)
+            })
+            .collect();
+        if scores.len() < x {
+            return f64::NAN;
+        }
+        scores.sort_by(|a, b| match config.direction {
+            Direction::Maximize => b.total_cmp(a),
+            Direction::Minimize => a.total_cmp(b),
+        });
+        scores[x - 1]
     }
 
     fn last_epoch(&self, id: u64) -> f64 {
@@ -339,6 +370,62 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
     }
 }
 
+/// Rank-aware stopping against the cutoff the call was judged by: a network
+/// stops with fewer than N observations only wholly below the cutoff after
+/// the warm-up epoch, never stops while its interval straddles it, and keeps
+/// training wholly below it only for the late-bloomer guard. Returns whether
+/// the status is a stop wholly below the cutoff.
+fn check_rank_aware(config: &Config, net: &Net, s: &Status, cutoff: f64) -> bool {
+    if config.select_top == 0 || s.state == State::ReachedEPred {
+        return false;
+    }
+    let n = net.epochs.len();
+    let epoch = *net.epochs.last().unwrap();
+    let (lo, hi) = (s.prediction_lo, s.prediction_hi);
+    let paper_like = s.prediction.to_bits() == s.fit_prediction.to_bits();
+    let never_learner = s.state == State::Converged
+        && never_learner_stop(config, net, s)
+        && (!paper_like || loss_stalled(config, net));
+    if never_learner {
+        return false;
+    }
+    let judged = cutoff.is_finite() && lo.is_finite() && hi.is_finite();
+    let (worse, better) = match config.direction {
+        Direction::Maximize => (hi < cutoff, lo > cutoff),
+        Direction::Minimize => (lo > cutoff, hi < cutoff),
+    };
+    let late = epoch > config.n as f64 * config.e;
+    match s.state {
+        State::Converged => {
+            if n < config.n {
+                assert!(
+                    judged && worse && late,
+                    "rank-aware stop at {epoch} with cutoff {cutoff}: {s:?}"
+                );
+            }
+            assert!(
+                !judged || worse || better,
+                "stopped straddling the cutoff {cutoff}: {s:?}"
+            );
+            judged && worse
+        }
+        State::Continue => {
+            let fp = s.fit_prediction;
+            let valid = fp >= config.valid_min && fp <= config.valid_max;
+            if judged && worse && valid && late {
+                let guard = config.loss_patience > 0
+                    && config.chance_level.is_finite()
+                    && net.best_loss.is_some()
+                    && config.at_chance(fp)
+                    && (net.since_best_loss as usize) < config.loss_patience;
+                assert!(guard, "not stopped below the cutoff {cutoff}: {s:?}");
+            }
+            false
+        }
+        State::ReachedEPred => false,
+    }
+}
+
 /// A status as bits, for exact comparison.
 fn bits(s: &Status) -> (State, u64, u64, u64, u32, u32, Vec<u64>) {
     (
@@ -444,6 +531,9 @@ pub struct Summary {
     pub forked_calls: usize,
     /// Networks whose final decision is a never-learner stop, at the end.
     pub never_learner_stops: usize,
+    /// Networks whose final decision is a stop wholly below the select_top
+    /// cutoff, at the end.
+    pub below_cutoff_stops: usize,
 }
 
 /// Runs one input. Panics when the engine disagrees with the model.
@@ -602,6 +692,7 @@ pub fn run(data: &[u8]) -> Summary {
                 .is_some_and(|s| s.state == State::Converged && never_learner_stop(&config, n, s))
         })
         .count();
+    summary.below_cutoff_stops = model.nets.values().filter(|n| n.below_cutoff_stop).count();
     summary
 }
 
@@ -620,6 +711,8 @@ fn observe(
     loss: f64,
 ) -> bool {
     let expected = model.expect(id, epoch, value);
+    let cutoff = model.cutoff(config);
+    assert_eq!(cutoff.to_bits(), engines.main.cutoff().to_bits(), "cutoff");
     let got = engines.main.observe_with_loss(id, epoch, value, loss);
     if let Some(f) = &mut engines.fork {
         let other = f.observe_with_loss(id, epoch, value, loss);
@@ -632,6 +725,7 @@ fn observe(
             net.values.push(value);
             note_loss(config, net, loss);
             check_status(config, net, value, &s);
+            net.below_cutoff_stop = check_rank_aware(config, net, &s, cutoff);
             net.final_ = s.state != State::Continue;
             net.last = Some(s);
             true
@@ -712,7 +806,7 @@ fn observe_batch(
                 "batch and one-by-one states differ"
             );
             *model = next;
-            true
+            !batch.is_empty()
         }
         (Err((i, code)), Err(e)) => {
             assert_eq!(e.code, code, "batch entry {i}: {}", e.message);
@@ -742,6 +836,8 @@ fn observe_batch_select_top(
         .iter()
         .enumerate()
         .find_map(|(i, o)| model.expect(o.id, o.epoch, o.value).map(|code| (i, code)));
+    let cutoff = model.cutoff(config);
+    assert_eq!(cutoff.to_bits(), engines.main.cutoff().to_bits(), "cutoff");
     let got = engines.main.observe_batch_with_loss(batch, Some(losses));
     if let Some(f) = &mut engines.fork {
         same(
@@ -760,10 +856,11 @@ fn observe_batch_select_top(
                 net.values.push(o.value);
                 note_loss(config, net, loss);
                 check_status(config, net, o.value, &s);
+                net.below_cutoff_stop = check_rank_aware(config, net, &s, cutoff);
                 net.final_ = s.state != State::Continue;
                 net.last = Some(s);
             }
-            true
+            !batch.is_empty()
         }
         (Some((i, code)), Err(e)) => {
             assert_eq!(e.code, code, "batch entry {i}: {}", e.message);

@@ -509,6 +509,25 @@ struct Engines {
 }
 
 impl Engines {
+    /// The batch on the main engine and, after a fork, on the restored copy,
+    /// which must answer the same bit for bit.
+    fn observe_batch(
+        &mut self,
+        batch: &[Observation],
+        losses: &[f64],
+    ) -> Result<Vec<Status>, Error> {
+        let got = self.main.observe_batch_with_loss(batch, Some(losses));
+        if let Some(f) = &mut self.fork {
+            same(
+                &got,
+                &f.observe_batch_with_loss(batch, Some(losses)),
+                |a: &Vec<Status>, b: &Vec<Status>| same_statuses(a, b),
+                "observe_batch",
+            );
+        }
+        got
+    }
+
     fn saved(&self) -> Vec<u8> {
         let b = to_bytes(&self.main);
         if let Some(f) = &self.fork {
@@ -696,6 +715,30 @@ pub fn run(data: &[u8]) -> Summary {
     summary
 }
 
+/// Notes an accepted observation `o` (with `loss`) and the status the engine
+/// gave it in the model, after checking the status (against `cutoff`, the
+/// one the call was judged by, for `select_top`).
+fn accept(config: &Config, model: &mut Model, o: Observation, loss: f64, s: Status, cutoff: f64) {
+    let net = model.nets.entry(o.id).or_default();
+    net.epochs.push(o.epoch);
+    net.values.push(o.value);
+    note_loss(config, net, loss);
+    check_status(config, net, o.value, &s);
+    net.below_cutoff_stop = check_rank_aware(config, net, &s, cutoff);
+    net.final_ = s.state != State::Continue;
+    net.last = Some(s);
+}
+
+/// A refused batch: the expected code, and a message naming entry `i`.
+fn check_batch_error(i: usize, code: ErrorCode, e: &Error) {
+    assert_eq!(e.code, code, "batch entry {i}: {}", e.message);
+    assert!(
+        e.message.starts_with(&format!("batch entry {i}:")),
+        "the message names entry {i}: {}",
+        e.message
+    );
+}
+
 fn finals(model: &Model) -> usize {
     model.nets.values().filter(|n| n.final_).count()
 }
@@ -720,14 +763,14 @@ fn observe(
     }
     match (expected, got) {
         (None, Ok(s)) => {
-            let net = model.nets.entry(id).or_default();
-            net.epochs.push(epoch);
-            net.values.push(value);
-            note_loss(config, net, loss);
-            check_status(config, net, value, &s);
-            net.below_cutoff_stop = check_rank_aware(config, net, &s, cutoff);
-            net.final_ = s.state != State::Continue;
-            net.last = Some(s);
+            accept(
+                config,
+                model,
+                Observation { id, epoch, value },
+                loss,
+                s,
+                cutoff,
+            );
             true
         }
         (Some(code), Err(e)) => {
@@ -766,16 +809,10 @@ fn observe_batch(
         let single = one_by_one.observe_with_loss(o.id, o.epoch, o.value, losses[i]);
         match (next.expect(o.id, o.epoch, o.value), single) {
             (None, Ok(s)) => {
-                let net = next.nets.entry(o.id).or_default();
-                net.epochs.push(o.epoch);
-                net.values.push(o.value);
-                note_loss(config, net, losses[i]);
-                check_status(config, net, o.value, &s);
-                net.final_ = s.state != State::Continue;
-                net.last = Some(s.clone());
                 if let Ok(v) = &mut expected {
-                    v.push(s);
+                    v.push(s.clone());
                 }
+                accept(config, &mut next, *o, losses[i], s, f64::NAN);
             }
             (Some(code), Err(e)) => {
                 assert_eq!(e.code, code, "entry {i} one by one: {}", e.message);
@@ -785,15 +822,7 @@ fn observe_batch(
             (x, g) => panic!("batch entry {i} {o:?} one by one: expected {x:?}, got {g:?}"),
         }
     }
-    let got = engines.main.observe_batch_with_loss(batch, Some(losses));
-    if let Some(f) = &mut engines.fork {
-        same(
-            &got,
-            &f.observe_batch_with_loss(batch, Some(losses)),
-            |a: &Vec<Status>, b: &Vec<Status>| same_statuses(a, b),
-            "observe_batch",
-        );
-    }
+    let got = engines.observe_batch(batch, losses);
     match (expected, got) {
         (Ok(want), Ok(statuses)) => {
             assert_eq!(statuses.len(), batch.len(), "one status per entry");
@@ -809,12 +838,7 @@ fn observe_batch(
             !batch.is_empty()
         }
         (Err((i, code)), Err(e)) => {
-            assert_eq!(e.code, code, "batch entry {i}: {}", e.message);
-            assert!(
-                e.message.starts_with(&format!("batch entry {i}:")),
-                "the message names entry {i}: {}",
-                e.message
-            );
+            check_batch_error(i, code, &e);
             false
         }
         (want, got) => panic!("observe_batch({batch:?}): expected {want:?}, got {got:?}"),
@@ -838,37 +862,17 @@ fn observe_batch_select_top(
         .find_map(|(i, o)| model.expect(o.id, o.epoch, o.value).map(|code| (i, code)));
     let cutoff = model.cutoff(config);
     assert_eq!(cutoff.to_bits(), engines.main.cutoff().to_bits(), "cutoff");
-    let got = engines.main.observe_batch_with_loss(batch, Some(losses));
-    if let Some(f) = &mut engines.fork {
-        same(
-            &got,
-            &f.observe_batch_with_loss(batch, Some(losses)),
-            |a: &Vec<Status>, b: &Vec<Status>| same_statuses(a, b),
-            "observe_batch",
-        );
-    }
+    let got = engines.observe_batch(batch, losses);
     match (expected, got) {
         (None, Ok(statuses)) => {
             assert_eq!(statuses.len(), batch.len(), "one status per entry");
             for ((o, s), &loss) in batch.iter().zip(statuses).zip(losses) {
-                let net = model.nets.entry(o.id).or_default();
-                net.epochs.push(o.epoch);
-                net.values.push(o.value);
-                note_loss(config, net, loss);
-                check_status(config, net, o.value, &s);
-                net.below_cutoff_stop = check_rank_aware(config, net, &s, cutoff);
-                net.final_ = s.state != State::Continue;
-                net.last = Some(s);
+                accept(config, model, *o, loss, s, cutoff);
             }
             !batch.is_empty()
         }
         (Some((i, code)), Err(e)) => {
-            assert_eq!(e.code, code, "batch entry {i}: {}", e.message);
-            assert!(
-                e.message.starts_with(&format!("batch entry {i}:")),
-                "the message names entry {i}: {}",
-                e.message
-            );
+            check_batch_error(i, code, &e);
             false
         }
         (want, got) => panic!("observe_batch({batch:?}): expected {want:?}, got {got:?}"),

@@ -376,6 +376,20 @@ impl ScalingReport {
     }
 }
 
+/// Runs `work(k)` for k in 0..threads, one per thread, side by side; returns
+/// their results and the wall seconds until the last one ended.
+fn side_by_side<T: Send>(threads: usize, work: impl Fn(usize) -> T + Sync) -> (Vec<T>, f64) {
+    let start = Instant::now();
+    let results = std::thread::scope(|s| {
+        let work = &work;
+        let runs: Vec<_> = (0..threads).map(|k| s.spawn(move || work(k))).collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("a side-by-side thread panicked"))
+            .collect()
+    });
+    (results, start.elapsed().as_secs_f64())
+}
+
 /// A fixed piece of integer work on its own 64 bytes of stack (eight
 /// independent multiply chains, about 0.08 s on one core of the development
 /// VM): the machine's own scaling, with no engine, allocator or shared data
@@ -623,18 +637,11 @@ pub fn scaling(
             times.push(r.seconds);
             full.push(r.full_batch_seconds);
         }
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            let runs: Vec<_> = (0..threads)
-                .map(|_| s.spawn(|| scale(datasets, &one, share, chunk.div_ceil(threads))))
-                .collect();
-            runs.into_iter()
-                .map(|r| r.join().expect("an independent engine's thread panicked"))
-                .collect::<Result<Vec<_>>>()
-        })?;
-        report
-            .seconds_independent
-            .push(start.elapsed().as_secs_f64());
+        let (runs, seconds) = side_by_side(threads, |_| {
+            scale(datasets, &one, share, chunk.div_ceil(threads))
+        });
+        runs.into_iter().collect::<Result<Vec<_>>>()?;
+        report.seconds_independent.push(seconds);
         let (a, b) = lockstep(datasets, &one, &many, networks, chunk)?;
         report.lockstep_seconds_one_thread.push(a);
         report.lockstep_seconds_threads.push(b);
@@ -649,18 +656,9 @@ pub fn scaling(
             report
                 .machine_seconds_one_thread
                 .push(start.elapsed().as_secs_f64());
-            let start = Instant::now();
-            std::thread::scope(|s| {
-                let runs: Vec<_> = (0..threads)
-                    .map(|k| s.spawn(move || machine_work(k as u64 + 1)))
-                    .collect();
-                for r in runs {
-                    std::hint::black_box(r.join().expect("a machine_work thread panicked"));
-                }
-            });
-            report
-                .machine_seconds_threads
-                .push(start.elapsed().as_secs_f64());
+            let (results, seconds) = side_by_side(threads, |k| machine_work(k as u64 + 1));
+            std::hint::black_box(results);
+            report.machine_seconds_threads.push(seconds);
         }
     }
     report.fits = fits.unwrap_or(0);

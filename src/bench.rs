@@ -570,8 +570,8 @@ impl SingleBatch {
 /// engine (so each many-thread run includes starting its pool, well under a
 /// millisecond); checks that every run made the same fits. Each round also
 /// times `threads` independent one-thread engines with a share of the
-/// networks each, side by side, for comparison, runs [`lockstep`], times
-/// [`SingleBatch`] five times, and five times [`machine_work`] on one thread
+/// networks each, side by side, for comparison, runs `lockstep`, times
+/// `SingleBatch` five times, and five times [`machine_work`] on one thread
 /// and `threads` copies of it side by side.
 pub fn scaling(
     datasets: &[Dataset],

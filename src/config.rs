@@ -179,7 +179,7 @@ pub struct Config {
     /// never-learner training.
     pub loss_min_delta: f64,
     /// Never-learner stop (0 = off; needs `chance_level`): a network whose last
-    /// K observed values all lie at chance (within `chance_margin`), and whose
+    /// K observed values all lie at chance ([`Config::at_chance`]), and whose
     /// validation loss, when reported, has not improved for K observations,
     /// stops at once with the mean of those K values as its answer.
     pub chance_patience: usize,

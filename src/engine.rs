@@ -291,8 +291,8 @@ impl Network {
     }
 
     /// The late-bloomer guard (config `loss_patience` = K with `chance_level`): a
-    /// network about to stop with a prediction at chance level (within
-    /// `chance_margin` of `chance_level`) keeps training until its validation loss
+    /// network about to stop with a prediction at chance level
+    /// ([`Config::at_chance`]) keeps training until its validation loss
     /// has not improved for K observations, as the authors' "loss check" does:
     /// a network that is still learning shows it in its loss before its
     /// accuracy moves. Without reported losses the decision stands.

@@ -340,14 +340,18 @@ fn ranked_by_what_was_seen(
         Direction::Maximize => f64::NEG_INFINITY,
         Direction::Minimize => f64::INFINITY,
     };
-    let values = |i: usize| nets[i].points[..seen(i)].iter().map(|p| p.value);
-    let last = |i: usize| values(i).next_back().unwrap_or(worst);
-    let best = |i: usize| {
-        values(i).fold(worst, |b, v| match direction {
+    // Each network's last and best value, once (the ranking asks for them
+    // at every comparison).
+    let (mut last, mut best) = (vec![worst; nets.len()], vec![worst; nets.len()]);
+    for &i in ranked {
+        let values = nets[i].points[..seen(i)].iter().map(|p| p.value);
+        last[i] = values.clone().next_back().unwrap_or(worst);
+        best[i] = values.fold(worst, |b, v| match direction {
             Direction::Maximize => b.max(v),
             Direction::Minimize => b.min(v),
-        })
-    };
+        });
+    }
+    let (last, best) = (|i: usize| last[i], |i: usize| best[i]);
     let truth = &report.ground_truth;
     let sens = |key: &dyn Fn(usize) -> f64| {
         options

@@ -61,6 +61,7 @@ const KEYS_AFTER_0_2_0: &[(&str, &str)] = &[
     ("loss_min_delta", "0"),
     ("combine", "aicc"),
     ("chance_patience", "0"),
+    ("stop_width", "inf"),
 ];
 
 /// How the predictions of `function` and its `alternatives` become one.
@@ -191,6 +192,10 @@ pub struct Config {
     /// A network stopping on a prediction whose interval is wider than this
     /// reports its newest observed value instead (inf = never).
     pub fallback_width: f64,
+    /// Width gate: a network Algorithm 2 finds converged stops only once its
+    /// prediction interval is at most this wide (inf = off; needs `interval`;
+    /// a prediction without an interval never passes a finite width).
+    pub stop_width: f64,
     /// User-defined functions registered with [`Config::register_function`],
     /// selectable by name with `function = NAME`.
     pub user_functions: Vec<ModelRef>,
@@ -235,6 +240,7 @@ pub const KEYS: &[&str] = &[
     "alternatives",
     "combine",
     "fallback_width",
+    "stop_width",
 ];
 
 impl Default for Config {
@@ -277,6 +283,7 @@ impl Default for Config {
             alternatives: Vec::new(),
             combine: Combine::Aicc,
             fallback_width: f64::INFINITY,
+            stop_width: f64::INFINITY,
             user_functions: Vec::new(),
         }
     }
@@ -442,6 +449,13 @@ impl Config {
                     return Err(invalid(key, value, "must be a width >= 0 (inf = off)"));
                 }
                 self.fallback_width = v;
+            }
+            "stop_width" => {
+                let v = parse_f64(key, value)?;
+                if v.is_nan() || v < 0.0 {
+                    return Err(invalid(key, value, "must be a width >= 0 (inf = off)"));
+                }
+                self.stop_width = v;
             }
             "alternatives" => {
                 let v = value.trim();
@@ -777,6 +791,18 @@ impl Config {
                 self.loss_min_delta
             ));
         }
+        if self.stop_width.is_nan() || self.stop_width < 0.0 {
+            return bad(format!(
+                "stop_width = {} must be a width >= 0 (inf = off)",
+                self.stop_width
+            ));
+        }
+        if self.stop_width.is_finite() && self.interval == 0.0 {
+            return bad(format!(
+                "stop_width = {} needs prediction intervals (interval > 0)",
+                self.stop_width
+            ));
+        }
         if self.select_top > 0 && self.interval == 0.0 {
             return bad(format!(
                 "select_top = {} needs prediction intervals (interval > 0)",
@@ -939,6 +965,7 @@ impl Config {
             ("loss_min_delta", fmt_f64(self.loss_min_delta)),
             ("chance_patience", self.chance_patience.to_string()),
             ("fallback_width", fmt_f64(self.fallback_width)),
+            ("stop_width", fmt_f64(self.stop_width)),
             (
                 "alternatives",
                 if self.alternatives.is_empty() {

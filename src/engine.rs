@@ -258,7 +258,7 @@ impl Network {
             [prediction.lo, prediction.hi]
         };
         push_prediction(config, &mut self.window, fit_p, prediction.at_upper_bound);
-        let decision = analyze(config, epoch, value, &self.window);
+        let decision = self.width_gate(config, analyze(config, epoch, value, &self.window));
         let decision = self.rank_aware(config, epoch, decision, cutoff);
         let decision = self.late_bloomer_guard(config, decision);
         let decision = self.fallback(config, decision, value);
@@ -270,6 +270,23 @@ impl Network {
             }
             None => decision,
         });
+    }
+
+    /// The width gate (config `stop_width` = W): a network that Algorithm 2
+    /// finds converged keeps training while its prediction interval is wider
+    /// than W (or it has none). Rank-aware stopping and the never-learner
+    /// stop, which come after it, may still stop it.
+    fn width_gate(&self, config: &Config, decision: Decision) -> Decision {
+        let Decision::Converged { .. } = decision else {
+            return decision;
+        };
+        let [lo, hi] = self.last_interval;
+        let width = hi - lo;
+        if config.stop_width.is_finite() && (width.is_nan() || width > config.stop_width) {
+            Decision::Continue
+        } else {
+            decision
+        }
     }
 
     /// The fallback to the observation (config `fallback_width` = W): a network

@@ -143,6 +143,8 @@ fn bad_configuration_values() {
         ("combine", "median", ErrorCode::InvalidConfigValue),
         ("fallback_width", "-1", ErrorCode::InvalidConfigValue),
         ("fallback_width", "nan", ErrorCode::InvalidConfigValue),
+        ("stop_width", "-1", ErrorCode::InvalidConfigValue),
+        ("stop_width", "nan", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();
     let before = c.to_text();

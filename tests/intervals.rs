@@ -1,11 +1,12 @@
 //! Prediction intervals (config `interval`): on the bundled curves every
 //! interval holds its prediction, a lower level gives a narrower one, level 0
 //! gives none, and the replay report's coverage is what its per-network
-//! entries say.
+//! entries say. A wide interval falls back to the observation
+//! (`fallback_width`) or keeps a converged network training (`stop_width`).
 
 mod common;
 
-use penguin::{Config, Engine, State};
+use penguin::{Config, Engine, ErrorCode, State};
 
 const FMNIST: &str = include_str!("data/fmnist_random_cnn.csv");
 
@@ -162,4 +163,112 @@ fn a_wide_interval_falls_back_to_the_observation() {
         }
     }
     assert!(converged > 100 && differ > 100, "{converged} {differ}");
+}
+
+#[test]
+fn a_wide_interval_keeps_a_converged_network_training() {
+    // stop_width = 10: a network stops on a prediction only when its interval
+    // is at most 10 points wide; until then it sees exactly what the paper's
+    // engine sees, so it never stops earlier, and some stop later.
+    let mut gated = Config::default();
+    gated.set("stop_width", "10").unwrap();
+    let mut engine = Engine::new(gated).unwrap();
+    let paper = statuses("0.9");
+    let (mut held, mut same) = (0, 0);
+    for (k, (_, points)) in curves().iter().enumerate() {
+        let paper_stop = paper[k].len();
+        for (j, &(e, v)) in points.iter().enumerate() {
+            let s = engine.observe(k as u64, e, v).unwrap();
+            if j < paper_stop {
+                let p = &paper[k][j];
+                assert_eq!(s.prediction.to_bits(), p.prediction.to_bits());
+                if p.state == State::Continue {
+                    assert_eq!(s.state, State::Continue, "network {k}: never earlier");
+                }
+            }
+            if s.state == State::Converged {
+                let width = s.prediction_hi - s.prediction_lo;
+                assert!(width <= 10.0, "network {k} stopped with width {width}");
+            }
+            if s.state != State::Continue {
+                if j + 1 > paper_stop {
+                    held += 1;
+                } else {
+                    same += 1;
+                }
+                break;
+            }
+        }
+    }
+    assert!(
+        held > 20 && same > 20,
+        "held {held}, stopped as before {same}"
+    );
+}
+
+#[test]
+fn the_width_gate_needs_intervals() {
+    let mut c = Config::default();
+    c.set("stop_width", "5").unwrap();
+    c.set("interval", "0").unwrap();
+    let err = Engine::new(c.clone()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InconsistentConfig);
+    assert!(err.message.contains("stop_width"), "{}", err.message);
+    c.set("stop_width", "inf").unwrap();
+    assert!(Engine::new(c.clone()).is_ok());
+    // Set in the struct, bypassing `set`, it is checked too.
+    c.stop_width = f64::NAN;
+    assert_eq!(
+        Engine::new(c).unwrap_err().code,
+        ErrorCode::InconsistentConfig
+    );
+}
+
+/// Mean stop epoch and MAE of a bundled file replayed with `options`.
+fn stop_and_mae(file: &str, options: &[&str]) -> (f64, f64) {
+    let csv = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let r = common::replay_json(&[&[csv.as_str()], options].concat());
+    let (_, d) = r["datasets"].as_object().unwrap().iter().next().unwrap();
+    let full = &d["full"];
+    (
+        full["mean_stop_epoch"].as_f64().unwrap(),
+        full["mae"].as_f64().unwrap(),
+    )
+}
+
+#[test]
+fn the_width_gate_brings_the_fashion_mnist_mae_within_two_points_by_epoch_six() {
+    // The README's settings (Ranking): never-learner stop and late-bloomer
+    // guard, two averaged families, N = 2, and the width gate.
+    let common = [
+        "--chance_level",
+        "10",
+        "--loss_patience",
+        "2",
+        "--loss_min_delta",
+        "0.001",
+        "--chance_patience",
+        "3",
+        "--combine",
+        "mean",
+        "--N",
+        "2",
+    ];
+    let cnn = [&common[..], &["--alternatives", "vap3", "--t", "0.15"]].concat();
+    let mlp = [
+        &common[..],
+        &["--alternatives", "pow3,log_power", "--t", "0.2"],
+    ]
+    .concat();
+    for (file, options, width) in [
+        ("fmnist_random_cnn.csv", &cnn, "30"),
+        ("fmnist_mlp_mpi.csv", &mlp, "26"),
+    ] {
+        let gated = [&options[..], &["--stop_width", width]].concat();
+        let (stop, mae) = stop_and_mae(file, &gated);
+        assert!(stop <= 6.0 && mae <= 2.0, "{file}: MAE {mae} at {stop}");
+    }
+    // Without the gate the same CNN settings stop sooner but miss by more.
+    let (stop, mae) = stop_and_mae("fmnist_random_cnn.csv", &cnn);
+    assert!(mae > 2.5 && stop < 5.5, "ungated CNNs: MAE {mae} at {stop}");
 }

@@ -252,7 +252,9 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// stop, same place), `alternatives`
 /// (other functions fitted beside `function`) with `combine` (`aicc`: the
 /// lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
-/// interval is wider reports its newest observed value) and the solver keys
+/// interval is wider reports its newest observed value), `stop_width` (the
+/// width gate: a network whose last N predictions agree stops only once its
+/// prediction interval is at most this wide; inf = off) and the solver keys
 /// listed in the README.
 ///
 /// Rank-aware stopping, `select_top = X`: before each call the engine takes the

@@ -57,7 +57,9 @@
 #define PENGUIN_CONTINUE 0
 
 /**
- * Stop training: the prediction converged; `prediction` is final.
+ * Stop training before `e_pred`; `prediction` is final: the predictions
+ * converged, or an opt-in rule stopped the network (`select_top`,
+ * `chance_patience`, `max_epoch`).
  */
 #define PENGUIN_CONVERGED 1
 
@@ -276,7 +278,10 @@ penguin_result_t penguin_config_new(struct penguin_config_t **config_out);
  * lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
  * interval is wider reports its newest observed value), `stop_width` (the
  * width gate: a network whose last N predictions agree stops only once its
- * prediction interval is at most this wide; inf = off) and the solver keys
+ * prediction interval is at most this wide; inf = off), `max_epoch` (the
+ * training budget: a network still training at this epoch stops, answering
+ * its newest valid prediction, else its observed value, with
+ * `PENGUIN_CONVERGED`; inf = none) and the solver keys
  * listed in the README.
  *
  * Rank-aware stopping, `select_top = X`: before each call the engine takes the

@@ -62,6 +62,7 @@ const KEYS_AFTER_0_2_0: &[(&str, &str)] = &[
     ("combine", "aicc"),
     ("chance_patience", "0"),
     ("stop_width", "inf"),
+    ("max_epoch", "inf"),
 ];
 
 /// How the predictions of `function` and its `alternatives` become one.
@@ -196,6 +197,10 @@ pub struct Config {
     /// prediction interval is at most this wide (inf = off; needs `interval`;
     /// a prediction without an interval never passes a finite width).
     pub stop_width: f64,
+    /// Training budget: a network still training at this epoch stops with
+    /// its newest valid prediction (its newest observed value without one);
+    /// inf = none but `e_pred`.
+    pub max_epoch: f64,
     /// User-defined functions registered with [`Config::register_function`],
     /// selectable by name with `function = NAME`.
     pub user_functions: Vec<ModelRef>,
@@ -241,6 +246,7 @@ pub const KEYS: &[&str] = &[
     "combine",
     "fallback_width",
     "stop_width",
+    "max_epoch",
 ];
 
 impl Default for Config {
@@ -284,6 +290,7 @@ impl Default for Config {
             combine: Combine::Aicc,
             fallback_width: f64::INFINITY,
             stop_width: f64::INFINITY,
+            max_epoch: f64::INFINITY,
             user_functions: Vec::new(),
         }
     }
@@ -456,6 +463,13 @@ impl Config {
                     return Err(invalid(key, value, "must be a width >= 0 (inf = off)"));
                 }
                 self.stop_width = v;
+            }
+            "max_epoch" => {
+                let v = parse_f64(key, value)?;
+                if v.is_nan() || v <= 0.0 {
+                    return Err(invalid(key, value, "must be an epoch > 0 (inf = none)"));
+                }
+                self.max_epoch = v;
             }
             "alternatives" => {
                 let v = value.trim();
@@ -803,6 +817,12 @@ impl Config {
                 self.stop_width
             ));
         }
+        if self.max_epoch.is_nan() || self.max_epoch <= 0.0 {
+            return bad(format!(
+                "max_epoch = {} must be an epoch > 0 (inf = none)",
+                self.max_epoch
+            ));
+        }
         if self.select_top > 0 && self.interval == 0.0 {
             return bad(format!(
                 "select_top = {} needs prediction intervals (interval > 0)",
@@ -966,6 +986,7 @@ impl Config {
             ("chance_patience", self.chance_patience.to_string()),
             ("fallback_width", fmt_f64(self.fallback_width)),
             ("stop_width", fmt_f64(self.stop_width)),
+            ("max_epoch", fmt_f64(self.max_epoch)),
             (
                 "alternatives",
                 if self.alternatives.is_empty() {

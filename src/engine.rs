@@ -16,7 +16,9 @@ use std::sync::{Arc, OnceLock};
 pub enum State {
     /// Keep training.
     Continue = 0,
-    /// Stop: the prediction converged and is final.
+    /// Stop before `e_pred`: the predictions converged, or an opt-in rule
+    /// (`select_top`, `chance_patience`, `max_epoch`) stopped the network;
+    /// the prediction is final.
     Converged = 1,
     /// Stop: `e_pred` was reached; the observed value is final.
     ReachedEPred = 2,
@@ -261,6 +263,7 @@ impl Network {
         let decision = self.width_gate(config, analyze(config, epoch, value, &self.window));
         let decision = self.rank_aware(config, epoch, decision, cutoff);
         let decision = self.late_bloomer_guard(config, decision);
+        let decision = budget_cap(config, epoch, decision, fit_p, value);
         let decision = self.fallback(config, decision, value);
         self.decision = Some(match self.never_learner_stop(config, decision) {
             Some(answer) => {
@@ -429,6 +432,21 @@ impl Network {
 }
 
 pub use crate::networks::{IdHasher, NetworkTable};
+
+/// The training budget (config `max_epoch` = M): a network still training at
+/// epoch M stops, answering its newest prediction `fit_p` when that is a valid
+/// fitness and its observed `value` otherwise. It comes after rank-aware
+/// stopping and the late-bloomer guard (the budget is hard) and before the
+/// fallback, which may still swap a wide prediction for the observation.
+fn budget_cap(config: &Config, epoch: f64, decision: Decision, fit_p: f64, value: f64) -> Decision {
+    if decision.is_final() || epoch < config.max_epoch {
+        return decision;
+    }
+    let valid = fit_p >= config.valid_min && fit_p <= config.valid_max;
+    Decision::Converged {
+        prediction: if valid { fit_p } else { value },
+    }
+}
 
 /// The statuses of one network's batch entries (by batch index), or its first
 /// rejected entry.

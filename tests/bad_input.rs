@@ -145,6 +145,8 @@ fn bad_configuration_values() {
         ("fallback_width", "nan", ErrorCode::InvalidConfigValue),
         ("stop_width", "-1", ErrorCode::InvalidConfigValue),
         ("stop_width", "nan", ErrorCode::InvalidConfigValue),
+        ("max_epoch", "0", ErrorCode::InvalidConfigValue),
+        ("max_epoch", "nan", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();
     let before = c.to_text();

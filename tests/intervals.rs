@@ -8,25 +8,7 @@ mod common;
 
 use penguin::{Config, Engine, ErrorCode, State};
 
-const FMNIST: &str = include_str!("data/fmnist_random_cnn.csv");
-
-/// The bundled Fashion-MNIST curves: (id, [(epoch, val_acc)]), in file order.
-fn curves() -> Vec<(String, Vec<(f64, f64)>)> {
-    let mut lines = FMNIST.lines();
-    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
-    let (id, epoch, acc) = (col("model_id"), col("epoch"), col("val_acc"));
-    let mut out: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-    for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        let point = (f[epoch].parse().unwrap(), f[acc].parse().unwrap());
-        match out.last_mut() {
-            Some((last, points)) if *last == f[id] => points.push(point),
-            _ => out.push((f[id].to_string(), vec![point])),
-        }
-    }
-    out
-}
+use common::fmnist_curves as curves;
 
 /// Every status of every network, observed one by one, with `interval = level`.
 fn statuses(level: &str) -> Vec<Vec<penguin::Status>> {

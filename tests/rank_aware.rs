@@ -6,26 +6,13 @@
 
 use penguin::{Config, Engine, ErrorCode, Observation, State};
 
-const FMNIST: &str = include_str!("data/fmnist_random_cnn.csv");
+mod common;
 
 fn curves() -> Vec<Vec<(f64, f64)>> {
-    let mut lines = FMNIST.lines();
-    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
-    let (id, epoch, acc) = (col("model_id"), col("epoch"), col("val_acc"));
-    let mut ids: Vec<String> = Vec::new();
-    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
-    for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        if ids.last().map(String::as_str) != Some(f[id]) {
-            ids.push(f[id].to_string());
-            out.push(Vec::new());
-        }
-        out.last_mut()
-            .unwrap()
-            .push((f[epoch].parse().unwrap(), f[acc].parse().unwrap()));
-    }
-    out
+    common::fmnist_curves()
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// Replays every curve step by step in batches; returns each network's stop

@@ -79,7 +79,9 @@ pub const PENGUIN_ERROR_BUFFER_TOO_SMALL: penguin_result_t = 16;
 
 /// Keep training.
 pub const PENGUIN_CONTINUE: i32 = 0;
-/// Stop training: the prediction converged; `prediction` is final.
+/// Stop training before `e_pred`; `prediction` is final: the predictions
+/// converged, or an opt-in rule stopped the network (`select_top`,
+/// `chance_patience`, `max_epoch`).
 pub const PENGUIN_CONVERGED: i32 = 1;
 /// Stop training: `e_pred` was reached; `prediction` holds the observed value.
 pub const PENGUIN_REACHED_E_PRED: i32 = 2;
@@ -254,7 +256,10 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
 /// interval is wider reports its newest observed value), `stop_width` (the
 /// width gate: a network whose last N predictions agree stops only once its
-/// prediction interval is at most this wide; inf = off) and the solver keys
+/// prediction interval is at most this wide; inf = off), `max_epoch` (the
+/// training budget: a network still training at this epoch stops, answering
+/// its newest valid prediction, else its observed value, with
+/// `PENGUIN_CONVERGED`; inf = none) and the solver keys
 /// listed in the README.
 ///
 /// Rank-aware stopping, `select_top = X`: before each call the engine takes the

@@ -1,8 +1,8 @@
 //! Helpers shared by the tests that build and run foreign programs
 //! (tests/c_api.rs, tests/consumers.rs, tests/mpi_nas.rs) or the `penguin`
-//! program (tests/bench.rs, tests/intervals.rs, tests/late_bloomers.rs), and
-//! skip_outside_ci for the tests that need tools .ci/run installs. Each
-//! test crate uses only some of them.
+//! program (tests/bench.rs, tests/intervals.rs, tests/late_bloomers.rs), the
+//! bundled Fashion-MNIST curves, and skip_outside_ci for the tests that need
+//! tools .ci/run installs. Each test crate uses only some of them.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -78,4 +78,24 @@ pub fn skip_outside_ci(why: &str) {
         panic!("CI=true: {why}");
     }
     eprintln!("SKIPPED: {why}");
+}
+
+/// The bundled Fashion-MNIST CNN curves: (id, [(epoch, val_acc)]), in file
+/// order.
+pub fn fmnist_curves() -> Vec<(String, Vec<(f64, f64)>)> {
+    let text = include_str!("../data/fmnist_random_cnn.csv");
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (id, epoch, acc) = (col("model_id"), col("epoch"), col("val_acc"));
+    let mut out: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let point = (f[epoch].parse().unwrap(), f[acc].parse().unwrap());
+        match out.last_mut() {
+            Some((last, points)) if *last == f[id] => points.push(point),
+            _ => out.push((f[id].to_string(), vec![point])),
+        }
+    }
+    out
 }

@@ -27,11 +27,23 @@ const MAX_OBSERVATIONS: usize = 96;
 const IDS: [u64; 4] = [0, 1, 2, u64::MAX];
 
 /// The configuration chosen by the first input byte (its high bit adds
-/// rank-aware stopping, see [`add_select_top`]) and the second.
+/// rank-aware stopping, see [`add_select_top`]; some values add the training
+/// budget, see [`add_budget`]) and the second.
 pub fn config_for(selector: u8, extra: u8) -> Config {
     let mut c = config_without_select_top(selector, extra);
     add_select_top(&mut c, selector);
+    add_budget(&mut c, selector);
     c
+}
+
+/// The training budget and the width gate (`max_epoch` = 3, `stop_width` =
+/// 10) when the selector's low seven bits divided by 12 are odd (selectors
+/// 12-23, 36-47, ...; the variant and select_top's choice stay free).
+fn add_budget(c: &mut Config, selector: u8) {
+    if ((selector & 0x7f) / 12) % 2 == 1 {
+        c.set("max_epoch", "3").unwrap();
+        c.set("stop_width", "10").unwrap();
+    }
 }
 
 /// With the selector's high bit, rank-aware stopping: `select_top` = 1 or 2
@@ -250,10 +262,18 @@ fn never_learner_stop(config: &Config, net: &Net, s: &Status) -> bool {
     last.iter().all(|&v| config.at_chance(v)) && s.prediction.to_bits() == mean.to_bits()
 }
 
+/// Whether a network observed at `epoch` is past its training budget
+/// (`max_epoch`) but not at `e_pred`: then it has stopped, and no
+/// never-learner stop (which only stops a network still training) applies.
+fn over_budget(config: &Config, epoch: f64) -> bool {
+    epoch >= config.max_epoch && epoch < config.e_pred
+}
+
 /// Everything a status must satisfy after an accepted observation.
 fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
     let n = net.epochs.len();
     let epoch = *net.epochs.last().unwrap();
+    let budget = over_budget(config, epoch);
     assert_eq!(s.observations as usize, n, "observation count");
     assert_eq!(s.epoch.to_bits(), epoch.to_bits(), "status epoch");
     let fits = (n + 1).saturating_sub(config.min_points());
@@ -281,9 +301,10 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
     // it is checked as the paper's stop.
     let paper_like = s.prediction.to_bits() == s.fit_prediction.to_bits();
     let never_learner = s.state == State::Converged
+        && !budget
         && never_learner_stop(config, net, s)
         && (!paper_like || loss_stalled(config, net));
-    if warming && !never_learner {
+    if warming && !never_learner && !budget {
         assert_eq!(
             s.state,
             State::Continue,
@@ -307,6 +328,7 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
                 && net.values[n - k..].iter().all(|&v| config.at_chance(v))
                 && loss_stalled(config, net);
             assert!(!due, "never-learner stop missed at epoch {epoch}");
+            assert!(!budget, "still training at {epoch} >= max_epoch");
         }
         State::ReachedEPred => {
             assert!(epoch >= config.e_pred, "reached e_pred at {epoch}");
@@ -338,8 +360,35 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
                 s.prediction
             );
         }
+        State::Converged if budget => {
+            // The budget answers the newest prediction when it is a valid
+            // fitness, the observed value otherwise (a stop of the paper's
+            // rule at the same epoch answers the same).
+            // With failed_fit = skipped, a failed fit leaves the window's
+            // newest (older) prediction, on which the paper's rule may stop.
+            let fp = s.fit_prediction;
+            let valid = fp >= config.valid_min && fp <= config.valid_max;
+            let expected = if valid { fp } else { value };
+            let skipped = config.failed_fit == FailedFit::Skipped && fp.is_nan();
+            let in_range = config.valid_min <= s.prediction && s.prediction <= config.valid_max;
+            assert!(
+                s.prediction.to_bits() == expected.to_bits() || (skipped && in_range),
+                "budget stop at {epoch}: {s:?}"
+            );
+        }
         State::Converged => {
             assert!(epoch < config.e_pred, "converged at {epoch} >= e_pred");
+            // The width gate holds a converged network while its interval is
+            // wider than stop_width; only rank-aware stopping (checked
+            // against the cutoff elsewhere) stops one regardless.
+            if config.stop_width.is_finite() && config.select_top == 0 {
+                let width = s.prediction_hi - s.prediction_lo;
+                assert!(
+                    width <= config.stop_width,
+                    "stopped with interval width {width} > {}",
+                    config.stop_width
+                );
+            }
             // Rank-aware stopping stops a network below the cutoff after the
             // warm-up, whether or not N predictions agree.
             assert!(
@@ -376,11 +425,12 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
 /// training wholly below it only for the late-bloomer guard. Returns whether
 /// the status is a stop wholly below the cutoff.
 fn check_rank_aware(config: &Config, net: &Net, s: &Status, cutoff: f64) -> bool {
-    if config.select_top == 0 || s.state == State::ReachedEPred {
-        return false;
-    }
     let n = net.epochs.len();
     let epoch = *net.epochs.last().unwrap();
+    // The budget stops a network wherever its interval lies.
+    if config.select_top == 0 || s.state == State::ReachedEPred || over_budget(config, epoch) {
+        return false;
+    }
     let (lo, hi) = (s.prediction_lo, s.prediction_hi);
     let paper_like = s.prediction.to_bits() == s.fit_prediction.to_bits();
     let never_learner = s.state == State::Converged
@@ -553,6 +603,10 @@ pub struct Summary {
     /// Networks whose final decision is a stop wholly below the select_top
     /// cutoff, at the end.
     pub below_cutoff_stops: usize,
+    /// Networks whose final decision is a stop by the training budget that
+    /// the paper's rule could not have made (too few observations, or an
+    /// answer that is not the newest prediction), at the end.
+    pub budget_stops: usize,
 }
 
 /// Runs one input. Panics when the engine disagrees with the model.
@@ -712,6 +766,18 @@ pub fn run(data: &[u8]) -> Summary {
         })
         .count();
     summary.below_cutoff_stops = model.nets.values().filter(|n| n.below_cutoff_stop).count();
+    summary.budget_stops = model
+        .nets
+        .values()
+        .filter(|n| {
+            n.last.as_ref().is_some_and(|s| {
+                let over = over_budget(&config, *n.epochs.last().unwrap());
+                let unlike_paper = n.epochs.len() < config.n
+                    || s.prediction.to_bits() != s.fit_prediction.to_bits();
+                s.state == State::Converged && over && unlike_paper
+            })
+        })
+        .count();
     summary
 }
 

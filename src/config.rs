@@ -335,6 +335,16 @@ fn parse_positive(key: &str, value: &str) -> Result<f64> {
     }
 }
 
+/// An interval width: a number >= 0, `inf` for none (NaN is refused by
+/// [`parse_f64`]).
+fn parse_width(key: &str, value: &str) -> Result<f64> {
+    let v = parse_f64(key, value)?;
+    if v < 0.0 {
+        return Err(invalid(key, value, "must be a width >= 0 (inf = off)"));
+    }
+    Ok(v)
+}
+
 fn parse_usize(key: &str, value: &str) -> Result<usize> {
     value
         .trim()
@@ -450,23 +460,11 @@ impl Config {
                 }
                 self.loss_min_delta = v;
             }
-            "fallback_width" => {
-                let v = parse_f64(key, value)?;
-                if v.is_nan() || v < 0.0 {
-                    return Err(invalid(key, value, "must be a width >= 0 (inf = off)"));
-                }
-                self.fallback_width = v;
-            }
-            "stop_width" => {
-                let v = parse_f64(key, value)?;
-                if v.is_nan() || v < 0.0 {
-                    return Err(invalid(key, value, "must be a width >= 0 (inf = off)"));
-                }
-                self.stop_width = v;
-            }
+            "fallback_width" => self.fallback_width = parse_width(key, value)?,
+            "stop_width" => self.stop_width = parse_width(key, value)?,
             "max_epoch" => {
                 let v = parse_f64(key, value)?;
-                if v.is_nan() || v <= 0.0 {
+                if v <= 0.0 {
                     return Err(invalid(key, value, "must be an epoch > 0 (inf = none)"));
                 }
                 self.max_epoch = v;
@@ -805,11 +803,13 @@ impl Config {
                 self.loss_min_delta
             ));
         }
-        if self.stop_width.is_nan() || self.stop_width < 0.0 {
-            return bad(format!(
-                "stop_width = {} must be a width >= 0 (inf = off)",
-                self.stop_width
-            ));
+        for (key, width) in [
+            ("fallback_width", self.fallback_width),
+            ("stop_width", self.stop_width),
+        ] {
+            if width.is_nan() || width < 0.0 {
+                return bad(format!("{key} = {width} must be a width >= 0 (inf = off)"));
+            }
         }
         if self.stop_width.is_finite() && self.interval == 0.0 {
             return bad(format!(

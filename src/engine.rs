@@ -275,6 +275,12 @@ impl Network {
         });
     }
 
+    /// The width of the newest prediction interval (NaN without one).
+    fn interval_width(&self) -> f64 {
+        let [lo, hi] = self.last_interval;
+        hi - lo
+    }
+
     /// The width gate (config `stop_width` = W): a network that Algorithm 2
     /// finds converged keeps training while its prediction interval is wider
     /// than W (or it has none). Rank-aware stopping and the never-learner
@@ -283,8 +289,7 @@ impl Network {
         let Decision::Converged { .. } = decision else {
             return decision;
         };
-        let [lo, hi] = self.last_interval;
-        let width = hi - lo;
+        let width = self.interval_width();
         if config.stop_width.is_finite() && (width.is_nan() || width > config.stop_width) {
             Decision::Continue
         } else {
@@ -300,8 +305,7 @@ impl Network {
         let Decision::Converged { .. } = decision else {
             return decision;
         };
-        let [lo, hi] = self.last_interval;
-        let width = hi - lo;
+        let width = self.interval_width();
         let wide = width.is_nan() || width > config.fallback_width;
         if config.fallback_width.is_finite() && wide {
             Decision::Converged { prediction: value }

@@ -130,6 +130,10 @@ fn with_rank_aware_stopping_the_budget_beats_truncation_on_the_bundled_cnns() {
         stop <= paper_stop,
         "{stop} epochs, the paper's {paper_stop}"
     );
+    // The README's figures (a golden check: the setting was picked on this
+    // file).
+    assert_eq!(format!("{stop:.2}"), "5.33");
+    assert_eq!(sensitivity, [0.6, 0.6]);
     assert!(
         skill.iter().all(|s| *s >= 0.15 - 1e-9),
         "skill {skill:?}, sensitivity {sensitivity:?} at {stop} epochs"

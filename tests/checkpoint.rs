@@ -211,6 +211,8 @@ fn a_state_carries_keys_added_after_0_2_0() {
         ("chance_patience", "3"),
         ("alternatives", "vap3"),
         ("combine", "mean"),
+        ("stop_width", "30"),
+        ("max_epoch", "10"),
     ] {
         c.set(k, v).unwrap();
     }
@@ -219,8 +221,16 @@ fn a_state_carries_keys_added_after_0_2_0() {
     let restored = from_bytes(&to_bytes(&e)).unwrap();
     assert_eq!(restored.config().to_text(), c.to_text());
     let text = c.to_text();
-    for key in ["chance_patience", "loss_min_delta", "combine"] {
+    for key in [
+        "chance_patience",
+        "loss_min_delta",
+        "combine",
+        "stop_width",
+        "max_epoch",
+    ] {
         assert!(text.contains(key), "{key} missing from {text}");
     }
     assert_eq!(restored.config().chance_patience, 3);
+    assert_eq!(restored.config().stop_width, 30.0);
+    assert_eq!(restored.config().max_epoch, 10.0);
 }

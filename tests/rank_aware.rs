@@ -18,9 +18,18 @@ fn curves() -> Vec<Vec<(f64, f64)>> {
 /// Replays every curve step by step in batches; returns each network's stop
 /// epoch and checks every stop against the cutoff of its batch.
 fn replay(select_top: usize) -> Vec<f64> {
+    replay_with(select_top, f64::INFINITY).0
+}
+
+/// [`replay`] with the width gate `stop_width`; also returns how many
+/// networks stopped with an interval wider than it, which only rank-aware
+/// stopping may do, wholly below the cutoff (checked).
+fn replay_with(select_top: usize, stop_width: f64) -> (Vec<f64>, usize) {
     let curves = curves();
     let mut config = Config::default();
     config.set("select_top", &select_top.to_string()).unwrap();
+    config.set("stop_width", &stop_width.to_string()).unwrap();
+    let mut wide = 0;
     let mut engine = Engine::new(config).unwrap();
     let mut stop = vec![f64::NAN; curves.len()];
     let steps = curves.iter().map(Vec::len).max().unwrap();
@@ -56,6 +65,15 @@ fn replay(select_top: usize) -> Vec<f64> {
                 continue;
             }
             stop[o.id as usize] = s.epoch;
+            let width = s.prediction_hi - s.prediction_lo;
+            if s.state == State::Converged && (width.is_nan() || width > stop_width) {
+                wide += 1;
+                assert!(
+                    judged && s.prediction_hi < cutoff,
+                    "network {} stopped with width {width} above the cutoff {cutoff}: {s:?}",
+                    o.id
+                );
+            }
             if s.state == State::Converged && judged {
                 assert!(
                     s.prediction_hi < cutoff || s.prediction_lo > cutoff,
@@ -65,7 +83,7 @@ fn replay(select_top: usize) -> Vec<f64> {
             }
         }
     }
-    stop
+    (stop, wide)
 }
 
 #[test]
@@ -79,6 +97,18 @@ fn no_network_stops_while_straddling_the_cutoff() {
     assert!(ranked.iter().zip(&paper).any(|(r, p)| r > p));
     assert!(ranked.iter().zip(&paper).any(|(r, p)| r < p));
     assert!(mean(&ranked) > mean(&paper));
+}
+
+#[test]
+fn the_width_gate_does_not_hold_a_network_that_cannot_make_the_cut() {
+    // stop_width = 1: the gate holds nearly every stop of the paper's rule,
+    // but networks wholly below the cutoff still stop, however wide their
+    // intervals (the gate comes before rank-aware stopping).
+    let (stop, wide) = replay_with(20, 1.0);
+    assert!(wide > 20, "{wide} networks stopped wide below the cutoff");
+    let (paper, _) = replay_with(20, f64::INFINITY);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(mean(&stop) > mean(&paper));
 }
 
 #[test]

@@ -256,11 +256,16 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
 /// interval is wider reports its newest observed value), `stop_width` (the
 /// width gate: a network whose last N predictions agree stops only once its
-/// prediction interval is at most this wide; inf = off), `max_epoch` (the
-/// training budget: a network still training at this epoch stops, answering
-/// its newest valid prediction, else its observed value, with
-/// `PENGUIN_CONVERGED`; inf = none) and the solver keys
-/// listed in the README.
+/// prediction interval is at most this wide, and never on a prediction without
+/// an interval; inf = off; a finite width needs `interval` > 0), `max_epoch`
+/// (the training budget: a network still training at this epoch stops,
+/// answering its newest valid prediction, else its observed value, with
+/// `PENGUIN_CONVERGED`; inf = none) and the solver keys listed in the README.
+///
+/// The rules apply in this order to each observation, each to the decision
+/// the one before left: Algorithm 2, the width gate, rank-aware stopping, the
+/// late-bloomer guard, the training budget, `fallback_width`, the
+/// never-learner stop (which only stops a network still training).
 ///
 /// Rank-aware stopping, `select_top = X`: before each call the engine takes the
 /// cohort's top-X cutoff, the X-th best score among the networks it tracks
@@ -269,7 +274,9 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// side of the cutoff stops after the warm-up (it cannot make the cut; its
 /// `prediction` is the newest fit), and a network that Algorithm 2 finds
 /// converged keeps training while its interval straddles the cutoff; one whose
-/// interval lies clearly on the right side stops as usual. Without X scores or
+/// interval lies clearly on the right side stops as usual (subject to the
+/// width gate, which comes before: a network it holds is not stopped for being
+/// above the cutoff, but one below still stops). Without X scores or
 /// an interval the paper's decision stands. It needs `interval` > 0 and costs a
 /// pass over all networks per call.
 ///
@@ -556,7 +563,8 @@ pub extern "C" fn penguin_observe_batch(
 /// extrapolation). It does not wait for the warm-up (K = 3 with E = 0.5 can
 /// stop a network at epoch 1.5, so a later entry of the same network in the
 /// same batch fails the batch with `PENGUIN_ERR_ALREADY_DECIDED`), and it comes
-/// after rank-aware stopping and `fallback_width`: it wins over both.
+/// after rank-aware stopping, the width gate and `fallback_width`: it wins over
+/// them. A network past `max_epoch` has stopped already.
 /// Everything else as `penguin_observe_batch`.
 ///
 /// Returns the codes of `penguin_observe_batch`.

@@ -55,6 +55,13 @@ fn main() {
             t[0] = top + sel;
             write("api", &format!("select_top_{top:x}_{sel}"), &t);
         }
+        // The same with the training budget and the width gate (selectors
+        // 12-23 modulo 24), alone and with select_top 1.
+        for budget in [12u8, 0x80 + 12] {
+            let mut t = s.clone();
+            t[0] = budget + sel;
+            write("api", &format!("budget_{budget:x}_{sel}"), &t);
+        }
         // The same with the chance-level rules on (extra byte's high bit):
         // every observation then carries a loss byte; network 2 stays flat
         // at chance with a flat loss, network 3 is new in the batch.
@@ -73,6 +80,9 @@ fn main() {
             t[0] = top + sel;
             write("api", &format!("chance_select_top_{top:x}_{sel}"), &t);
         }
+        let mut t = s.clone();
+        t[0] = 12 + sel;
+        write("api", &format!("chance_budget_{sel}"), &t);
     }
     // Configuration lines: every key once with a valid value.
     let c = Config::default();
@@ -95,6 +105,11 @@ fn main() {
         "config",
         "chance",
         b"chance_level=10\nchance_patience=2\nloss_patience=3\nloss_min_delta=0.001\nselect_top=2\nfit_patience=20\n",
+    );
+    write(
+        "config",
+        "budget",
+        b"max_epoch=3\nstop_width=10\nfallback_width=5\nselect_top=2\nfit_patience=20\n",
     );
     write(
         "config",

@@ -6,32 +6,9 @@
 
 mod common;
 
-use penguin::{Config, Engine, ErrorCode, State, Status};
+use penguin::{Config, Engine, ErrorCode, State};
 
-/// Every status of every bundled CNN, observed one by one, with `keys` set.
-fn statuses(keys: &[(&str, &str)]) -> Vec<Vec<Status>> {
-    let mut config = Config::default();
-    for (k, v) in keys {
-        config.set(k, v).unwrap();
-    }
-    let mut engine = Engine::new(config).unwrap();
-    common::fmnist_curves()
-        .iter()
-        .enumerate()
-        .map(|(k, (_, points))| {
-            let mut seen = Vec::new();
-            for &(e, v) in points {
-                let s = engine.observe(k as u64, e, v).unwrap();
-                let stop = s.state != State::Continue;
-                seen.push(s);
-                if stop {
-                    break;
-                }
-            }
-            seen
-        })
-        .collect()
-}
+use common::fmnist_statuses as statuses;
 
 #[test]
 fn every_network_stops_by_the_budget_with_its_prediction() {

@@ -12,25 +12,7 @@ use common::fmnist_curves as curves;
 
 /// Every status of every network, observed one by one, with `interval = level`.
 fn statuses(level: &str) -> Vec<Vec<penguin::Status>> {
-    let mut config = Config::default();
-    config.set("interval", level).unwrap();
-    let mut engine = Engine::new(config).unwrap();
-    curves()
-        .iter()
-        .enumerate()
-        .map(|(k, (_, points))| {
-            let mut seen = Vec::new();
-            for &(e, v) in points {
-                let s = engine.observe(k as u64, e, v).unwrap();
-                let stop = s.state != State::Continue;
-                seen.push(s);
-                if stop {
-                    break;
-                }
-            }
-            seen
-        })
-        .collect()
+    common::fmnist_statuses(&[("interval", level)])
 }
 
 #[test]

@@ -99,3 +99,29 @@ pub fn fmnist_curves() -> Vec<(String, Vec<(f64, f64)>)> {
     }
     out
 }
+
+/// Every status of every bundled CNN, observed one by one (each network to
+/// its stop) by one engine configured with `keys`.
+pub fn fmnist_statuses(keys: &[(&str, &str)]) -> Vec<Vec<penguin::Status>> {
+    let mut config = penguin::Config::default();
+    for (k, v) in keys {
+        config.set(k, v).unwrap();
+    }
+    let mut engine = penguin::Engine::new(config).unwrap();
+    fmnist_curves()
+        .iter()
+        .enumerate()
+        .map(|(k, (_, points))| {
+            let mut seen = Vec::new();
+            for &(e, v) in points {
+                let s = engine.observe(k as u64, e, v).unwrap();
+                let stop = s.state != penguin::State::Continue;
+                seen.push(s);
+                if stop {
+                    break;
+                }
+            }
+            seen
+        })
+        .collect()
+}

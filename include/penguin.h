@@ -280,9 +280,10 @@ penguin_result_t penguin_config_new(struct penguin_config_t **config_out);
  * width gate: a network whose last N predictions agree stops only once its
  * prediction interval is at most this wide, and never on a prediction without
  * an interval; inf = off; a finite width needs `interval` > 0), `max_epoch`
- * (the training budget: a network still training at this epoch stops,
- * answering its newest valid prediction, else its observed value, with
- * `PENGUIN_CONVERGED`; inf = none) and the solver keys listed in the README.
+ * (the training budget: a network still training at this epoch or later,
+ * before `e_pred`, stops with `PENGUIN_CONVERGED`, answering its newest
+ * prediction if that is a valid fitness, else its newest observed value with
+ * no interval; inf = none) and the solver keys listed in the README.
  *
  * The rules apply in this order to each observation, each to the decision
  * the one before left: Algorithm 2, the width gate, rank-aware stopping, the
@@ -450,7 +451,7 @@ penguin_result_t penguin_observe_batch(struct penguin_t *engine,
  * stop a network at epoch 1.5, so a later entry of the same network in the
  * same batch fails the batch with `PENGUIN_ERR_ALREADY_DECIDED`), and it comes
  * after rank-aware stopping, the width gate and `fallback_width`: it wins over
- * them. A network past `max_epoch` has stopped already.
+ * them. A network at or past `max_epoch` has stopped already.
  * Everything else as `penguin_observe_batch`.
  *
  * Returns the codes of `penguin_observe_batch`.

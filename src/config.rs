@@ -197,9 +197,9 @@ pub struct Config {
     /// prediction interval is at most this wide (inf = off; needs `interval`;
     /// a prediction without an interval never passes a finite width).
     pub stop_width: f64,
-    /// Training budget: a network still training at this epoch stops with
-    /// its newest valid prediction (its newest observed value without one);
-    /// inf = none but `e_pred`.
+    /// Training budget: a network still training at this epoch or later
+    /// (before `e_pred`) stops with its newest prediction if that is a valid
+    /// fitness, else its newest observed value; inf = none but `e_pred`.
     pub max_epoch: f64,
     /// User-defined functions registered with [`Config::register_function`],
     /// selectable by name with `function = NAME`.

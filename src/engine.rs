@@ -30,8 +30,9 @@ pub struct Status {
     /// Continue, converged or reached `e_pred`.
     pub state: State,
     /// Penguin's answer for the fitness at `e_pred`: the newest prediction while
-    /// training continues (NaN while none), FIT_P once converged, the observed
-    /// value once `e_pred` is reached.
+    /// training continues (NaN while none), FIT_P once converged (or what an
+    /// opt-in rule answers: the never-learner stop, the training budget), the
+    /// observed value once `e_pred` is reached.
     pub prediction: f64,
     /// The newest Algorithm 1 prediction `fit_P` (NaN when the last fit failed or
     /// there were too few points).
@@ -221,9 +222,11 @@ impl Network {
             }
         }
         if self.epochs.capacity() == 0 {
-            // Room for the points up to e_pred at once (at most 64): growing
-            // the history by doubling would copy it four or five times.
-            let expected = ((config.e_pred - epoch) / config.e).ceil() + 1.0;
+            // Room for the points up to e_pred (or the budget) at once (at
+            // most 64): growing the history by doubling would copy it four
+            // or five times.
+            let last = config.e_pred.min(config.max_epoch);
+            let expected = ((last - epoch) / config.e).ceil() + 1.0;
             let k = if expected.is_finite() {
                 expected.clamp(4.0, 64.0) as usize
             } else {
@@ -263,7 +266,7 @@ impl Network {
         let decision = self.width_gate(config, analyze(config, epoch, value, &self.window));
         let decision = self.rank_aware(config, epoch, decision, cutoff);
         let decision = self.late_bloomer_guard(config, decision);
-        let decision = budget_cap(config, epoch, decision, fit_p, value);
+        let decision = self.budget(config, epoch, decision, value);
         let decision = self.fallback(config, decision, value);
         self.decision = Some(match self.never_learner_stop(config, decision) {
             Some(answer) => {
@@ -275,6 +278,25 @@ impl Network {
         });
     }
 
+    /// The training budget (config `max_epoch` = M): a network still training
+    /// at an epoch from M up to (not including) `e_pred` stops, answering its
+    /// newest prediction if that is a valid fitness, else its observed `value`
+    /// (then with no interval: the answer is no fit's extrapolation). It comes
+    /// after rank-aware stopping and the late-bloomer guard (the budget is
+    /// hard) and before the fallback, which may still swap a wide prediction
+    /// for the observation, and the never-learner stop, which it pre-empts.
+    fn budget(&mut self, config: &Config, epoch: f64, decision: Decision, value: f64) -> Decision {
+        if decision.is_final() || epoch < config.max_epoch || epoch >= config.e_pred {
+            return decision;
+        }
+        let fit_p = self.last_prediction;
+        if fit_p >= config.valid_min && fit_p <= config.valid_max {
+            return Decision::Converged { prediction: fit_p };
+        }
+        self.last_interval = [f64::NAN; 2];
+        Decision::Converged { prediction: value }
+    }
+
     /// The width of the newest prediction interval (NaN without one).
     fn interval_width(&self) -> f64 {
         let [lo, hi] = self.last_interval;
@@ -283,8 +305,8 @@ impl Network {
 
     /// The width gate (config `stop_width` = W): a network that Algorithm 2
     /// finds converged keeps training while its prediction interval is wider
-    /// than W (or it has none). Rank-aware stopping and the never-learner
-    /// stop, which come after it, may still stop it.
+    /// than W (or it has none). Rank-aware stopping, the training budget and
+    /// the never-learner stop, which come after it, may still stop it.
     fn width_gate(&self, config: &Config, decision: Decision) -> Decision {
         let Decision::Converged { .. } = decision else {
             return decision;
@@ -345,8 +367,9 @@ impl Network {
     /// N agreeing predictions nor for the warm-up: the fits of a flat, noisy
     /// curve disagree for many epochs. The loss condition is the late-bloomer
     /// guard's: a network that is about to learn shows it in its loss first.
-    /// It comes last and wins over rank-aware stopping and the fallback.
-    /// None: the decision stands.
+    /// It comes last and wins over rank-aware stopping, the width gate and the
+    /// fallback; a network at or past the training budget has stopped
+    /// already. None: the decision stands.
     fn never_learner_stop(&self, config: &Config, decision: Decision) -> Option<f64> {
         let k = config.chance_patience;
         if k == 0 || decision.is_final() || !config.chance_level.is_finite() {
@@ -436,21 +459,6 @@ impl Network {
 }
 
 pub use crate::networks::{IdHasher, NetworkTable};
-
-/// The training budget (config `max_epoch` = M): a network still training at
-/// epoch M stops, answering its newest prediction `fit_p` when that is a valid
-/// fitness and its observed `value` otherwise. It comes after rank-aware
-/// stopping and the late-bloomer guard (the budget is hard) and before the
-/// fallback, which may still swap a wide prediction for the observation.
-fn budget_cap(config: &Config, epoch: f64, decision: Decision, fit_p: f64, value: f64) -> Decision {
-    if decision.is_final() || epoch < config.max_epoch {
-        return decision;
-    }
-    let valid = fit_p >= config.valid_min && fit_p <= config.valid_max;
-    Decision::Converged {
-        prediction: if valid { fit_p } else { value },
-    }
-}
 
 /// The statuses of one network's batch entries (by batch index), or its first
 /// rejected entry.

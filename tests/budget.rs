@@ -1,6 +1,6 @@
 //! The training budget (config `max_epoch`): a network still training at that
-//! epoch stops with its newest valid prediction (its observed value without
-//! one); until then nothing changes, a budget at or past `e_pred` changes
+//! epoch stops with its newest prediction if that is a valid fitness (else its
+//! observed value, with no interval); until then nothing changes, a budget at or past `e_pred` changes
 //! nothing, and with rank-aware stopping it ranks the bundled CNNs better than
 //! equal-budget truncation (the README's Ranking figures).
 
@@ -38,6 +38,8 @@ fn every_network_stops_by_the_budget_with_its_prediction() {
             let observed = curves[k].1[c.len() - 1].1;
             let expected = if valid { q.fit_prediction } else { observed };
             assert_eq!(last.prediction, expected, "network {k}");
+            // An answer that is no fit's extrapolation has no interval.
+            assert_eq!(last.prediction_lo.is_nan(), !valid, "network {k}");
             if valid {
                 by_prediction += 1;
             } else {
@@ -55,12 +57,33 @@ fn every_network_stops_by_the_budget_with_its_prediction() {
 }
 
 #[test]
+fn the_fallback_applies_to_budget_stops() {
+    // fallback_width = 0 swaps every stop's prediction for the observed
+    // value, budget stops included (the budget comes before the fallback).
+    let capped = statuses(&[("max_epoch", "4"), ("fallback_width", "0")]);
+    let curves = common::fmnist_curves();
+    let mut at_budget = 0;
+    for (k, c) in capped.iter().enumerate() {
+        let last = c.last().unwrap();
+        if last.state == State::Converged {
+            assert_eq!(last.prediction, curves[k].1[c.len() - 1].1, "network {k}");
+            at_budget += usize::from(last.epoch == 4.0);
+        }
+    }
+    assert!(at_budget > 20, "{at_budget} budget stops");
+}
+
+#[test]
 fn a_budget_at_or_past_e_pred_changes_nothing() {
     // Debug text: NaN fields (no interval yet) compare unequal as numbers.
     let text = |keys: &[(&str, &str)]| format!("{:?}", statuses(keys));
     let paper = text(&[]);
     assert_eq!(text(&[("max_epoch", "20")]), paper);
     assert_eq!(text(&[("max_epoch", "inf")]), paper);
+    // Also when e_pred falls inside the warm-up (e_pred 1 < N * E = 1.5):
+    // Algorithm 2 then trains to epoch 2, and a budget of 1 leaves it so.
+    let early = text(&[("e_pred", "1")]);
+    assert_eq!(text(&[("e_pred", "1"), ("max_epoch", "1")]), early);
 }
 
 #[test]

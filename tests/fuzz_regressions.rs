@@ -186,22 +186,24 @@ fn api_checks_run_with_select_top() {
 
 #[test]
 fn api_checks_run_with_the_budget() {
-    // Selectors 12-17: each variant with the training budget (max_epoch 3)
-    // and the width gate (stop_width 10). Three networks every half epoch to
-    // epoch 4: none trains past epoch 3, and some stop there in a way the
-    // paper's rule cannot (the model checks each such stop).
+    // Selectors 12-17: each variant with the training budget (max_epoch 3);
+    // 36-41: with the width gate (stop_width 10) too. Three networks every
+    // half epoch to epoch 4: none trains past epoch 3, and some stop there in
+    // a way the paper's rule cannot (the model checks each such stop).
     let mut budget = 0;
-    for sel in 0..6u8 {
-        let mut s = vec![12 + sel, 3];
-        for k in 0..24u8 {
-            s.extend_from_slice(&[0, k % 3, 11, 8 + (k % 3) * 0x50]);
+    for base in [12u8, 36] {
+        for sel in 0..6u8 {
+            let mut s = vec![base + sel, 3];
+            for k in 0..24u8 {
+                s.extend_from_slice(&[0, k % 3, 11, 8 + (k % 3) * 0x50]);
+            }
+            let summary = api::run(&s);
+            assert_eq!(summary.calls, 24, "config {base} + {sel}: {summary:?}");
+            assert_eq!(summary.finals, 3, "config {base} + {sel}: {summary:?}");
+            budget += summary.budget_stops;
         }
-        let summary = api::run(&s);
-        assert_eq!(summary.calls, 24, "config {sel}: {summary:?}");
-        assert_eq!(summary.finals, 3, "config {sel}: {summary:?}");
-        budget += summary.budget_stops;
     }
-    assert!(budget >= 3, "{budget} budget stops");
+    assert!(budget >= 6, "{budget} budget stops");
 }
 
 #[test]

@@ -213,12 +213,20 @@ fn the_width_gate_needs_intervals() {
     assert!(err.message.contains("stop_width"), "{}", err.message);
     c.set("stop_width", "inf").unwrap();
     assert!(Engine::new(c.clone()).is_ok());
-    // Set in the struct, bypassing `set`, it is checked too.
+    // Set in the struct, bypassing `set`, it is checked too, and so is
+    // fallback_width.
     c.stop_width = f64::NAN;
     assert_eq!(
-        Engine::new(c).unwrap_err().code,
+        Engine::new(c.clone()).unwrap_err().code,
         ErrorCode::InconsistentConfig
     );
+    c.stop_width = f64::INFINITY;
+    for bad in [f64::NAN, -1.0] {
+        c.fallback_width = bad;
+        let err = Engine::new(c.clone()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InconsistentConfig);
+        assert!(err.message.contains("fallback_width"), "{}", err.message);
+    }
 }
 
 /// Mean stop epoch and MAE of a bundled file replayed with `options`.

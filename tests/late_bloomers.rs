@@ -296,3 +296,30 @@ fn the_bundled_never_learners_stop_within_three_epochs_without_more_anomalies() 
         );
     }
 }
+
+#[test]
+fn the_budget_overrides_the_late_bloomer_guard() {
+    // The guard holds the late bloomer past epoch 4 (above); a budget of 3
+    // epochs stops it at 3 all the same.
+    let mut e = engine_with(&[("loss_patience", "2"), ("max_epoch", "3")]);
+    let (stop, _) = run(&mut e, late_bloomer, true);
+    assert_eq!(stop, 3.0);
+}
+
+#[test]
+fn the_budget_pre_empts_the_never_learner_stop() {
+    // Two values at chance and no loss: at epoch 1 the never-learner stop
+    // (K = 2) would answer their mean, 10; the budget comes first and, with
+    // no fit yet, answers the observed value, with no interval.
+    let flat = |k: usize| (if k % 2 == 1 { 10.2 } else { 9.8 }, f64::NAN);
+    let (stop, answer) = run(&mut engine_with(&[("chance_patience", "2")]), flat, false);
+    assert_eq!((stop, answer), (1.0, 10.0), "the never-learner stop alone");
+    let mut e = engine_with(&[("chance_patience", "2"), ("max_epoch", "1")]);
+    let (stop, answer) = run(&mut e, flat, false);
+    assert_eq!((stop, answer), (1.0, 9.8));
+    let s = e.status(1).unwrap();
+    assert!(
+        s.prediction_lo.is_nan() && s.prediction_hi.is_nan(),
+        "{s:?}"
+    );
+}

@@ -55,9 +55,10 @@ fn main() {
             t[0] = top + sel;
             write("api", &format!("select_top_{top:x}_{sel}"), &t);
         }
-        // The same with the training budget and the width gate (selectors
-        // 12-23 modulo 24), alone and with select_top 1.
-        for budget in [12u8, 0x80 + 12] {
+        // The same with the training budget (epoch 3), the width gate, both,
+        // the budget at epoch 1 (inside the warm-up) with the gate, and the
+        // budget with select_top 1.
+        for budget in [12u8, 24, 36, 60, 0x80 + 12] {
             let mut t = s.clone();
             t[0] = budget + sel;
             write("api", &format!("budget_{budget:x}_{sel}"), &t);

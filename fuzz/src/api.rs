@@ -36,12 +36,17 @@ pub fn config_for(selector: u8, extra: u8) -> Config {
     c
 }
 
-/// The training budget and the width gate (`max_epoch` = 3, `stop_width` =
-/// 10) when the selector's low seven bits divided by 12 are odd (selectors
-/// 12-23, 36-47, ...; the variant and select_top's choice stay free).
+/// From the selector's low seven bits s (the variant is s % 6, select_top's
+/// choice (s / 6) % 2): the training budget when (s / 12) is odd (`max_epoch`
+/// 3, or 1, inside the warm-up, when (s / 48) is odd too), and the width gate
+/// (`stop_width` 10) when (s / 24) is odd.
 fn add_budget(c: &mut Config, selector: u8) {
-    if ((selector & 0x7f) / 12) % 2 == 1 {
-        c.set("max_epoch", "3").unwrap();
+    let s = selector & 0x7f;
+    if (s / 12) % 2 == 1 {
+        let epoch = if (s / 48) % 2 == 1 { "1" } else { "3" };
+        c.set("max_epoch", epoch).unwrap();
+    }
+    if (s / 24) % 2 == 1 {
         c.set("stop_width", "10").unwrap();
     }
 }
@@ -365,16 +370,25 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
             // fitness, the observed value otherwise (a stop of the paper's
             // rule at the same epoch answers the same).
             // With failed_fit = skipped, a failed fit leaves the window's
-            // newest (older) prediction, on which the paper's rule may stop.
+            // newest (older) prediction, on which the paper's rule may stop
+            // (the width gate, when on, forbids that: no interval).
             let fp = s.fit_prediction;
             let valid = fp >= config.valid_min && fp <= config.valid_max;
             let expected = if valid { fp } else { value };
-            let skipped = config.failed_fit == FailedFit::Skipped && fp.is_nan();
+            let skipped = config.failed_fit == FailedFit::Skipped
+                && fp.is_nan()
+                && config.stop_width.is_infinite();
             let in_range = config.valid_min <= s.prediction && s.prediction <= config.valid_max;
             assert!(
                 s.prediction.to_bits() == expected.to_bits() || (skipped && in_range),
                 "budget stop at {epoch}: {s:?}"
             );
+            if s.prediction.to_bits() == value.to_bits() && !valid {
+                assert!(
+                    s.prediction_lo.is_nan() && s.prediction_hi.is_nan(),
+                    "budget stop on the observed value with an interval: {s:?}"
+                );
+            }
         }
         State::Converged => {
             assert!(epoch < config.e_pred, "converged at {epoch} >= e_pred");

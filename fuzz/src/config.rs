@@ -253,6 +253,13 @@ fn numbers(c: &Config) -> Vec<u64> {
         c.x_shift,
         c.fit.tolerance,
         c.upper_bound_reject.unwrap_or(f64::NAN),
+        c.interval,
+        c.chance_level,
+        c.chance_margin,
+        c.loss_min_delta,
+        c.fallback_width,
+        c.stop_width,
+        c.max_epoch,
     ]
     .iter()
     .map(|x| x.to_bits())
@@ -265,6 +272,9 @@ fn numbers(c: &Config) -> Vec<u64> {
             c.fit.restarts,
             c.fit.warm_patience,
             c.threads,
+            c.select_top,
+            c.loss_patience,
+            c.chance_patience,
         ]
         .map(|n| n as u64),
     );

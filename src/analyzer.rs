@@ -55,7 +55,7 @@ pub fn push_prediction(config: &Config, window: &mut Vec<f64>, prediction: f64, 
 }
 
 fn in_range(config: &Config, v: f64) -> bool {
-    v.is_finite() && config.valid_min <= v && v <= config.valid_max
+    v.is_finite() && config.is_valid_fitness(v)
 }
 
 /// The centre of the window: mean or median.

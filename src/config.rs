@@ -749,6 +749,11 @@ impl Config {
         }
     }
 
+    /// Whether a fitness value lies in `[valid_min, valid_max]` (false for NaN).
+    pub fn is_valid_fitness(&self, value: f64) -> bool {
+        self.valid_min <= value && value <= self.valid_max
+    }
+
     /// The bounds in force: configured, or the catalogue's defaults.
     pub fn effective_bounds(&self) -> Bounds {
         if let Some(b) = &self.bounds {

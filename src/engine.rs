@@ -290,7 +290,7 @@ impl Network {
             return decision;
         }
         let fit_p = self.last_prediction;
-        if fit_p >= config.valid_min && fit_p <= config.valid_max {
+        if config.is_valid_fitness(fit_p) {
             return Decision::Converged { prediction: fit_p };
         }
         self.last_interval = [f64::NAN; 2];
@@ -401,7 +401,7 @@ impl Network {
             Direction::Minimize => (lo > cutoff, hi < cutoff),
         };
         let fit_p = self.last_prediction;
-        let valid = fit_p >= config.valid_min && fit_p <= config.valid_max;
+        let valid = config.is_valid_fitness(fit_p);
         match decision {
             Decision::Converged { .. } if !worse && !better => Decision::Continue,
             Decision::Continue if worse && valid && epoch > config.n as f64 * config.e => {
@@ -454,7 +454,7 @@ impl Network {
             Decision::Converged { prediction } => prediction,
             Decision::Continue => self.last_prediction,
         };
-        (v >= config.valid_min && v <= config.valid_max).then_some(v)
+        config.is_valid_fitness(v).then_some(v)
     }
 }
 

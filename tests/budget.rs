@@ -102,13 +102,9 @@ fn the_budget_must_be_a_positive_epoch() {
 /// Mean stop epoch, top-10 and top-20 sensitivity and skill of the bundled
 /// CNNs replayed with `options`.
 fn ranking(options: &[&str]) -> (f64, [f64; 2], [f64; 2]) {
-    let csv = format!(
-        "{}/tests/data/fmnist_random_cnn.csv",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let all = [&[csv.as_str(), "--top", "10,20"], options].concat();
-    let r = common::replay_json(&all);
-    let full = &r["datasets"]["FashionMNIST"]["full"];
+    let all = [&["--top", "10,20"], options].concat();
+    let d = common::replay_bundled("fmnist_random_cnn.csv", &all);
+    let full = &d["full"];
     let pick = |m: &str| {
         [
             full[m]["10"].as_f64().unwrap(),

@@ -231,9 +231,7 @@ fn the_width_gate_needs_intervals() {
 
 /// Mean stop epoch and MAE of a bundled file replayed with `options`.
 fn stop_and_mae(file: &str, options: &[&str]) -> (f64, f64) {
-    let csv = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
-    let r = common::replay_json(&[&[csv.as_str()], options].concat());
-    let (_, d) = r["datasets"].as_object().unwrap().iter().next().unwrap();
+    let d = common::replay_bundled(file, options);
     let full = &d["full"];
     (
         full["mean_stop_epoch"].as_f64().unwrap(),

@@ -259,9 +259,7 @@ fn chance_patience_needs_the_chance_level() {
 /// Never-learners' (networks that end at chance) mean stop epoch and the
 /// anomalies, replaying a bundled file with extra options.
 fn never_learners(file: &str, options: &[&str]) -> (f64, u64) {
-    let csv = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
-    let r = common::replay_json(&[&[csv.as_str()], options].concat());
-    let (_, d) = r["datasets"].as_object().unwrap().iter().next().unwrap();
+    let d = common::replay_bundled(file, options);
     let stops: Vec<f64> = d["per_network"]
         .as_array()
         .unwrap()

@@ -1,6 +1,7 @@
 //! Helpers shared by the tests that build and run foreign programs
 //! (tests/c_api.rs, tests/consumers.rs, tests/mpi_nas.rs) or the `penguin`
-//! program (tests/bench.rs, tests/intervals.rs, tests/late_bloomers.rs), the
+//! program (tests/bench.rs, tests/budget.rs, tests/intervals.rs,
+//! tests/late_bloomers.rs), the
 //! bundled Fashion-MNIST curves, and skip_outside_ci for the tests that need
 //! tools .ci/run installs. Each test crate uses only some of them.
 #![allow(dead_code)]
@@ -124,4 +125,14 @@ pub fn fmnist_statuses(keys: &[(&str, &str)]) -> Vec<Vec<penguin::Status>> {
             seen
         })
         .collect()
+}
+
+/// The report of the one data set in a bundled file (`tests/data/<file>`)
+/// replayed by `penguin replay` with `options`.
+pub fn replay_bundled(file: &str, options: &[&str]) -> serde_json::Value {
+    let csv = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let mut r = replay_json(&[&[csv.as_str()], options].concat());
+    let sets = r["datasets"].as_object_mut().unwrap();
+    assert_eq!(sets.len(), 1, "{file}: one data set");
+    sets.values_mut().next().unwrap().take()
 }

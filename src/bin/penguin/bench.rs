@@ -2,10 +2,10 @@
 //! fields as the SciPy peer (`examples/scipy_peer.py`), and a scale mode that
 //! tracks a million networks.
 
-use crate::config::Config;
-use crate::engine::{Engine, Observation, Status};
-use crate::error::Result;
 use crate::replay::{Dataset, replay_dataset};
+use penguin::config::Config;
+use penguin::engine::{Engine, Observation, Status};
+use penguin::error::Result;
 use std::time::Instant;
 
 /// What one bench run measured.
@@ -202,7 +202,7 @@ fn drive(
             let statuses = observe(&batch, batch.len() == last - first)?;
             observations += batch.len() as u64;
             for (o, s) in batch.iter().zip(&statuses) {
-                if s.state != crate::engine::State::Continue {
+                if s.state != penguin::engine::State::Continue {
                     stopped[o.id as usize - first] = true;
                 }
             }
@@ -469,8 +469,8 @@ fn time_on_both(
     }
     let key = |s: &Status| (s.state, s.fits, s.prediction.to_bits());
     if !statuses[0].iter().map(key).eq(statuses[1].iter().map(key)) {
-        return Err(crate::error::Error::new(
-            crate::error::ErrorCode::Internal,
+        return Err(penguin::error::Error::new(
+            penguin::error::ErrorCode::Internal,
             "scaling: the one-thread and many-thread engines decided differently",
         ));
     }
@@ -491,7 +491,7 @@ const TIMINGS_PER_ROUND: usize = 5;
 /// [`SingleBatch::time`] restores that state (untimed) and times the one call
 /// on a one-thread and on a many-thread engine, in turn.
 struct SingleBatch {
-    table: crate::networks::NetworkTable,
+    table: penguin::networks::NetworkTable,
     batch: Vec<Observation>,
     engines: [Engine; 2],
     flip: bool,
@@ -506,7 +506,7 @@ impl SingleBatch {
             let mut e = Engine::new(one.clone())?;
             let mut at = c.points.len().saturating_sub(1);
             for (i, p) in c.points.iter().enumerate() {
-                if e.observe(0, p.epoch, p.value)?.state != crate::engine::State::Continue {
+                if e.observe(0, p.epoch, p.value)?.state != penguin::engine::State::Continue {
                     at = i;
                     break;
                 }
@@ -533,7 +533,7 @@ impl SingleBatch {
                 .map(|k| entry(k, step))
                 .collect();
             for (o, s) in prefix.iter().zip(state.observe_batch(&prefix)?) {
-                training[o.id as usize] = s.state == crate::engine::State::Continue;
+                training[o.id as usize] = s.state == penguin::engine::State::Continue;
             }
         }
         // Those with enough points to fit, still training.
@@ -629,8 +629,8 @@ pub fn scaling(
             let r = scale(datasets, config, networks, chunk)?;
             let first = *fits.get_or_insert(r.fits);
             if first != r.fits {
-                return Err(crate::error::Error::new(
-                    crate::error::ErrorCode::Internal,
+                return Err(penguin::error::Error::new(
+                    penguin::error::ErrorCode::Internal,
                     format!("scaling: a run made {} fits, the first {first}", r.fits),
                 ));
             }

@@ -1,7 +1,17 @@
-//! The documentation cannot drift from the code: every C, C++, Fortran,
-//! CMake and make block in README.md, CHANGELOG.md, CONTRIBUTING.md and
-//! docs/*.md is copied, line for line, from a file the tests build or run.
+//! The documentation cannot drift from the code:
+//!
+//! - every C, C++, Fortran, CMake and make block in README.md, CHANGELOG.md,
+//!   CONTRIBUTING.md and docs/*.md is copied, line for line, from a file the
+//!   tests build or run;
+//! - the key table of docs/configuration.md lists exactly the configuration's
+//!   keys, each with the default the configuration prints;
+//! - the README's table holds what `penguin replay` prints;
+//! - every relative link points to a file that exists, and every `#anchor` to
+//!   a heading of that file.
 
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 fn root() -> &'static Path {
@@ -176,4 +186,185 @@ fn code_blocks_are_copied_from_built_files() {
     // The README's C example, and the guide's C, C++, Fortran, CMake and make
     // snippets, at least.
     assert!(checked >= 20, "only {checked} blocks checked");
+}
+
+/// The cells of the Markdown table rows (lines starting with `|`) of `text`
+/// below `heading`, up to the next heading, without the separator row.
+fn table_under(text: &str, heading: &str) -> Vec<Vec<String>> {
+    let start = text
+        .lines()
+        .position(|l| l.trim_end() == heading)
+        .unwrap_or_else(|| panic!("no heading {heading:?}"));
+    text.lines()
+        .skip(start + 1)
+        .take_while(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
+        .map(|l| {
+            l.trim()
+                .trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// docs/configuration.md's key table lists every key of `config::KEYS` once,
+/// no other, and each with the default that `Config::default().pairs()`
+/// prints (the text `penguin replay` shows and a saved state holds).
+#[test]
+fn configuration_md_lists_every_key_with_its_default() {
+    let text = std::fs::read_to_string(root().join("docs/configuration.md")).unwrap();
+    let rows = table_under(&text, "## Keys");
+    assert_eq!(rows[0][..2], ["key", "default"], "header row");
+    let mut documented: BTreeMap<String, String> = BTreeMap::new();
+    for row in &rows[1..] {
+        let key = row[0].trim_matches('`').to_string();
+        let default = row[1].trim_matches('`').to_string();
+        assert!(
+            documented.insert(key.clone(), default).is_none(),
+            "docs/configuration.md lists {key} twice"
+        );
+    }
+    let defaults: BTreeMap<String, String> = penguin::Config::default()
+        .pairs()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let keys: BTreeSet<&str> = penguin::config::KEYS.iter().copied().collect();
+    assert_eq!(
+        keys,
+        defaults.keys().map(String::as_str).collect(),
+        "config::KEYS and Config::pairs disagree"
+    );
+    for key in &keys {
+        let Some(doc) = documented.get(*key) else {
+            panic!("docs/configuration.md does not document the key {key}");
+        };
+        assert_eq!(
+            doc, &defaults[*key],
+            "docs/configuration.md: the default of {key}"
+        );
+    }
+    for key in documented.keys() {
+        assert!(
+            keys.contains(key.as_str()),
+            "docs/configuration.md documents {key}, which is no configuration key"
+        );
+    }
+}
+
+/// The README's table ("## What it saves") holds what `penguin replay`
+/// prints for the bundled curves: each row's label names a figure of the
+/// `full` column of each data set, formatted as the replay prints it.
+#[test]
+fn readme_table_is_what_replay_prints() {
+    let text = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let rows = table_under(&text, "## What it saves");
+    let sets: Vec<String> = rows[0][1..].to_vec();
+    let report = common::replay_json(&[]);
+    let fixed = |v: &serde_json::Value, digits: usize| match v.as_f64() {
+        Some(x) => format!("{x:.digits$}"),
+        None => "n/a".to_string(),
+    };
+    for row in &rows[1..] {
+        let label = row[0].as_str();
+        for (set, cell) in sets.iter().zip(&row[1..]) {
+            let m = &report["datasets"][set.as_str()]["full"];
+            assert!(m.is_object(), "README: no data set {set} in the replay");
+            let want = match label {
+                "networks" => m["networks"].to_string(),
+                "mean stop epoch, e_pred = 20" => fixed(&m["mean_stop_epoch"], 2),
+                "MENNDL mean epochs" => fixed(&m["baseline_mean_epochs"]["menndl"], 2),
+                "epochs saved (%), vs MENNDL" => m["epochs_saved"]["menndl"]
+                    .as_f64()
+                    .map_or("n/a".into(), |x| format!("{:.1}", 100.0 * x)),
+                "throughput gain (x), vs MENNDL" => fixed(&m["throughput_gain"]["menndl"], 2),
+                "MAE of the final prediction (val_acc)" => fixed(&m["mae"], 2),
+                "sensitivity, top 10" => fixed(&m["sensitivity"]["10"], 2),
+                "Penguin's skill, top 10" => fixed(&m["skill"]["10"], 2),
+                other => panic!("README table: no rule for the row {other:?}: add one here"),
+            };
+            assert_eq!(cell, &want, "README table, {label}, {set}");
+        }
+    }
+    assert_eq!(report["replay"]["e_pred"], 20.0);
+}
+
+/// GitHub's anchor of a heading: lower case, without punctuation but `-` and
+/// `_`, spaces as `-`.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a Markdown file's headings (outside code blocks).
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            out.insert(slug(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// Every relative link of the documentation (`[text](path)`,
+/// `[text](path#anchor)`, `[text](#anchor)`) points to an existing file, and
+/// its anchor to a heading of that file.
+#[test]
+fn relative_links_resolve() {
+    let mut failures = Vec::new();
+    let mut links = 0;
+    for md in markdown_files() {
+        let text = std::fs::read_to_string(&md).unwrap();
+        let mut fenced = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.starts_with("```") {
+                fenced = !fenced;
+            }
+            if fenced {
+                continue;
+            }
+            for part in line.split("](").skip(1) {
+                let Some(target) = part.split(')').next() else {
+                    continue;
+                };
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                links += 1;
+                let (file, anchor) = match target.split_once('#') {
+                    Some((f, a)) => (f, Some(a)),
+                    None => (target, None),
+                };
+                let path = if file.is_empty() {
+                    md.clone()
+                } else {
+                    md.parent().unwrap().join(file)
+                };
+                let at = format!("{}:{}", relative(&md), n + 1);
+                if !path.exists() {
+                    failures.push(format!("{at}: {target}: no such file"));
+                    continue;
+                }
+                if let Some(a) = anchor {
+                    let heads = anchors(&std::fs::read_to_string(&path).unwrap());
+                    if !heads.contains(a) {
+                        failures.push(format!("{at}: {target}: no heading with this anchor"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(links > 0);
 }

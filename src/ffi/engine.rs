@@ -19,7 +19,7 @@ pub const PENGUIN_REACHED_E_PRED: i32 = 2;
 
 /// What Penguin says about one network. A plain struct, filled by Penguin.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct penguin_nn_status_t {
     /// `PENGUIN_CONTINUE`, `PENGUIN_CONVERGED` or `PENGUIN_REACHED_E_PRED`.
     pub state: i32,

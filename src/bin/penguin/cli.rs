@@ -66,6 +66,8 @@ pub struct ReplayArgs {
     /// `penguin bench --scaling R`: the scale mode R times on one thread and R
     /// times on `threads`, alternated, and the speed-up.
     pub scaling: Option<usize>,
+    /// `penguin bench --c-api single|batch`: the scale mode through the C API.
+    pub c_api: Option<crate::bench::CApi>,
 }
 
 /// The top-level help.
@@ -113,6 +115,10 @@ Modes:
                         seconds, ns_per_observation, peak_rss_bytes,
                         rss_bytes_per_network, heap_bytes_per_network, ...
   --chunk C             networks per batch in the scale mode (default 10000)
+  --c-api single|batch  the scale mode through the C API, as a C caller: one
+                        penguin_observe call per observation, or one
+                        penguin_observe_batch call per batch (JSON \"path\":
+                        c_single, c_batch; rust otherwise)
   --scaling R           with --networks: the scale mode R times on one thread and
                         R times on --threads K (0 = all cores), alternated, and the
                         speed-ups (whole runs, lockstep batches, one batch in
@@ -128,6 +134,7 @@ Penguin configuration: every key of the C API as an option (--KEY VALUE,
 the SciPy peer), the rest to the paper's settings. Examples:
   penguin bench tests/data/fmnist_random_cnn.csv --threads 1
   penguin bench --networks 100000 --min_points 1000 --threads 1
+  penguin bench --networks 100000 --min_points 1000 --threads 1 --c-api single
   penguin bench --networks 10000 --chunk 10000 --scaling 7
 "
     .to_string()
@@ -335,6 +342,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
                 | "networks"
                 | "chunk"
                 | "scaling"
+                | "c-api"
         );
         let key = if takes_value { None } else { config_key(name) };
         if !takes_value && key.is_none() {
@@ -396,17 +404,33 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             "json" => a.json = Some(value),
             "plots" => a.plots = Some(value),
             "show" => a.show.push(value),
-            "networks" | "chunk" | "scaling" if !bench => {
+            "networks" | "chunk" | "scaling" | "c-api" if !bench => {
                 return Err(usage(format!("--{own} is an option of 'penguin bench'")));
             }
             "networks" => a.networks = Some(parse_count("networks", &value)?),
             "chunk" => a.chunk = Some(parse_count("chunk", &value)?),
             "scaling" => a.scaling = Some(parse_count("scaling", &value)?),
+            "c-api" => {
+                a.c_api = Some(match value.as_str() {
+                    "single" => crate::bench::CApi::Single,
+                    "batch" => crate::bench::CApi::Batch,
+                    _ => {
+                        return Err(usage(format!(
+                            "--c-api '{value}': expected single or batch"
+                        )));
+                    }
+                })
+            }
             _ => unreachable!("every option taking a value is handled"),
         }
     }
     if !a.show.is_empty() && a.plots.is_none() {
         return Err(usage("--show needs --plots DIR to draw into"));
+    }
+    if a.c_api.is_some() && (a.networks.is_none() || a.scaling.is_some()) {
+        return Err(usage(
+            "--c-api needs --networks N and no --scaling (it drives the scale mode)",
+        ));
     }
     if a.scaling.is_some() && a.networks.is_none() {
         return Err(usage(
@@ -464,7 +488,10 @@ pub fn bench_command(args: &ReplayArgs, out: &mut dyn Write) -> Result<()> {
         (Some(n), Some(rounds)) => {
             crate::bench::scaling(&datasets, &config, n, chunk, rounds)?.to_json()
         }
-        (Some(n), None) => crate::bench::scale(&datasets, &config, n, chunk)?.to_json(),
+        (Some(n), None) => match args.c_api {
+            Some(path) => crate::bench::scale_c_api(&datasets, &config, n, chunk, path)?.to_json(),
+            None => crate::bench::scale(&datasets, &config, n, chunk)?.to_json(),
+        },
         (None, _) => crate::bench::run(&datasets, &config)?.to_json(),
     };
     writeln!(out, "{line}")

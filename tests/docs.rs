@@ -7,7 +7,9 @@
 //!   keys, each with the default the configuration prints;
 //! - the README's table holds what `penguin replay` prints;
 //! - every relative link points to a file that exists, and every `#anchor` to
-//!   a heading of that file.
+//!   a heading of that file;
+//! - the API reference (Doxygen, docs/Doxyfile) builds from include/penguin.h
+//!   without a warning and documents every function.
 
 mod common;
 
@@ -367,4 +369,72 @@ fn relative_links_resolve() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(links > 0);
+}
+
+/// The API reference: Doxygen builds docs/Doxyfile (include/penguin.h) with
+/// no warning at all, neither in its warning log nor on stderr, and the page
+/// of penguin.h documents every function the header declares. Skipped where
+/// doxygen is not installed, except under `CI=true` (.ci/run installs it).
+#[test]
+fn api_reference_builds_without_a_warning() {
+    if !common::on_path("doxygen") {
+        common::skip_outside_ci("doxygen is not installed (.ci/run installs it)");
+        return;
+    }
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("doxygen");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let log = out.join("warnings.log");
+    let mut config = std::fs::read_to_string(root().join("docs/Doxyfile")).unwrap();
+    config.push_str(&format!(
+        "\nOUTPUT_DIRECTORY = \"{}\"\nWARN_LOGFILE = \"{}\"\n",
+        out.display(),
+        log.display()
+    ));
+    let mut child = std::process::Command::new("doxygen")
+        .arg("-")
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("doxygen runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(config.as_bytes())
+        .unwrap();
+    let result = child.wait_with_output().unwrap();
+    let warnings = std::fs::read_to_string(&log).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        result.status.success() && warnings.trim().is_empty() && stderr.trim().is_empty(),
+        "doxygen docs/Doxyfile: {}\n{warnings}\n{stderr}\nFix each warning at its source: \
+         the /// comments in src/ffi/*.rs or the header block in cbindgen.toml, then \
+         regenerate include/penguin.h (CONTRIBUTING.md)",
+        result.status
+    );
+    let page = std::fs::read_to_string(out.join("html/penguin_8h.html"))
+        .expect("doxygen wrote the page of penguin.h");
+    let header = std::fs::read_to_string(root().join("include/penguin.h")).unwrap();
+    let functions: Vec<&str> = header
+        .lines()
+        .filter(|l| {
+            l.contains('(')
+                && !l.starts_with([' ', '#', '/', '*', '}'])
+                && !l.starts_with("typedef")
+        })
+        .filter_map(|l| l.split('(').next()?.split_whitespace().last())
+        .map(|name| name.trim_start_matches('*'))
+        .filter(|name| name.starts_with("penguin_"))
+        .collect();
+    assert!(functions.len() >= 20, "{functions:?}");
+    for f in &functions {
+        assert!(
+            page.contains(&format!(">{f}</a>")),
+            "the API reference does not document {f}"
+        );
+    }
 }

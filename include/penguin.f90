@@ -65,6 +65,7 @@ module penguin
   integer, parameter, public :: PENGUIN_ERROR_INVALID_ARGUMENT = 14
   integer, parameter, public :: PENGUIN_ERROR_INTERNAL = 15
   integer, parameter, public :: PENGUIN_ERROR_BUFFER_TOO_SMALL = 16
+  integer, parameter, public :: PENGUIN_ERROR_BUSY = 17
 
   ! Values of penguin_nn_status%state.
   integer, parameter, public :: PENGUIN_CONTINUE = 0

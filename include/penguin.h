@@ -16,9 +16,13 @@
  *  - No function aborts the process: a Rust panic is caught and returned as
  *    PENGUIN_ERROR_INTERNAL.
  *  - Thread-safety: an engine must not be used by two threads at once (calls
- *    that only read, penguin_status and penguin_network_count, may run
- *    concurrently with each other). Different engines are independent. Error
- *    messages are per thread.
+ *    that only read it, penguin_status, penguin_network_count, penguin_save,
+ *    penguin_state_size and penguin_save_to_buffer, may run concurrently with
+ *    each other). Penguin detects the misuse: a call that finds another thread
+ *    inside the engine, when either call changes it, returns
+ *    PENGUIN_ERROR_BUSY at once (never waits), changes nothing, and its message
+ *    names both calls; penguin_free then leaves the engine as it is. Different
+ *    engines are independent. Error messages are per thread.
  */
 
 #ifndef PENGUIN_H
@@ -247,6 +251,13 @@ typedef struct penguin_nn_status_t {
  */
 #define PENGUIN_ERROR_BUFFER_TOO_SMALL 16
 
+/**
+ * The engine is in use by another thread: one engine must not be used by two
+ * threads at once. The call changed nothing and did not wait; the message names
+ * both calls. New since 0.2.0.
+ */
+#define PENGUIN_ERROR_BUSY 17
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -397,6 +408,9 @@ penguin_result_t penguin_new(const struct penguin_config_t *config, struct pengu
 
 /**
  * Frees an engine and everything it tracks. NULL is allowed and does nothing.
+ * An engine that another thread is inside is not freed (freeing it would pull
+ * the memory from under that call): it is left as it is, and
+ * `penguin_last_error_message` says so (`PENGUIN_ERROR_BUSY`'s message).
  */
 void penguin_free(struct penguin_t *engine);
 
@@ -407,10 +421,13 @@ void penguin_free(struct penguin_t *engine);
  * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (engine NULL),
  * `PENGUIN_ERROR_INVALID_EPOCH` (NaN, infinite, <= 0),
  * `PENGUIN_ERROR_INVALID_FITNESS` (NaN, infinite),
- * `PENGUIN_ERROR_EPOCH_NOT_INCREASING` or `PENGUIN_ERROR_ALREADY_DECIDED`.
+ * `PENGUIN_ERROR_EPOCH_NOT_INCREASING`, `PENGUIN_ERROR_ALREADY_DECIDED` or
+ * `PENGUIN_ERROR_BUSY`.
  * On error the engine is unchanged and `*status_out` is not written.
- * Thread-safety: not concurrently with any other call on the same engine;
- * different engines may be used from different threads at once.
+ * Thread-safety: not concurrently with any other call on the same engine (a
+ * call that finds another thread inside the engine returns
+ * `PENGUIN_ERROR_BUSY` at once, changing nothing); different engines may be
+ * used from different threads at once.
  */
 penguin_result_t penguin_observe(struct penguin_t *engine,
                                  uint64_t nn_id,
@@ -495,11 +512,12 @@ penguin_result_t penguin_observe_with_loss(struct penguin_t *engine,
 /**
  * Returns the state of network `nn_id` without new data.
  *
- * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
- * `PENGUIN_ERROR_UNKNOWN_NETWORK`.
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+ * `PENGUIN_ERROR_UNKNOWN_NETWORK` or `PENGUIN_ERROR_BUSY`.
  * Thread-safety: may run concurrently with other read-only calls
- * (`penguin_status`, `penguin_network_count`) on the same engine, not with
- * calls that change it.
+ * (`penguin_status`, `penguin_network_count`, `penguin_save`,
+ * `penguin_state_size`, `penguin_save_to_buffer`) on the same engine, not
+ * with calls that change it (detected: `PENGUIN_ERROR_BUSY`).
  */
 penguin_result_t penguin_status(const struct penguin_t *engine,
                                 uint64_t nn_id,
@@ -508,8 +526,8 @@ penguin_result_t penguin_status(const struct penguin_t *engine,
 /**
  * Stops tracking network `nn_id` and frees its history.
  *
- * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
- * `PENGUIN_ERROR_UNKNOWN_NETWORK`.
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+ * `PENGUIN_ERROR_UNKNOWN_NETWORK` or `PENGUIN_ERROR_BUSY`.
  * Thread-safety: as `penguin_observe`.
  */
 penguin_result_t penguin_forget(struct penguin_t *engine, uint64_t nn_id);
@@ -517,7 +535,7 @@ penguin_result_t penguin_forget(struct penguin_t *engine, uint64_t nn_id);
 /**
  * Writes the number of tracked networks to `*count_out`.
  *
- * Returns `PENGUIN_OK` or `PENGUIN_ERROR_NULL_ARGUMENT`.
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or `PENGUIN_ERROR_BUSY`.
  * Thread-safety: as `penguin_status`.
  */
 penguin_result_t penguin_network_count(const struct penguin_t *engine, size_t *count_out);
@@ -546,8 +564,15 @@ size_t penguin_last_error_message(char *buf, size_t len);
  * file or the new one. The file carries a magic number, a format version and a
  * checksum.
  *
+ * A temporary file left behind by a save that was killed (walltime limit,
+ * preemption, node failure) is removed by the next save to the same path on
+ * the same host (temporary files are named after the host and process that
+ * wrote them: `.NAME.tmp.HOST.PID.K`), so a preempted search does not fill its
+ * checkpoint directory.
+ *
  * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
- * `PENGUIN_ERROR_INVALID_ARGUMENT` (path not UTF-8) or `PENGUIN_ERROR_IO`.
+ * `PENGUIN_ERROR_INVALID_ARGUMENT` (path not UTF-8), `PENGUIN_ERROR_IO` or
+ * `PENGUIN_ERROR_BUSY`.
  * Thread-safety: as `penguin_status` (reads the engine).
  */
 penguin_result_t penguin_save(const struct penguin_t *engine, const char *path);
@@ -586,7 +611,7 @@ penguin_result_t penguin_load_with_config(const char *path,
  * `penguin_save_to_buffer` (so a NAS can embed Penguin's state in its own
  * checkpoint).
  *
- * Returns `PENGUIN_OK` or `PENGUIN_ERROR_NULL_ARGUMENT`.
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or `PENGUIN_ERROR_BUSY`.
  * Thread-safety: as `penguin_status`.
  */
 penguin_result_t penguin_state_size(const struct penguin_t *engine, size_t *size_out);
@@ -595,9 +620,9 @@ penguin_result_t penguin_state_size(const struct penguin_t *engine, size_t *size
  * Saves the engine's state into the caller's buffer `buf` of `len` bytes and
  * writes the number of bytes used to `*written_out` (which may be NULL).
  *
- * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
  * `PENGUIN_ERROR_BUFFER_TOO_SMALL` (then nothing is written; see
- * `penguin_state_size`).
+ * `penguin_state_size`) or `PENGUIN_ERROR_BUSY`.
  * Thread-safety: as `penguin_status`.
  */
 penguin_result_t penguin_save_to_buffer(const struct penguin_t *engine,

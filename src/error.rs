@@ -39,11 +39,14 @@ pub enum ErrorCode {
     Internal = 15,
     /// An output buffer is too small.
     BufferTooSmall = 16,
+    /// The engine is in use by another thread (C API only): one engine must not
+    /// be used by two threads at once; the call changed nothing.
+    Busy = 17,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::NullArgument,
         ErrorCode::InvalidEpoch,
         ErrorCode::InvalidFitness,
@@ -60,6 +63,7 @@ impl ErrorCode {
         ErrorCode::InvalidArgument,
         ErrorCode::Internal,
         ErrorCode::BufferTooSmall,
+        ErrorCode::Busy,
     ];
 
     /// A static one-line description of the code.
@@ -83,6 +87,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "invalid argument",
             ErrorCode::Internal => "internal error (caught panic); please report it",
             ErrorCode::BufferTooSmall => "the output buffer is too small",
+            ErrorCode::Busy => "the engine is in use by another thread",
         }
     }
 

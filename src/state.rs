@@ -286,6 +286,14 @@ pub fn from_bytes_with(bytes: &[u8], functions: &Config) -> Result<Engine> {
 /// Writes a state file atomically: a temporary file in the same directory,
 /// flushed and fsynced, then renamed over `path` (and the directory fsynced), so
 /// a crash leaves either the old file or the new one, never half of one.
+///
+/// Temporary files are named `.NAME.tmp.HOST.PID.K` (this host, this process,
+/// a number per save). A save killed before its rename (walltime limit,
+/// preemption, node failure) leaves its file behind; every save first removes
+/// those of processes of this host that no longer run, so a search preempted
+/// over and over keeps at most one stale file per killed writer until its next
+/// save. Files of other hosts (a shared file system) and of live processes are
+/// left alone.
 pub fn save_file(engine: &Engine, path: &Path) -> Result<()> {
     let io = |what: &str, e: std::io::Error| {
         Error::new(ErrorCode::Io, format!("{what} '{}': {e}", path.display()))
@@ -297,12 +305,11 @@ pub fn save_file(engine: &Engine, path: &Path) -> Result<()> {
         .unwrap_or(Path::new("."));
     let name = path
         .file_name()
-        .ok_or_else(|| Error::new(ErrorCode::InvalidArgument, "state path has no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp.{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+        .ok_or_else(|| Error::new(ErrorCode::InvalidArgument, "state path has no file name"))?
+        .to_string_lossy();
+    let host = temp::host();
+    remove_stale_temp_files(dir, &name, host.as_deref());
+    let tmp = dir.join(temp::name(&name, host.as_deref()));
     let result = (|| {
         let mut f =
             std::fs::File::create(&tmp).map_err(|e| io("cannot create temporary file for", e))?;
@@ -321,6 +328,90 @@ pub fn save_file(engine: &Engine, path: &Path) -> Result<()> {
     result
 }
 
+/// Removes the temporary files that saves to `dir/name` killed before their
+/// rename left behind: those of this host (`host`; None: unknown, then
+/// nothing is removed) written by processes that no longer run. Best effort:
+/// a file another process removes first, or one that cannot be removed, is
+/// skipped.
+pub fn remove_stale_temp_files(dir: &Path, name: &str, host: Option<&str>) {
+    let Some(host) = host else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let Some(owner) = temp::owner(&file, name) else {
+            continue;
+        };
+        if owner.host.is_none_or(|h| h == host) && !temp::running(owner.pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Names of the temporary files of [`save_file`] and who wrote them.
+mod temp {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// The writer of a temporary file: its host (None in the names of
+    /// Penguin 0.2.0, `.NAME.tmp.PID`: taken as this host's) and process.
+    #[derive(Debug, PartialEq)]
+    pub struct Owner<'a> {
+        pub host: Option<&'a str>,
+        pub pid: u32,
+    }
+
+    /// This host's name (Linux: /proc/sys/kernel/hostname), None when
+    /// unknown.
+    pub fn host() -> Option<String> {
+        let h = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+        let h = h.trim();
+        (!h.is_empty() && !h.contains('/')).then(|| h.to_string())
+    }
+
+    /// A fresh temporary name for a save to `name`: `.NAME.tmp.HOST.PID.K`,
+    /// K counting this process's saves (two threads saving at once do not
+    /// share a file).
+    pub fn name(name: &str, host: Option<&str>) -> String {
+        static SAVES: AtomicU64 = AtomicU64::new(0);
+        let k = SAVES.fetch_add(1, Ordering::Relaxed);
+        format!(
+            ".{name}.tmp.{}.{}.{k}",
+            host.unwrap_or("unknown-host"),
+            std::process::id()
+        )
+    }
+
+    /// Who wrote `file`, if it is a temporary file of a save to `name`.
+    pub fn owner<'a>(file: &'a str, name: &str) -> Option<Owner<'a>> {
+        let rest = file
+            .strip_prefix('.')?
+            .strip_prefix(name)?
+            .strip_prefix(".tmp.")?;
+        if let Ok(pid) = rest.parse::<u32>() {
+            return Some(Owner { host: None, pid });
+        }
+        let (front, k) = rest.rsplit_once('.')?;
+        let (host, pid) = front.rsplit_once('.')?;
+        k.parse::<u64>().ok()?;
+        Some(Owner {
+            host: Some(host),
+            pid: pid.parse().ok()?,
+        })
+    }
+
+    /// Whether process `pid` of this host still runs (Linux: /proc/PID; a
+    /// system without /proc, or this very process, counts as running, so
+    /// nothing of it is removed).
+    pub fn running(pid: u32) -> bool {
+        let proc = std::path::Path::new("/proc");
+        pid == std::process::id()
+            || !proc.join("self").exists()
+            || proc.join(pid.to_string()).exists()
+    }
+}
+
 /// Reads a state file written by [`save_file`].
 pub fn load_file(path: &Path) -> Result<Engine> {
     load_file_with(path, &Config::default())
@@ -336,4 +427,59 @@ pub fn load_file_with(path: &Path, functions: &Config) -> Result<Engine> {
     })?;
     from_bytes_with(&bytes, functions)
         .map_err(|e| Error::new(e.code, format!("{}: {}", path.display(), e.message)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_tell_their_writer() {
+        let n = temp::name("state.bin", Some("node-1.cluster"));
+        let owner = temp::owner(&n, "state.bin").unwrap();
+        assert_eq!(owner.host, Some("node-1.cluster"));
+        assert_eq!(owner.pid, std::process::id());
+        assert_ne!(n, temp::name("state.bin", Some("node-1.cluster")));
+        let legacy = temp::owner(".state.bin.tmp.4242", "state.bin").unwrap();
+        assert_eq!((legacy.host, legacy.pid), (None, 4242));
+        for other in [
+            "state.bin",
+            ".state.bin.tmp.",
+            ".other.bin.tmp.h.1.2",
+            ".state.bin.tmp.h.x.2",
+            ".state.bin.tmp.h.1.y",
+        ] {
+            assert_eq!(temp::owner(other, "state.bin"), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn stale_temporary_files_of_dead_processes_of_this_host_are_removed() {
+        let dir = std::env::temp_dir().join(format!("penguin-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // A process that has run and been reaped: its pid is free.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let me = std::process::id();
+        let files = [
+            (format!(".s.bin.tmp.here.{dead}.3"), false),
+            (format!(".s.bin.tmp.{dead}"), false),
+            (format!(".s.bin.tmp.here.{me}.0"), true),
+            (format!(".s.bin.tmp.elsewhere.{dead}.1"), true),
+            (format!(".t.bin.tmp.here.{dead}.1"), true),
+            ("s.bin".to_string(), true),
+        ];
+        for (f, _) in &files {
+            std::fs::write(dir.join(f), b"x").unwrap();
+        }
+        remove_stale_temp_files(&dir, "s.bin", None);
+        assert!(files.iter().all(|(f, _)| dir.join(f).exists()));
+        remove_stale_temp_files(&dir, "s.bin", Some("here"));
+        for (f, kept) in &files {
+            assert_eq!(dir.join(f).exists(), *kept, "{f}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -243,6 +243,113 @@ fn check_column(
     );
     let mae = (0..n).map(|k| (answer[k] - truth[k]).abs()).sum::<f64>() / n as f64;
     assert_num(m, "/mae", mae);
+    let mut errors: Vec<f64> = (0..n).map(|k| (answer[k] - truth[k]).abs()).collect();
+    errors.sort_by(f64::total_cmp);
+    let median = if n % 2 == 1 {
+        errors[n / 2]
+    } else {
+        (errors[n / 2 - 1] + errors[n / 2]) / 2.0
+    };
+    assert_num(m, "/median_abs_error", median);
+    let within = errors.iter().filter(|e| **e <= 2.0).count() as f64 / n as f64;
+    assert_num(m, "/within_2_points", within);
+    // Regret of a chosen top x: mean truth of the true top x minus the chosen's.
+    let regret = |by: &[f64], x: usize| {
+        let mean = |v: Vec<usize>| v.iter().map(|&k| truth[k]).sum::<f64>() / x as f64;
+        mean(best(&truth, x)) - mean(best(by, x))
+    };
+    for x in [10usize, 20, 50, 100] {
+        if x < n {
+            assert_num(m, &format!("/regret/{x}"), regret(&answer, x));
+        } else {
+            assert!(m["regret"][x.to_string()].is_null(), "{what}: regret {x}");
+        }
+    }
+    let lost = (0..n)
+        .filter(|&k| main[members[k]].2 == "converged" && at_chance(k) && truth[k] > chance + 20.0)
+        .count();
+    assert_eq!(m["late_bloomers_lost"], lost, "{what}: late bloomers lost");
+    let never: Vec<f64> = (0..n)
+        .filter(|&k| !learns(k))
+        .map(|k| main[members[k]].0)
+        .collect();
+    if never.is_empty() {
+        assert!(m["never_learners_mean_stop_epoch"].is_null(), "{what}");
+    } else {
+        assert_num(
+            m,
+            "/never_learners_mean_stop_epoch",
+            never.iter().sum::<f64>() / never.len() as f64,
+        );
+    }
+    // The last value seen at each epoch (the lowest possible where none).
+    let last_at = |e: f64| -> Vec<f64> {
+        members
+            .iter()
+            .map(|&i| {
+                nets[i]
+                    .rows
+                    .iter()
+                    .filter(|r| r.1.is_finite() && r.0 <= e)
+                    .map(|r| r.1)
+                    .next_back()
+                    .unwrap_or(f64::NEG_INFINITY)
+            })
+            .collect()
+    };
+    // Successive halving at the (r0, eta) the report names: rungs r0, r0 eta,
+    // ... below e_pred keep the best max(x, floor(m / eta)); the rest train
+    // to e_pred; mean epochs and regret; and no other schedule of the grid is
+    // closer to Penguin's mean stop.
+    let halving = |x: usize, r0: f64, eta: f64| -> (f64, f64) {
+        let mut trained = vec![0.0; n];
+        let mut seen = vec![f64::NEG_INFINITY; n];
+        let mut alive: Vec<usize> = (0..n).collect();
+        let mut rung = r0;
+        let at = |k: usize, e: f64| {
+            nets[members[k]]
+                .rows
+                .iter()
+                .filter(|r| r.1.is_finite() && r.0 <= e)
+                .map(|r| (r.0, r.1))
+                .next_back()
+                .unwrap_or((0.0, f64::NEG_INFINITY))
+        };
+        while rung < 20.0 && alive.len() > x {
+            for &k in &alive {
+                (trained[k], seen[k]) = at(k, rung);
+            }
+            let keep = x.max((alive.len() as f64 / eta).floor() as usize);
+            let values: Vec<f64> = alive.iter().map(|&k| seen[k]).collect();
+            let mut next: Vec<usize> = best(&values, keep).iter().map(|&j| alive[j]).collect();
+            next.sort_unstable();
+            alive = next;
+            rung *= eta;
+        }
+        for &k in &alive {
+            (trained[k], seen[k]) = at(k, 20.0);
+        }
+        (trained.iter().sum::<f64>() / n as f64, regret(&seen, x))
+    };
+    for x in [10usize, 20] {
+        if x >= n {
+            continue;
+        }
+        let h = &m["successive_halving"][x.to_string()];
+        let (r0, eta) = (h["r0"].as_f64().unwrap(), h["eta"].as_f64().unwrap());
+        let (epochs_h, regret_h) = halving(x, r0, eta);
+        assert_num(m, &format!("/successive_halving/{x}/mean_epochs"), epochs_h);
+        assert_num(m, &format!("/successive_halving/{x}/regret"), regret_h);
+        for eta2 in [2.0, 3.0, 4.0] {
+            for r in (1..40).map(|k| 0.5 * k as f64).filter(|r| r * eta2 <= 20.0) {
+                let (e2, _) = halving(x, r, eta2);
+                assert!(
+                    (e2 - stop).abs() >= (epochs_h - stop).abs() - 1e-12,
+                    "{what}: halving ({r}, {eta2}) at {e2} epochs is closer to {stop} than ({r0}, {eta})"
+                );
+            }
+        }
+    }
     // Equal-budget truncation at the observation epoch nearest the mean stop.
     let mut epochs: Vec<f64> = members
         .iter()
@@ -268,6 +375,25 @@ fn check_column(
         .iter()
         .map(|&i| upto(i).into_iter().fold(f64::NEG_INFINITY, f64::max))
         .collect();
+    // Truncation's regret: the mean over observation epochs within half an
+    // epoch of the mean stop.
+    let window: Vec<f64> = {
+        let mut w: Vec<f64> = epochs.clone();
+        w.dedup();
+        w.into_iter().filter(|e| (e - stop).abs() <= 0.5).collect()
+    };
+    let window = if window.is_empty() {
+        vec![t_epoch]
+    } else {
+        window
+    };
+    for x in [10usize, 20] {
+        if x >= n {
+            continue;
+        }
+        let r = window.iter().map(|&e| regret(&last_at(e), x)).sum::<f64>() / window.len() as f64;
+        assert_num(m, &format!("/truncation/regret/{x}"), r);
+    }
     for x in [10usize, 20, 50, 100] {
         if x >= n {
             continue;
@@ -325,6 +451,11 @@ fn check_column(
             m,
             &format!("/one_observation_short/sensitivity_best/{x}"),
             sens(&best_so_far),
+        );
+        assert_num(
+            m,
+            &format!("/one_observation_short/regret/{x}"),
+            regret(&last, x),
         );
     }
 }

@@ -132,7 +132,7 @@ contains
 
     c = -1
     n = penguin_c_facts(c)
-    call expect(n == 33, 'c_facts returns 33 entries')
+    call expect(n == 34, 'c_facts returns 34 entries')
     base = address(c_loc(st))
     call expect(c_sizeof(st) == c(1), 'sizeof(penguin_nn_status_t) matches')
     call expect(address(c_loc(st%state)) - base == c(2), 'offset of state')
@@ -152,6 +152,7 @@ contains
     end do
     call expect(address(c_loc(st%prediction_lo)) - base == c(32), 'offset of prediction_lo')
     call expect(address(c_loc(st%prediction_hi)) - base == c(33), 'offset of prediction_hi')
+    call expect(PENGUIN_ERROR_BUSY == c(34), 'PENGUIN_ERROR_BUSY')
     write (*, '(a,i0,a)') '# penguin_nn_status: ', c_sizeof(st), ' bytes in Fortran and C'
   end subroutine check_layout_and_constants
 

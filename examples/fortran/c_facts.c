@@ -6,7 +6,7 @@
 
 #include "penguin.h"
 
-/* Fills out[0..32]; returns the number of entries written. */
+/* Fills out[0..33]; returns the number of entries written. */
 int penguin_c_facts(int64_t *out) {
     int i = 0;
     out[i++] = (int64_t)sizeof(penguin_nn_status_t);
@@ -44,5 +44,7 @@ int penguin_c_facts(int64_t *out) {
     /* 31, 32: fields added in 0.2 */
     out[i++] = (int64_t)offsetof(penguin_nn_status_t, prediction_lo);
     out[i++] = (int64_t)offsetof(penguin_nn_status_t, prediction_hi);
+    /* 33: a status code added after 0.2.0 */
+    out[i++] = PENGUIN_ERROR_BUSY;
     return i;
 }

@@ -1,7 +1,8 @@
 /*
  * mlp.c: a multilayer perceptron (hidden layers with ReLU, tanh or sigmoid,
  * softmax output, cross-entropy loss) trained with minibatch SGD with momentum
- * and weight decay, in plain C loops.
+ * and weight decay, or with AdamW on a warm-up and cosine schedule, in plain C
+ * loops.
  *
  * Weights are stored W[in][out] (one row per input unit), so the forward pass
  * and the weight gradient are axpy loops over the outputs, which the compiler
@@ -26,7 +27,9 @@ struct nas_mlp {
     int size[MAX_LAYERS + 1]; /* units: input, hidden..., output */
     size_t woff[MAX_LAYERS], boff[MAX_LAYERS];
     size_t nparams;
-    nas_real *params, *grad, *velocity;
+    nas_real *params, *grad, *velocity; /* velocity: SGD's, or AdamW's first moment */
+    nas_real *second;                    /* AdamW's second moment (NULL for SGD) */
+    uint64_t steps;                      /* AdamW steps taken */
     nas_real *act[MAX_LAYERS + 1]; /* act[1..layers-1] hidden, act[layers] logits */
     nas_real *delta, *delta_prev;  /* widest layer */
 };
@@ -58,7 +61,9 @@ nas_mlp_t *nas_mlp_new(const nas_hparams_t *hp, int in, int out, uint64_t seed, 
     m->velocity = calloc(m->nparams, sizeof(nas_real));
     m->delta = calloc((size_t)widest, sizeof(nas_real));
     m->delta_prev = calloc((size_t)widest, sizeof(nas_real));
-    int ok = m->params && m->grad && m->velocity && m->delta && m->delta_prev;
+    if (hp->optimizer == NAS_ADAMW) m->second = calloc(m->nparams, sizeof(nas_real));
+    int ok = m->params && m->grad && m->velocity && m->delta && m->delta_prev &&
+             (hp->optimizer != NAS_ADAMW || m->second);
     for (int l = 1; l <= m->layers && ok; l++) {
         m->act[l] = calloc((size_t)m->size[l], sizeof(nas_real));
         ok = m->act[l] != NULL;
@@ -86,6 +91,7 @@ void nas_mlp_free(nas_mlp_t *m) {
     free(m->params);
     free(m->grad);
     free(m->velocity);
+    free(m->second);
     free(m->delta);
     free(m->delta_prev);
     for (int l = 1; l <= MAX_LAYERS; l++) free(m->act[l]);
@@ -227,6 +233,43 @@ double nas_mlp_sgd_step(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, const
     return loss;
 }
 
+/* sqrt in the network's number type. */
+static nas_real real_sqrt(nas_real x) {
+    return sizeof(nas_real) == sizeof(float) ? (nas_real)sqrtf((float)x) : (nas_real)sqrt((double)x);
+}
+
+double nas_mlp_adamw_step(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, const uint32_t *idx,
+                          size_t n, double lr, size_t *correct) {
+    size_t right = 0;
+    double loss = nas_mlp_loss_grad(m, X, Y, idx, n, m->grad, &right);
+    *correct += right;
+    m->steps++;
+    /* PyTorch's AdamW: w -= lr wd w; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2)
+     * g^2; w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) */
+    const double b1 = 0.9, b2 = 0.999;
+    const nas_real c1 = (nas_real)(1.0 / (1.0 - pow(b1, (double)m->steps))),
+                   c2 = (nas_real)(1.0 / (1.0 - pow(b2, (double)m->steps)));
+    const nas_real r = (nas_real)lr, decay = (nas_real)(1.0 - lr * m->hp.weight_decay),
+                   eps = (nas_real)1e-8, fb1 = (nas_real)b1, fb2 = (nas_real)b2;
+    nas_real *restrict w = m->params, *restrict m1 = m->velocity, *restrict m2 = m->second;
+    const nas_real *restrict g = m->grad;
+    for (size_t k = 0; k < m->nparams; k++) {
+        w[k] *= decay;
+        m1[k] = fb1 * m1[k] + (1 - fb1) * g[k];
+        m2[k] = fb2 * m2[k] + (1 - fb2) * g[k] * g[k];
+        w[k] -= r * (m1[k] * c1) / (real_sqrt(m2[k] * c2) + eps);
+    }
+    return loss;
+}
+
+double nas_recipe_lr(const nas_hparams_t *hp, nas_recipe_t recipe, double progress, double end,
+                     double total) {
+    if (recipe != NAS_RECIPE_ADAMW_COSINE) return hp->lr;
+    if (progress < 1.0) return hp->lr * (end < 1.0 ? end : 1.0);
+    if (total <= 1.0 || progress >= total) return 0.0;
+    return hp->lr * 0.5 * (1.0 + cos(3.14159265358979323846 * (progress - 1.0) / (total - 1.0)));
+}
+
 void nas_mlp_evaluate(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, size_t n,
                       double *loss_out, double *acc_pct_out) {
     int in = m->size[0];
@@ -245,8 +288,17 @@ void nas_mlp_evaluate(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, size_t 
 /* ------------------------------------------------------------------ training */
 int nas_training_init(nas_training_t *t, uint64_t seed, uint64_t index, const nas_real *X,
                       const uint8_t *Y, size_t n_train, int in, int out, double interval) {
+    return nas_training_init_recipe(t, seed, index, X, Y, n_train, in, out, interval,
+                                    NAS_RECIPE_SGD, 0.0);
+}
+
+int nas_training_init_recipe(nas_training_t *t, uint64_t seed, uint64_t index, const nas_real *X,
+                             const uint8_t *Y, size_t n_train, int in, int out, double interval,
+                             nas_recipe_t recipe, double total_epochs) {
     memset(t, 0, sizeof *t);
-    nas_sample_hparams(seed, index, &t->hp);
+    nas_sample_hparams_recipe(seed, index, recipe, &t->hp);
+    t->recipe = recipe;
+    t->total_epochs = total_epochs;
     t->mlp = nas_mlp_new(&t->hp, in, out, seed, index);
     t->order = malloc((n_train ? n_train : 1) * sizeof *t->order);
     if (!t->mlp || !t->order || n_train == 0 || n_train > UINT32_MAX) {
@@ -278,7 +330,15 @@ double nas_training_advance(nas_training_t *t, double *train_loss, double *train
         size_t take = (size_t)t->hp.batch;
         if (take > t->n_train - pos) take = t->n_train - pos;
         if (take > target - t->done) take = (size_t)(target - t->done);
-        double loss = nas_mlp_sgd_step(t->mlp, t->X, t->Y, t->order + pos, take, &t->correct);
+        double loss;
+        if (t->hp.optimizer == NAS_ADAMW) {
+            double n = (double)t->n_train;
+            double lr = nas_recipe_lr(&t->hp, t->recipe, (double)t->done / n,
+                                      (double)(t->done + take) / n, t->total_epochs);
+            loss = nas_mlp_adamw_step(t->mlp, t->X, t->Y, t->order + pos, take, lr, &t->correct);
+        } else {
+            loss = nas_mlp_sgd_step(t->mlp, t->X, t->Y, t->order + pos, take, &t->correct);
+        }
         t->loss_sum += loss * (double)take;
         t->loss_count += take;
         t->done += take;

@@ -1,7 +1,8 @@
 /*
  * nas.h: the pieces of penguin-nas that are not MPI or Penguin: a seeded
  * random number generator, the random search space, Fashion-MNIST from IDX
- * files, and a multilayer perceptron trained with plain SGD.
+ * files, and a multilayer perceptron trained with SGD (constant rate) or AdamW
+ * (one epoch of linear warm-up, then a cosine decay to 0 at the last epoch).
  *
  * Everything a network is (its hyperparameters, its initial weights, the order
  * of its minibatches) is derived from (seed, network index) only, so a network
@@ -28,7 +29,7 @@ typedef struct {
     uint64_t state;
 } nas_rng_t;
 
-enum { NAS_STREAM_HPARAMS = 1, NAS_STREAM_INIT = 2, NAS_STREAM_SHUFFLE = 3 };
+enum { NAS_STREAM_HPARAMS = 1, NAS_STREAM_INIT = 2, NAS_STREAM_SHUFFLE = 3, NAS_STREAM_ADAMW = 4 };
 
 uint64_t nas_mix64(uint64_t x);
 void nas_rng_init(nas_rng_t *rng, uint64_t seed, uint64_t index, uint64_t stream);
@@ -41,18 +42,40 @@ uint64_t nas_rng_below(nas_rng_t *rng, uint64_t n); /* [0, n) */
 
 typedef enum { NAS_RELU = 0, NAS_TANH = 1, NAS_SIGMOID = 2 } nas_activation_t;
 
+/* The optimizer: SGD with momentum and L2 weight decay (PyTorch's SGD), or AdamW
+ * (PyTorch's AdamW: betas 0.9 and 0.999, eps 1e-8, decoupled weight decay). */
+typedef enum { NAS_SGD = 0, NAS_ADAMW = 1 } nas_optimizer_t;
+
+/* A training recipe: the search space and the rate schedule.
+ *  - NAS_RECIPE_SGD: SGD at a constant rate (the default; the recipe of
+ *    tests/data/fmnist_mlp_mpi.csv);
+ *  - NAS_RECIPE_ADAMW_COSINE: AdamW with one epoch of linear warm-up to the
+ *    peak rate, then a cosine decay to 0 at the search's last epoch. */
+typedef enum { NAS_RECIPE_SGD = 0, NAS_RECIPE_ADAMW_COSINE = 1 } nas_recipe_t;
+
 typedef struct {
     int hidden;                  /* 1..NAS_MAX_HIDDEN hidden layers */
     int width[NAS_MAX_HIDDEN];   /* their widths */
     nas_activation_t activation; /* of the hidden layers */
-    double lr;                   /* SGD learning rate */
-    double momentum;             /* 0 = plain SGD */
-    double weight_decay;         /* L2, added to the gradient (as PyTorch's SGD) */
+    double lr;                   /* learning rate (AdamW: the peak of the schedule) */
+    double momentum;             /* SGD: 0 = plain SGD; AdamW: 0 (unused) */
+    double weight_decay;         /* SGD: L2, added to the gradient (as PyTorch's SGD);
+                                    AdamW: decoupled, w -= lr wd w */
     int batch;                   /* minibatch size */
+    nas_optimizer_t optimizer;   /* NAS_SGD unless the recipe says otherwise */
 } nas_hparams_t;
 
-/* The hyperparameters of network `index` of the search with `seed`. */
+/* The hyperparameters of network `index` of the search with `seed` (recipe
+ * NAS_RECIPE_SGD). */
 void nas_sample_hparams(uint64_t seed, uint64_t index, nas_hparams_t *hp);
+/* The same for a recipe: NAS_RECIPE_SGD gives exactly nas_sample_hparams;
+ * NAS_RECIPE_ADAMW_COSINE draws the same architecture and batch size but an
+ * AdamW peak rate 10^U(-4, -1.5) and weight decay 0 (30 %) or 10^U(-4, -1). */
+void nas_sample_hparams_recipe(uint64_t seed, uint64_t index, nas_recipe_t recipe,
+                               nas_hparams_t *hp);
+/* "sgd" or "adamw-cosine"; nas_recipe_parse returns -1 for other names. */
+const char *nas_recipe_name(nas_recipe_t recipe);
+int nas_recipe_parse(const char *name, nas_recipe_t *out);
 /* "64-32/relu" style summary (hidden widths and activation). */
 void nas_hparams_arch(const nas_hparams_t *hp, char *buf, size_t len);
 const char *nas_activation_name(nas_activation_t a);
@@ -97,6 +120,19 @@ double nas_mlp_loss_grad(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, cons
 double nas_mlp_sgd_step(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, const uint32_t *idx,
                         size_t n, size_t *correct);
 
+/* One AdamW step at rate lr (betas 0.9, 0.999, eps 1e-8, decoupled weight
+ * decay hp.weight_decay) on samples idx[0..n); as nas_mlp_sgd_step. The network
+ * must have been made with hp.optimizer = NAS_ADAMW. */
+double nas_mlp_adamw_step(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, const uint32_t *idx,
+                          size_t n, double lr, size_t *correct);
+
+/* The rate of a recipe after `progress` epochs of `total` (the minibatch's
+ * start; `end`: its end): SGD constant; AdamW-cosine linear warm-up over the
+ * first epoch (at `end`, so the first step moves), then 0.5 (1 + cos(pi (p - 1)
+ * / (total - 1))) times the peak. */
+double nas_recipe_lr(const nas_hparams_t *hp, nas_recipe_t recipe, double progress, double end,
+                     double total);
+
 /* Mean cross-entropy and accuracy (%) on the first n rows of X, Y. */
 void nas_mlp_evaluate(nas_mlp_t *m, const nas_real *X, const uint8_t *Y, size_t n,
                       double *loss_out, double *acc_pct_out);
@@ -116,6 +152,8 @@ typedef struct {
     uint64_t done;     /* samples processed so far */
     unsigned observed; /* observations taken */
     nas_rng_t shuffle;
+    nas_recipe_t recipe;
+    double total_epochs; /* the schedule's length (AdamW-cosine) */
     /* since the last observation */
     double loss_sum;
     size_t loss_count, correct;
@@ -123,6 +161,10 @@ typedef struct {
 
 int nas_training_init(nas_training_t *t, uint64_t seed, uint64_t index, const nas_real *X,
                       const uint8_t *Y, size_t n_train, int in, int out, double interval);
+/* The same with a recipe and the search's last epoch (the schedule's end). */
+int nas_training_init_recipe(nas_training_t *t, uint64_t seed, uint64_t index, const nas_real *X,
+                             const uint8_t *Y, size_t n_train, int in, int out, double interval,
+                             nas_recipe_t recipe, double total_epochs);
 /* Trains up to the next observation, epoch (observed + 1) * interval; returns
  * that epoch and the mean training loss and accuracy (%) since the previous
  * observation. */

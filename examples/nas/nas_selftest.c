@@ -7,7 +7,8 @@
  *     every activation and 1 to 3 hidden layers (built with -DNAS_REAL=double:
  *     every parameter within 1e-6 relative (1e-5 floor); in float: the whole gradient's
  *     direction and length within 0.1 % and 1 %);
- *  2. one SGD step with momentum and weight decay, written out by hand;
+ *  2. one SGD step with momentum and weight decay, and two AdamW steps, written
+ *     out by hand; the AdamW-cosine schedule's warm-up and decay;
  *  3. the search: hyperparameters in range and a function of (seed, index)
  *     only; the random numbers in range;
  *  4. training is deterministic: a network trained twice gives bit-identical
@@ -46,7 +47,7 @@ static const int is_double = sizeof(nas_real) == sizeof(double);
 /* ------------------------------------------------------------ 1. gradients */
 static void gradient_check(nas_activation_t act, int hidden) {
     enum { IN = 9, OUT = 5, N = 6 };
-    nas_hparams_t hp = {hidden, {7, 6, 5}, act, 0.1, 0.0, 0.0, N};
+    nas_hparams_t hp = {hidden, {7, 6, 5}, act, 0.1, 0.0, 0.0, N, NAS_SGD};
     nas_mlp_t *m = nas_mlp_new(&hp, IN, OUT, 42, (uint64_t)(10 * act + hidden));
     nas_real X[N * IN];
     uint8_t Y[N];
@@ -104,7 +105,7 @@ static void gradient_check(nas_activation_t act, int hidden) {
 /* ------------------------------------------------------ 2. the SGD update */
 static void sgd_update_check(void) {
     enum { IN = 5, OUT = 3, N = 4 };
-    nas_hparams_t hp = {1, {4, 0, 0}, NAS_TANH, 0.3, 0.8, 0.01, N};
+    nas_hparams_t hp = {1, {4, 0, 0}, NAS_TANH, 0.3, 0.8, 0.01, N, NAS_SGD};
     nas_mlp_t *m = nas_mlp_new(&hp, IN, OUT, 1, 2);
     nas_real X[N * IN];
     uint8_t Y[N] = {0, 1, 2, 1};
@@ -136,6 +137,56 @@ static void sgd_update_check(void) {
     free(w1);
     free(g2);
     nas_mlp_free(m);
+}
+
+/* ------------------------------------------ 2b. the AdamW update, the schedule */
+static void adamw_update_check(void) {
+    enum { IN = 5, OUT = 3, N = 4 };
+    nas_hparams_t hp = {1, {4, 0, 0}, NAS_RELU, 0.01, 0.0, 0.05, N, NAS_ADAMW};
+    nas_mlp_t *m = nas_mlp_new(&hp, IN, OUT, 1, 2);
+    nas_real X[N * IN];
+    uint8_t Y[N] = {0, 1, 2, 1};
+    uint32_t idx[N] = {0, 1, 2, 3};
+    for (int i = 0; i < N * IN; i++) X[i] = (nas_real)((i % 7) / 7.0);
+    size_t np = nas_mlp_param_count(m);
+    nas_real *w = nas_mlp_params(m);
+    nas_real *w0 = malloc(np * sizeof *w0), *g1 = malloc(np * sizeof *g1),
+             *w1 = malloc(np * sizeof *w1), *g2 = malloc(np * sizeof *g2);
+    memcpy(w0, w, np * sizeof *w0);
+    size_t correct = 0;
+    const double lr1 = 0.01, lr2 = 0.004;
+    nas_mlp_loss_grad(m, X, Y, idx, N, g1, NULL);
+    nas_mlp_adamw_step(m, X, Y, idx, N, lr1, &correct);
+    memcpy(w1, w, np * sizeof *w1);
+    nas_mlp_loss_grad(m, X, Y, idx, N, g2, NULL);
+    nas_mlp_adamw_step(m, X, Y, idx, N, lr2, &correct);
+    /* In double, by hand: equal to float rounding (relative 1e-5). */
+    int close = 1;
+    for (size_t k = 0; k < np; k++) {
+        double m1 = 0.1 * g1[k], v1 = 0.001 * (double)g1[k] * g1[k];
+        double e1 = w0[k] * (1 - lr1 * 0.05) - lr1 * (m1 / 0.1) / (sqrt(v1 / 0.001) + 1e-8);
+        double m2 = 0.9 * m1 + 0.1 * g2[k], v2 = 0.999 * v1 + 0.001 * (double)g2[k] * g2[k];
+        double e2 = w1[k] * (1 - lr2 * 0.05) -
+                    lr2 * (m2 / (1 - 0.81)) / (sqrt(v2 / (1 - 0.999 * 0.999)) + 1e-8);
+        close &= fabs(e1 - w1[k]) <= 1e-5 * (fabs(e1) + 1e-3) &&
+                 fabs(e2 - w[k]) <= 1e-5 * (fabs(e2) + 1e-3);
+    }
+    check(close, "two AdamW steps (decoupled weight decay 0.05) equal the update written by hand");
+    free(w0);
+    free(g1);
+    free(w1);
+    free(g2);
+    nas_mlp_free(m);
+
+    nas_hparams_t a;
+    nas_sample_hparams_recipe(5, 7, NAS_RECIPE_ADAMW_COSINE, &a);
+    double warm = nas_recipe_lr(&a, NAS_RECIPE_ADAMW_COSINE, 0.25, 0.5, 20);
+    double peak = nas_recipe_lr(&a, NAS_RECIPE_ADAMW_COSINE, 1.0, 1.1, 20);
+    double mid = nas_recipe_lr(&a, NAS_RECIPE_ADAMW_COSINE, 10.5, 10.6, 20);
+    double end = nas_recipe_lr(&a, NAS_RECIPE_ADAMW_COSINE, 20.0, 20.0, 20);
+    check(warm == 0.5 * a.lr && peak == a.lr && fabs(mid - 0.5 * a.lr) < 1e-12 * a.lr && end == 0 &&
+              nas_recipe_lr(&a, NAS_RECIPE_SGD, 3.0, 3.1, 20) == a.lr,
+          "AdamW-cosine schedule: linear warm-up over epoch 1, cosine to 0 at the last epoch");
 }
 
 /* --------------------------------------------------------------- 3. search */
@@ -176,6 +227,24 @@ static void search_checks(void) {
         in_range &= u >= 0 && u < 1 && nas_rng_below(&r, 7) < 7;
     }
     check(in_range, "random numbers: uniform in [0, 1), below(n) in [0, n)");
+    int recipes = 1, zero = 0;
+    for (uint64_t i = 0; i < 2000; i++) {
+        nas_hparams_t s, w, a;
+        nas_sample_hparams(3, i, &s);
+        nas_sample_hparams_recipe(3, i, NAS_RECIPE_SGD, &w);
+        nas_sample_hparams_recipe(3, i, NAS_RECIPE_ADAMW_COSINE, &a);
+        recipes &= memcmp(&s, &w, sizeof s) == 0 && s.optimizer == NAS_SGD;
+        recipes &= a.optimizer == NAS_ADAMW && a.hidden == s.hidden && a.batch == s.batch &&
+                   memcmp(a.width, s.width, sizeof a.width) == 0 && a.activation == s.activation;
+        recipes &= a.lr >= 1e-4 && a.lr <= pow(10, -1.5) && a.momentum == 0;
+        recipes &= a.weight_decay == 0 || (a.weight_decay >= 1e-4 && a.weight_decay <= 0.1);
+        zero += a.weight_decay == 0;
+    }
+    nas_recipe_t r_sgd, r_adamw, r_bad;
+    check(recipes && zero > 400 && zero < 800 && nas_recipe_parse("sgd", &r_sgd) == 0 &&
+              nas_recipe_parse("adamw-cosine", &r_adamw) == 0 && nas_recipe_parse("adam", &r_bad) != 0 &&
+              r_sgd == NAS_RECIPE_SGD && r_adamw == NAS_RECIPE_ADAMW_COSINE,
+          "recipes: sgd is the default search; adamw-cosine keeps its architectures, AdamW ranges");
     char buf[64];
     double x = nas_as_written(100.0 * 4173 / 5000, buf, sizeof buf);
     check(strcmp(buf, "83.46") == 0 && x == strtod("83.46", NULL),
@@ -213,7 +282,7 @@ static void determinism_check(const nas_real *X, const uint8_t *Y, size_t n, con
 /* ------------------------------------------------------------ 5. accuracy */
 static void accuracy_check(const nas_real *X, const uint8_t *Y, size_t n, const nas_real *XT,
                            const uint8_t *YT, size_t nt) {
-    nas_hparams_t hp = {1, {64, 0, 0}, NAS_RELU, 0.01, 0.9, 0.0, 32};
+    nas_hparams_t hp = {1, {64, 0, 0}, NAS_RELU, 0.01, 0.9, 0.0, 32, NAS_SGD};
     nas_mlp_t *m = nas_mlp_new(&hp, 784, 10, 1, 0);
     uint32_t *order = malloc(n * sizeof *order);
     for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
@@ -249,6 +318,7 @@ int main(int argc, char **argv) {
         for (int hidden = 1; hidden <= NAS_MAX_HIDDEN; hidden++)
             gradient_check((nas_activation_t)act, hidden);
     sgd_update_check();
+    adamw_update_check();
     search_checks();
 
     nas_data_t train, test;

@@ -29,6 +29,10 @@
  *                       and nanosleep, at most 1 ms late; probe: MPI_Probe,
  *                       which Open MPI implements by polling at 100 % CPU)
  *   --config FILE       Penguin `key = value` lines (before the --KEY options)
+ *   --recipe R          training recipe: sgd (default: SGD at a constant rate) or
+ *                       adamw-cosine (AdamW, one epoch of linear warm-up, then a
+ *                       cosine decay to 0 at --epochs); the curves file's data
+ *                       set is FMNIST-MLP or FMNIST-MLP-ADAMW-COS
  * Penguin keys are spelled as in the C API or with dashes (--N 3, --fit-patience
  * 100, --t=0.5); e_pred is --epochs. Penguin's engine uses threads = 1 unless
  * --threads says otherwise.
@@ -79,6 +83,7 @@ typedef struct {
     long train_subset, val_size; /* -1: default */
     double seconds;              /* 0: no limit */
     int no_penguin, top, wait_probe;
+    nas_recipe_t recipe;
     const char *curves, *results, *data_dir, *config_file;
     double interval; /* Penguin's E */
     int nkeys;
@@ -149,7 +154,7 @@ static void usage(FILE *f) {
             "usage: mpirun -np K penguin-nas --networks N --epochs E --seed S [--train-subset M]\n"
             "       [--val-size V] [--seconds T] [--no-penguin] [--curves OUT.csv]\n"
             "       [--results OUT.csv] [--data DIR] [--top K] [--wait sleep|probe]\n"
-            "       [--config FILE] [--KEY VALUE ...Penguin configuration]\n"
+            "       [--recipe sgd|adamw-cosine] [--config FILE] [--KEY VALUE ...Penguin configuration]\n"
             "K >= 2: rank 0 runs Penguin, ranks 1..K-1 train. --epochs is Penguin's e_pred.\n");
 }
 
@@ -278,6 +283,9 @@ static int parse_options(int argc, char **argv, options_t *o) {
             if (strcmp(value, "probe") == 0) o->wait_probe = 1;
             else if (strcmp(value, "sleep") == 0) o->wait_probe = 0;
             else return bad_option("--wait: sleep or probe, not '%s'", value);
+        } else if (strcmp(name, "recipe") == 0) {
+            if (nas_recipe_parse(value, &o->recipe) != 0)
+                return bad_option("--recipe: sgd or adamw-cosine, not '%s'", value);
         } else if (strcmp(name, "curves") == 0) {
             o->curves = value;
         } else if (strcmp(name, "results") == 0) {
@@ -366,8 +374,8 @@ static int run_trainer(const options_t *o) {
         if (index < 0) break;
 
         nas_training_t t;
-        if (nas_training_init(&t, o->seed, (uint64_t)index, X, data.labels, m, (int)data.dim, 10,
-                              o->interval) != 0)
+        if (nas_training_init_recipe(&t, o->seed, (uint64_t)index, X, data.labels, m,
+                                     (int)data.dim, 10, o->interval, o->recipe, o->epochs) != 0)
             die("out of memory for network %" PRId64, index);
         double spent = 0, epoch = 0;
         for (;;) {
@@ -435,7 +443,7 @@ static network_t *new_network(search_t *s, const options_t *o, int64_t index, in
     memset(n, 0, sizeof *n);
     n->index = index;
     n->trainer = trainer;
-    nas_sample_hparams(o->seed, (uint64_t)index, &n->hp);
+    nas_sample_hparams_recipe(o->seed, (uint64_t)index, o->recipe, &n->hp);
     n->prediction = n->fit_prediction = n->stop_epoch = n->observed = NAN;
     return n;
 }
@@ -546,7 +554,8 @@ static void write_curves(const options_t *o, network_t **by_index, size_t n) {
             /* epoch and val_acc exactly: a reader gets the doubles Penguin was
              * given (val_acc has the 10 digits the trainer rounded it to) */
             char t[6][40];
-            fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%.9g,%d,%.9g,%.9g,%s,%.3f\n", DATASET_NAME, id,
+            fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%.9g,%d,%.9g,%.9g,%s,%.3f\n",
+                    o->recipe == NAS_RECIPE_ADAMW_COSINE ? DATASET_NAME "-ADAMW-COS" : DATASET_NAME, id,
                     exact(t[0], 40, ob[O_EPOCH]), exact(t[1], 40, ob[O_VAL_ACC]),
                     num(t[2], 40, "%.9g", ob[O_VAL_LOSS]), num(t[3], 40, "%.9g", ob[O_TRAIN_LOSS]),
                     num(t[4], 40, "%.6g", ob[O_TRAIN_ACC]), net->hp.lr, net->hp.batch,

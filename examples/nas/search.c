@@ -66,6 +66,31 @@ void nas_sample_hparams(uint64_t seed, uint64_t index, nas_hparams_t *hp) {
     hp->weight_decay = nas_rng_uniform(&rng) < 0.4 ? 0.0 : log_uniform(&rng, -6.0, -1.0);
 }
 
+void nas_sample_hparams_recipe(uint64_t seed, uint64_t index, nas_recipe_t recipe,
+                               nas_hparams_t *hp) {
+    nas_sample_hparams(seed, index, hp);
+    if (recipe != NAS_RECIPE_ADAMW_COSINE) return;
+    /* The same architecture and batch size; the optimizer's numbers from a
+     * stream of their own, in AdamW's usual ranges. */
+    nas_rng_t rng;
+    nas_rng_init(&rng, seed, index, NAS_STREAM_ADAMW);
+    hp->optimizer = NAS_ADAMW;
+    hp->lr = log_uniform(&rng, -4.0, -1.5);
+    hp->momentum = 0.0;
+    hp->weight_decay = nas_rng_uniform(&rng) < 0.3 ? 0.0 : log_uniform(&rng, -4.0, -1.0);
+}
+
+const char *nas_recipe_name(nas_recipe_t recipe) {
+    return recipe == NAS_RECIPE_ADAMW_COSINE ? "adamw-cosine" : "sgd";
+}
+
+int nas_recipe_parse(const char *name, nas_recipe_t *out) {
+    if (strcmp(name, "sgd") == 0) *out = NAS_RECIPE_SGD;
+    else if (strcmp(name, "adamw-cosine") == 0) *out = NAS_RECIPE_ADAMW_COSINE;
+    else return -1;
+    return 0;
+}
+
 const char *nas_activation_name(nas_activation_t a) {
     switch (a) {
     case NAS_RELU: return "relu";

@@ -4,6 +4,9 @@
 use super::config::penguin_config_t;
 use super::errors::{boundary, null, penguin_result_t};
 use crate::engine::{Engine, Observation, Status};
+use crate::error::{Error, ErrorCode};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
 /// Most parameters reported in `penguin_nn_status_t.params`.
 pub const PENGUIN_MAX_PARAMS: usize = 8;
@@ -72,7 +75,215 @@ impl From<&Status> for penguin_nn_status_t {
 
 /// An engine: a configuration and the networks it tracks. Opaque.
 pub struct penguin_t {
-    pub(super) engine: Engine,
+    /// Who is inside the engine right now (see [`Access`]).
+    access: Access,
+    /// The engine, reached only through [`penguin_t::write`] and
+    /// [`penguin_t::read`], which take `access` first.
+    engine: UnsafeCell<Engine>,
+}
+
+impl penguin_t {
+    /// A handle for a new engine, to be boxed and given to the caller.
+    pub(super) fn new(engine: Engine) -> penguin_t {
+        penguin_t {
+            access: Access::default(),
+            engine: UnsafeCell::new(engine),
+        }
+    }
+
+    /// Takes the engine for a call that changes it, or fails with
+    /// `ErrorCode::Busy` (naming the call inside) when another thread is in it:
+    /// never waits.
+    #[inline]
+    pub(super) fn write(&self, call: Call) -> Result<Writing<'_>, Error> {
+        self.access.write(call)?;
+        Ok(Writing { handle: self })
+    }
+
+    /// Takes the engine for a call that only reads it; other readers may be
+    /// inside too, a writer may not (then `ErrorCode::Busy`).
+    #[inline]
+    pub(super) fn read(&self, call: Call) -> Result<Reading<'_>, Error> {
+        self.access.read(call)?;
+        Ok(Reading { handle: self })
+    }
+}
+
+/// The engine taken by a call that changes it; released when dropped (also
+/// when a panic unwinds through the call).
+pub(super) struct Writing<'a> {
+    handle: &'a penguin_t,
+}
+
+impl Writing<'_> {
+    /// The engine, for changing.
+    pub(super) fn engine(&mut self) -> &mut Engine {
+        // SAFETY: this call holds the writer's access: no other call reaches
+        // the engine until it is dropped, and the &mut borrows from self.
+        unsafe { &mut *self.handle.engine.get() }
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.handle.access.state.store(0, Ordering::Release);
+    }
+}
+
+/// The engine taken by a call that only reads it; released when dropped.
+pub(super) struct Reading<'a> {
+    handle: &'a penguin_t,
+}
+
+impl Reading<'_> {
+    /// The engine, for reading.
+    pub(super) fn engine(&self) -> &Engine {
+        // SAFETY: readers only; no writer can take the engine while any
+        // reader holds its access.
+        unsafe { &*self.handle.engine.get() }
+    }
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        self.handle.access.state.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// The calls that take an engine, by number (for the BUSY message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum Call {
+    Observe = 1,
+    ObserveWithLoss,
+    ObserveBatch,
+    ObserveBatchWithLoss,
+    Forget,
+    Free,
+    Status,
+    NetworkCount,
+    Save,
+    StateSize,
+    SaveToBuffer,
+}
+
+impl Call {
+    const ALL: [Call; 11] = [
+        Call::Observe,
+        Call::ObserveWithLoss,
+        Call::ObserveBatch,
+        Call::ObserveBatchWithLoss,
+        Call::Forget,
+        Call::Free,
+        Call::Status,
+        Call::NetworkCount,
+        Call::Save,
+        Call::StateSize,
+        Call::SaveToBuffer,
+    ];
+
+    /// The C function's name.
+    fn name(self) -> &'static str {
+        match self {
+            Call::Observe => "penguin_observe",
+            Call::ObserveWithLoss => "penguin_observe_with_loss",
+            Call::ObserveBatch => "penguin_observe_batch",
+            Call::ObserveBatchWithLoss => "penguin_observe_batch_with_loss",
+            Call::Forget => "penguin_forget",
+            Call::Free => "penguin_free",
+            Call::Status => "penguin_status",
+            Call::NetworkCount => "penguin_network_count",
+            Call::Save => "penguin_save",
+            Call::StateSize => "penguin_state_size",
+            Call::SaveToBuffer => "penguin_save_to_buffer",
+        }
+    }
+
+    fn from_u8(v: u8) -> Option<Call> {
+        Call::ALL.into_iter().find(|c| *c as u8 == v)
+    }
+}
+
+/// Concurrent-use detection, as SQLite and other C libraries do for the misuse
+/// they can see cheaply: one atomic word says who is inside an engine, a
+/// writer (its [`Call`] in the top byte) or readers (their count in the low 24
+/// bits), never both. Taking it is one compare-and-swap and never waits: a
+/// second caller gets `ErrorCode::Busy` and changes nothing.
+#[derive(Debug, Default)]
+struct Access {
+    state: AtomicU32,
+    /// The [`Call`] of the newest reader to enter, for the message a writer
+    /// gets.
+    reader: AtomicU8,
+}
+
+const WRITER_SHIFT: u32 = 24;
+const READERS: u32 = (1 << WRITER_SHIFT) - 1;
+
+impl Access {
+    #[inline]
+    fn write(&self, call: Call) -> Result<(), Error> {
+        let mine = (call as u32) << WRITER_SHIFT;
+        // On failure, Acquire: the readers' number seen was published by a
+        // reader's AcqRel exchange, after its store of `reader`.
+        match self
+            .state
+            .compare_exchange(0, mine, Ordering::Acquire, Ordering::Acquire)
+        {
+            Ok(_) => Ok(()),
+            Err(now) if now >> WRITER_SHIFT != 0 => Err(busy(now >> WRITER_SHIFT)),
+            Err(_) => Err(busy(u32::from(self.reader.load(Ordering::Relaxed)))),
+        }
+    }
+
+    #[inline]
+    fn read(&self, call: Call) -> Result<(), Error> {
+        // Named before entering, so that a writer that sees this reader
+        // inside can name it.
+        self.reader.store(call as u8, Ordering::Relaxed);
+        let mut now = self.state.load(Ordering::Relaxed);
+        loop {
+            if now >> WRITER_SHIFT != 0 || now & READERS == READERS {
+                return Err(busy(now >> WRITER_SHIFT));
+            }
+            match self.state.compare_exchange_weak(
+                now,
+                now + 1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => now = actual,
+            }
+        }
+    }
+}
+
+/// The error of a call that found `holder` (a [`Call`] number; 0: unknown)
+/// inside the engine.
+#[cold]
+#[inline(never)]
+fn busy(holder: u32) -> Error {
+    let other = u8::try_from(holder)
+        .ok()
+        .and_then(Call::from_u8)
+        .map_or("another call", Call::name);
+    Error::new(
+        ErrorCode::Busy,
+        format!(
+            "the engine is in use by {other} in another thread; one engine must not be \
+             used by two threads at once (nothing was changed)"
+        ),
+    )
+}
+
+/// The handle behind a C engine pointer, or `NullArgument`.
+///
+/// # Safety
+/// `engine` is NULL or comes from this library and is not freed.
+pub(super) unsafe fn handle<'a>(engine: *const penguin_t) -> Result<&'a penguin_t, Error> {
+    // SAFETY: a non-NULL engine comes from penguin_new or a load (contract).
+    unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))
 }
 
 /// Creates an engine from a configuration (NULL = the paper's defaults). The
@@ -97,7 +308,7 @@ pub extern "C" fn penguin_new(
             .map(|c| c.config.clone())
             .unwrap_or_default();
         let engine = Engine::new(config)?;
-        let e = Box::into_raw(Box::new(penguin_t { engine }));
+        let e = Box::into_raw(Box::new(penguin_t::new(engine)));
         // SAFETY: engine_out is non-NULL and writable (contract).
         unsafe { *engine_out = e };
         Ok(())
@@ -105,13 +316,21 @@ pub extern "C" fn penguin_new(
 }
 
 /// Frees an engine and everything it tracks. NULL is allowed and does nothing.
+/// An engine that another thread is inside is not freed (freeing it would pull
+/// the memory from under that call): it is left as it is, and
+/// `penguin_last_error_message` says so (`PENGUIN_ERROR_BUSY`'s message).
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_free(engine: *mut penguin_t) {
     let _ = boundary("penguin_free", || {
-        if !engine.is_null() {
-            // SAFETY: non-NULL pointers come from penguin_new and are freed once.
-            drop(unsafe { Box::from_raw(engine) });
+        if engine.is_null() {
+            return Ok(());
         }
+        // SAFETY: non-NULL pointers come from penguin_new and are freed once.
+        let handle = unsafe { handle(engine)? };
+        drop(handle.write(Call::Free)?);
+        // SAFETY: as above; no call was inside an instant ago, and a call that
+        // starts now, after free, is the caller's use-after-free.
+        drop(unsafe { Box::from_raw(engine) });
         Ok(())
     });
 }
@@ -122,10 +341,13 @@ pub extern "C" fn penguin_free(engine: *mut penguin_t) {
 /// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (engine NULL),
 /// `PENGUIN_ERROR_INVALID_EPOCH` (NaN, infinite, <= 0),
 /// `PENGUIN_ERROR_INVALID_FITNESS` (NaN, infinite),
-/// `PENGUIN_ERROR_EPOCH_NOT_INCREASING` or `PENGUIN_ERROR_ALREADY_DECIDED`.
+/// `PENGUIN_ERROR_EPOCH_NOT_INCREASING`, `PENGUIN_ERROR_ALREADY_DECIDED` or
+/// `PENGUIN_ERROR_BUSY`.
 /// On error the engine is unchanged and `*status_out` is not written.
-/// Thread-safety: not concurrently with any other call on the same engine;
-/// different engines may be used from different threads at once.
+/// Thread-safety: not concurrently with any other call on the same engine (a
+/// call that finds another thread inside the engine returns
+/// `PENGUIN_ERROR_BUSY` at once, changing nothing); different engines may be
+/// used from different threads at once.
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_observe(
     engine: *mut penguin_t,
@@ -136,7 +358,17 @@ pub extern "C" fn penguin_observe(
 ) -> penguin_result_t {
     boundary("penguin_observe", || {
         // SAFETY: forwarded under this function's contract.
-        unsafe { observe_one(engine, nn_id, epoch, fitness, f64::NAN, status_out) }
+        unsafe {
+            observe_one(
+                Call::Observe,
+                engine,
+                nn_id,
+                epoch,
+                fitness,
+                f64::NAN,
+                status_out,
+            )
+        }
     })
 }
 
@@ -170,7 +402,7 @@ pub extern "C" fn penguin_observe_batch(
         // SAFETY: forwarded under this function's contract.
         unsafe {
             observe_batch(
-                engine,
+                handle(engine)?.write(Call::ObserveBatch)?,
                 n,
                 nn_ids,
                 epochs,
@@ -217,7 +449,17 @@ pub extern "C" fn penguin_observe_batch_with_loss(
 ) -> penguin_result_t {
     boundary("penguin_observe_batch_with_loss", || {
         // SAFETY: forwarded under this function's contract.
-        unsafe { observe_batch(engine, n, nn_ids, epochs, fitness, val_loss, statuses_out) }
+        unsafe {
+            observe_batch(
+                handle(engine)?.write(Call::ObserveBatchWithLoss)?,
+                n,
+                nn_ids,
+                epochs,
+                fitness,
+                val_loss,
+                statuses_out,
+            )
+        }
     })
 }
 
@@ -238,7 +480,17 @@ pub extern "C" fn penguin_observe_with_loss(
 ) -> penguin_result_t {
     boundary("penguin_observe_with_loss", || {
         // SAFETY: forwarded under this function's contract.
-        unsafe { observe_one(engine, nn_id, epoch, fitness, val_loss, status_out) }
+        unsafe {
+            observe_one(
+                Call::ObserveWithLoss,
+                engine,
+                nn_id,
+                epoch,
+                fitness,
+                val_loss,
+                status_out,
+            )
+        }
     })
 }
 
@@ -247,6 +499,7 @@ pub extern "C" fn penguin_observe_with_loss(
 /// # Safety
 /// As `penguin_observe`: a NULL or valid engine, a NULL or writable status.
 unsafe fn observe_one(
+    call: Call,
     engine: *mut penguin_t,
     nn_id: u64,
     epoch: f64,
@@ -254,10 +507,10 @@ unsafe fn observe_one(
     val_loss: f64,
     status_out: *mut penguin_nn_status_t,
 ) -> crate::Result<()> {
-    // SAFETY: a non-NULL engine comes from penguin_new (contract).
-    let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
+    // SAFETY: forwarded under this function's contract.
+    let mut engine = unsafe { handle(engine)? }.write(call)?;
     let s = engine
-        .engine
+        .engine()
         .observe_with_loss(nn_id, epoch, fitness, val_loss)?;
     if !status_out.is_null() {
         // SAFETY: non-NULL and writable by contract.
@@ -266,13 +519,14 @@ unsafe fn observe_one(
     Ok(())
 }
 
-/// The batch calls' common body; `val_loss` may be NULL.
+/// The batch calls' common body, on the engine the call has taken;
+/// `val_loss` may be NULL.
 ///
 /// # Safety
-/// As `penguin_observe_batch_with_loss`: a NULL or valid engine, and arrays of
-/// at least `n` elements where not NULL.
+/// As `penguin_observe_batch_with_loss`: arrays of at least `n` elements
+/// where not NULL.
 unsafe fn observe_batch(
-    engine: *mut penguin_t,
+    mut engine: Writing<'_>,
     n: usize,
     nn_ids: *const u64,
     epochs: *const f64,
@@ -280,8 +534,6 @@ unsafe fn observe_batch(
     val_loss: *const f64,
     statuses_out: *mut penguin_nn_status_t,
 ) -> crate::Result<()> {
-    // SAFETY: a non-NULL engine comes from penguin_new (contract).
-    let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
     if n == 0 {
         return Ok(());
     }
@@ -311,7 +563,7 @@ unsafe fn observe_batch(
             value: fits[i],
         })
         .collect();
-    let statuses = engine.engine.observe_batch_with_loss(&batch, losses)?;
+    let statuses = engine.engine().observe_batch_with_loss(&batch, losses)?;
     if !statuses_out.is_null() {
         // SAFETY: non-NULL array of at least n writable elements (contract).
         let out = unsafe { std::slice::from_raw_parts_mut(statuses_out, n) };
@@ -324,11 +576,12 @@ unsafe fn observe_batch(
 
 /// Returns the state of network `nn_id` without new data.
 ///
-/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
-/// `PENGUIN_ERROR_UNKNOWN_NETWORK`.
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+/// `PENGUIN_ERROR_UNKNOWN_NETWORK` or `PENGUIN_ERROR_BUSY`.
 /// Thread-safety: may run concurrently with other read-only calls
-/// (`penguin_status`, `penguin_network_count`) on the same engine, not with
-/// calls that change it.
+/// (`penguin_status`, `penguin_network_count`, `penguin_save`,
+/// `penguin_state_size`, `penguin_save_to_buffer`) on the same engine, not
+/// with calls that change it (detected: `PENGUIN_ERROR_BUSY`).
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_status(
     engine: *const penguin_t,
@@ -337,11 +590,11 @@ pub extern "C" fn penguin_status(
 ) -> penguin_result_t {
     boundary("penguin_status", || {
         // SAFETY: a non-NULL engine comes from penguin_new (contract).
-        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        let engine = unsafe { handle(engine)? };
         if status_out.is_null() {
             return Err(null("status_out"));
         }
-        let s = engine.engine.status(nn_id)?;
+        let s = engine.read(Call::Status)?.engine().status(nn_id)?;
         // SAFETY: non-NULL and writable by contract.
         unsafe { *status_out = (&s).into() };
         Ok(())
@@ -350,21 +603,21 @@ pub extern "C" fn penguin_status(
 
 /// Stops tracking network `nn_id` and frees its history.
 ///
-/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
-/// `PENGUIN_ERROR_UNKNOWN_NETWORK`.
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+/// `PENGUIN_ERROR_UNKNOWN_NETWORK` or `PENGUIN_ERROR_BUSY`.
 /// Thread-safety: as `penguin_observe`.
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_forget(engine: *mut penguin_t, nn_id: u64) -> penguin_result_t {
     boundary("penguin_forget", || {
         // SAFETY: a non-NULL engine comes from penguin_new (contract).
-        let engine = unsafe { engine.as_mut() }.ok_or_else(|| null("engine"))?;
-        engine.engine.forget(nn_id)
+        let mut engine = unsafe { handle(engine)? }.write(Call::Forget)?;
+        engine.engine().forget(nn_id)
     })
 }
 
 /// Writes the number of tracked networks to `*count_out`.
 ///
-/// Returns `PENGUIN_OK` or `PENGUIN_ERROR_NULL_ARGUMENT`.
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or `PENGUIN_ERROR_BUSY`.
 /// Thread-safety: as `penguin_status`.
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_network_count(
@@ -373,12 +626,76 @@ pub extern "C" fn penguin_network_count(
 ) -> penguin_result_t {
     boundary("penguin_network_count", || {
         // SAFETY: a non-NULL engine comes from penguin_new (contract).
-        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        let engine = unsafe { handle(engine)? };
         if count_out.is_null() {
             return Err(null("count_out"));
         }
+        let count = engine.read(Call::NetworkCount)?.engine().len();
         // SAFETY: non-NULL and writable by contract.
-        unsafe { *count_out = engine.engine.len() };
+        unsafe { *count_out = count };
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn engine() -> penguin_t {
+        penguin_t::new(Engine::new(Config::default()).unwrap())
+    }
+
+    #[test]
+    fn a_second_writer_or_a_reader_beside_a_writer_is_busy() {
+        let e = engine();
+        let mut w = e.write(Call::ObserveBatch).unwrap();
+        let err = e.write(Call::Observe).err().unwrap();
+        assert_eq!(err.code, ErrorCode::Busy);
+        assert!(err.message.contains("penguin_observe_batch"), "{err:?}");
+        let err = e.read(Call::Status).err().unwrap();
+        assert_eq!(err.code, ErrorCode::Busy);
+        assert!(err.message.contains("penguin_observe_batch"), "{err:?}");
+        w.engine().observe(1, 0.5, 10.0).unwrap();
+        drop(w);
+        // Released: both kinds enter again, and nothing was changed by the
+        // refused calls.
+        assert_eq!(e.read(Call::NetworkCount).unwrap().engine().len(), 1);
+        drop(e.write(Call::Forget).unwrap());
+    }
+
+    #[test]
+    fn readers_share_and_keep_writers_out() {
+        let e = engine();
+        let r1 = e.read(Call::Status).unwrap();
+        let r2 = e.read(Call::Save).unwrap();
+        assert_eq!(r1.engine().len(), r2.engine().len());
+        let err = e.write(Call::Free).err().unwrap();
+        assert_eq!(err.code, ErrorCode::Busy);
+        assert!(err.message.contains("penguin_save"), "{err:?}");
+        drop(r1);
+        assert_eq!(e.write(Call::Forget).err().unwrap().code, ErrorCode::Busy);
+        drop(r2);
+        drop(e.write(Call::Forget).unwrap());
+    }
+
+    #[test]
+    fn a_panic_inside_a_call_releases_the_engine() {
+        let e = engine();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _w = e.write(Call::Observe).unwrap();
+            panic!("inside");
+        }));
+        assert!(r.is_err());
+        drop(e.write(Call::Observe).unwrap());
+    }
+
+    #[test]
+    fn every_call_has_its_own_name() {
+        let names: std::collections::HashSet<_> = Call::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names.len(), Call::ALL.len());
+        for c in Call::ALL {
+            assert_eq!(Call::from_u8(c as u8), Some(c));
+        }
+    }
 }

@@ -44,6 +44,10 @@ pub const PENGUIN_ERROR_INVALID_ARGUMENT: penguin_result_t = 14;
 pub const PENGUIN_ERROR_INTERNAL: penguin_result_t = 15;
 /// An output buffer is too small.
 pub const PENGUIN_ERROR_BUFFER_TOO_SMALL: penguin_result_t = 16;
+/// The engine is in use by another thread: one engine must not be used by two
+/// threads at once. The call changed nothing and did not wait; the message names
+/// both calls. New since 0.2.0.
+pub const PENGUIN_ERROR_BUSY: penguin_result_t = 17;
 
 thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
@@ -140,6 +144,7 @@ pub extern "C" fn penguin_result_string(code: penguin_result_t) -> *const c_char
         Some(ErrorCode::InvalidArgument) => c"invalid argument",
         Some(ErrorCode::Internal) => c"internal error (caught panic); please report it",
         Some(ErrorCode::BufferTooSmall) => c"the output buffer is too small",
+        Some(ErrorCode::Busy) => c"the engine is in use by another thread",
     };
     s.as_ptr()
 }
@@ -197,6 +202,7 @@ mod tests {
             PENGUIN_ERROR_INVALID_ARGUMENT,
             PENGUIN_ERROR_INTERNAL,
             PENGUIN_ERROR_BUFFER_TOO_SMALL,
+            PENGUIN_ERROR_BUSY,
         ];
         let rust: Vec<i32> = ErrorCode::ALL.iter().map(|c| *c as i32).collect();
         assert_eq!(c.to_vec(), rust);

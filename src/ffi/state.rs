@@ -2,7 +2,7 @@
 //! and back.
 
 use super::config::penguin_config_t;
-use super::engine::penguin_t;
+use super::engine::{Call, handle, penguin_t};
 use super::errors::{boundary, c_str, null, penguin_result_t};
 use crate::error::{Error, ErrorCode};
 use crate::state;
@@ -14,17 +14,25 @@ use std::ffi::c_char;
 /// file or the new one. The file carries a magic number, a format version and a
 /// checksum.
 ///
+/// A temporary file left behind by a save that was killed (walltime limit,
+/// preemption, node failure) is removed by the next save to the same path on
+/// the same host (temporary files are named after the host and process that
+/// wrote them: `.NAME.tmp.HOST.PID.K`), so a preempted search does not fill its
+/// checkpoint directory.
+///
 /// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
-/// `PENGUIN_ERROR_INVALID_ARGUMENT` (path not UTF-8) or `PENGUIN_ERROR_IO`.
+/// `PENGUIN_ERROR_INVALID_ARGUMENT` (path not UTF-8), `PENGUIN_ERROR_IO` or
+/// `PENGUIN_ERROR_BUSY`.
 /// Thread-safety: as `penguin_status` (reads the engine).
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_save(engine: *const penguin_t, path: *const c_char) -> penguin_result_t {
     boundary("penguin_save", || {
         // SAFETY: a non-NULL engine comes from penguin_new (contract).
-        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        let engine = unsafe { handle(engine)? };
         // SAFETY: NUL-terminated string by contract; NULL is checked.
         let path = unsafe { c_str(path, "path")? };
-        state::save_file(&engine.engine, std::path::Path::new(path))
+        let engine = engine.read(Call::Save)?;
+        state::save_file(engine.engine(), std::path::Path::new(path))
     })
 }
 
@@ -51,7 +59,7 @@ pub extern "C" fn penguin_load(
             return Err(null("engine_out"));
         }
         let engine = state::load_file(std::path::Path::new(path))?;
-        let e = Box::into_raw(Box::new(penguin_t { engine }));
+        let e = Box::into_raw(Box::new(penguin_t::new(engine)));
         // SAFETY: engine_out is non-NULL and writable (contract).
         unsafe { *engine_out = e };
         Ok(())
@@ -81,7 +89,7 @@ pub extern "C" fn penguin_load_with_config(
             return Err(null("engine_out"));
         }
         let engine = state::load_file_with(std::path::Path::new(path), &functions.config)?;
-        let e = Box::into_raw(Box::new(penguin_t { engine }));
+        let e = Box::into_raw(Box::new(penguin_t::new(engine)));
         // SAFETY: engine_out is non-NULL and writable (contract).
         unsafe { *engine_out = e };
         Ok(())
@@ -92,7 +100,7 @@ pub extern "C" fn penguin_load_with_config(
 /// `penguin_save_to_buffer` (so a NAS can embed Penguin's state in its own
 /// checkpoint).
 ///
-/// Returns `PENGUIN_OK` or `PENGUIN_ERROR_NULL_ARGUMENT`.
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or `PENGUIN_ERROR_BUSY`.
 /// Thread-safety: as `penguin_status`.
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_state_size(
@@ -101,11 +109,11 @@ pub extern "C" fn penguin_state_size(
 ) -> penguin_result_t {
     boundary("penguin_state_size", || {
         // SAFETY: a non-NULL engine comes from penguin_new (contract).
-        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        let engine = unsafe { handle(engine)? };
         if size_out.is_null() {
             return Err(null("size_out"));
         }
-        let n = state::to_bytes(&engine.engine).len();
+        let n = state::to_bytes(engine.read(Call::StateSize)?.engine()).len();
         // SAFETY: non-NULL and writable by contract.
         unsafe { *size_out = n };
         Ok(())
@@ -115,9 +123,9 @@ pub extern "C" fn penguin_state_size(
 /// Saves the engine's state into the caller's buffer `buf` of `len` bytes and
 /// writes the number of bytes used to `*written_out` (which may be NULL).
 ///
-/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` or
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
 /// `PENGUIN_ERROR_BUFFER_TOO_SMALL` (then nothing is written; see
-/// `penguin_state_size`).
+/// `penguin_state_size`) or `PENGUIN_ERROR_BUSY`.
 /// Thread-safety: as `penguin_status`.
 #[unsafe(no_mangle)]
 pub extern "C" fn penguin_save_to_buffer(
@@ -128,11 +136,11 @@ pub extern "C" fn penguin_save_to_buffer(
 ) -> penguin_result_t {
     boundary("penguin_save_to_buffer", || {
         // SAFETY: a non-NULL engine comes from penguin_new (contract).
-        let engine = unsafe { engine.as_ref() }.ok_or_else(|| null("engine"))?;
+        let engine = unsafe { handle(engine)? };
         if buf.is_null() {
             return Err(null("buf"));
         }
-        let bytes = state::to_bytes(&engine.engine);
+        let bytes = state::to_bytes(engine.read(Call::SaveToBuffer)?.engine());
         if bytes.len() > len {
             return Err(Error::new(
                 ErrorCode::BufferTooSmall,
@@ -202,7 +210,7 @@ pub extern "C" fn penguin_load_from_buffer_with_config(
             Some(f) => state::from_bytes_with(bytes, &f.config)?,
             None => state::from_bytes(bytes)?,
         };
-        let e = Box::into_raw(Box::new(penguin_t { engine }));
+        let e = Box::into_raw(Box::new(penguin_t::new(engine)));
         // SAFETY: engine_out is non-NULL and writable (contract).
         unsafe { *engine_out = e };
         Ok(())

@@ -20,7 +20,23 @@
 //!   (the last value, or the best so far); Penguin's skill = its sensitivity
 //!   minus the better of the two, per x;
 //! - one observation short: the same two rankings by each network's observation
-//!   just before its ground truth (epoch 19.5 of 20 on the bundled curves).
+//!   just before its ground truth (epoch 19.5 of 20 on the bundled curves);
+//! - regret of a chosen top x, in fitness points: the mean ground truth of the
+//!   true top x minus that of the chosen top x (for `minimize`, the chosen
+//!   minus the true), so 0 is perfect and more is worse. Penguin chooses by its
+//!   output; truncation by the last value seen at each observation epoch within
+//!   half an epoch of Penguin's mean stop epoch (averaged over those epochs, since
+//!   it jumps from one half epoch to the next); successive halving (the core of
+//!   Hyperband and ASHA: every network trains to rung r0, the best max(x, m/eta)
+//!   of the m at a rung by their value there go on to the next rung r0 eta, and
+//!   so on; the last rung's survivors train to e_pred; each network is ranked by
+//!   the last value seen) at the (r0, eta) whose mean epochs are closest to
+//!   Penguin's; the noise floor by each network's observation one short of the
+//!   ground truth;
+//! - median absolute error and the share of networks within 2 points;
+//! - late bloomers lost: networks stopped before e_pred with an answer at chance
+//!   (at most chance + the learning margin) whose ground truth is more than 20
+//!   points above chance; never-learners' mean stop epoch.
 
 use super::{DatasetReport, Options, Outcome, Stop};
 use penguin::config::Direction;
@@ -53,6 +69,28 @@ pub struct Truncation {
     pub sensitivity_last: PerX,
     /// Sensitivity per x, ranking by the best value observed up to `epoch`.
     pub sensitivity_best: PerX,
+    /// The observation epochs within half an epoch of Penguin's mean stop
+    /// epoch (at least the nearest one).
+    pub regret_epochs: Vec<f64>,
+    /// Regret per x ranking by the last value seen, the mean over
+    /// `regret_epochs`.
+    pub regret: PerX,
+}
+
+/// Successive halving at the schedule whose mean epochs are closest to
+/// Penguin's, for one x.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Halving {
+    /// The x of the top x (the fewest networks promoted at each rung).
+    pub x: usize,
+    /// The first rung, an observation epoch.
+    pub r0: f64,
+    /// The reduction factor.
+    pub eta: f64,
+    /// Mean epochs trained per network.
+    pub mean_epochs: f64,
+    /// Regret of the top x by the last value seen.
+    pub regret: f64,
 }
 
 /// The same ranking one observation short of the ground truth: every network
@@ -68,6 +106,8 @@ pub struct OneShort {
     pub sensitivity_last: PerX,
     /// Sensitivity per x, ranking by the best value observed up to it.
     pub sensitivity_best: PerX,
+    /// Regret per x ranking by that observation: the noise floor of a ranking.
+    pub regret: PerX,
 }
 
 /// The numbers of one report column.
@@ -100,6 +140,19 @@ pub struct Metrics {
     pub ended: usize,
     /// Mean absolute error of Penguin's output against the ground truth.
     pub mae: Option<f64>,
+    /// Median absolute error.
+    pub median_abs_error: Option<f64>,
+    /// Share of the ranked networks whose absolute error is at most 2 points.
+    pub within_2: Option<f64>,
+    /// Regret of Penguin's chosen top x, per x.
+    pub regret: PerX,
+    /// Successive halving per x (None where x is not below the networks).
+    pub halving: Vec<Option<Halving>>,
+    /// Networks stopped before e_pred with an answer at chance whose ground
+    /// truth is more than 20 points above chance (None for `minimize`).
+    pub late_bloomers_lost: Option<usize>,
+    /// Mean stop epoch of the observed never-learners (None without any).
+    pub never_learners_mean_stop: Option<f64>,
     /// Equal-budget truncation (None without a mean stop epoch).
     pub truncation: Option<Truncation>,
     /// Penguin's sensitivity minus the better truncation sensitivity, per x.
@@ -149,6 +202,38 @@ pub fn top_x(
     let tp = predicted.iter().filter(|i| actual.contains(i)).count();
     let tn = n - (2 * x - tp);
     Some((tp as f64 / x as f64, tn as f64 / (n - x) as f64))
+}
+
+/// Regret of the top x chosen by `chosen` among `indices` (all with a ground
+/// truth), in fitness points (see the module docs), or None when x is 0 or not
+/// smaller than their number.
+pub fn regret(
+    indices: &[usize],
+    chosen: impl Fn(usize) -> f64,
+    truth: impl Fn(usize) -> f64,
+    direction: Direction,
+    x: usize,
+) -> Option<f64> {
+    if x == 0 || x >= indices.len() {
+        return None;
+    }
+    let mean_truth = |v: &[usize]| v.iter().map(|&i| truth(i)).sum::<f64>() / x as f64;
+    let picked = mean_truth(&rank(indices, chosen, direction)[..x]);
+    let best = mean_truth(&rank(indices, &truth, direction)[..x]);
+    Some(match direction {
+        Direction::Maximize => best - picked,
+        Direction::Minimize => picked - best,
+    })
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let k = v.len();
+    match k {
+        0 => None,
+        _ if k % 2 == 1 => Some(v[k / 2]),
+        _ => Some(0.5 * (v[k / 2 - 1] + v[k / 2])),
+    }
 }
 
 /// The metrics of `subset` (indices into the data set's networks).
@@ -226,6 +311,45 @@ pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> M
             (*x, s.zip(t).map(|(s, t)| s - t))
         })
         .collect();
+    let errors: Vec<f64> = ranked
+        .iter()
+        .map(|&i| (out[i].output - truth[i]).abs())
+        .collect();
+    let regret_x = options
+        .top
+        .iter()
+        .map(|&x| {
+            (
+                x,
+                regret(&ranked, |i| out[i].output, |i| truth[i], direction, x),
+            )
+        })
+        .collect();
+    let halving = options
+        .top
+        .iter()
+        .map(|&x| mean_stop_epoch.and_then(|m| halving(report, &ranked, options, x, m)))
+        .collect();
+    let e_pred = options.config.e_pred;
+    let late_bloomers_lost = report.learning.as_ref().map(|_| {
+        ranked
+            .iter()
+            .filter(|&&i| {
+                out[i].stop == Stop::Converged
+                    && out[i].stop_epoch < e_pred
+                    && out[i].output <= level
+                    && truth[i] > report.chance + 20.0
+            })
+            .count()
+    });
+    let never_learners_mean_stop = report.learning.as_ref().and_then(|learns| {
+        mean(
+            subset
+                .iter()
+                .filter(|&&i| !learns[i])
+                .map(|&i| out[i].stop_epoch),
+        )
+    });
     Metrics {
         networks: subset.len(),
         ranked: ranked.len(),
@@ -239,7 +363,14 @@ pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> M
         converged: count(Stop::Converged),
         reached_e_pred: count(Stop::ReachedEPred),
         ended: count(Stop::Ended),
-        mae: mean(ranked.iter().map(|&i| (out[i].output - truth[i]).abs())),
+        mae: mean(errors.iter().copied()),
+        median_abs_error: median(errors.clone()),
+        within_2: (!errors.is_empty())
+            .then(|| errors.iter().filter(|e| **e <= 2.0).count() as f64 / errors.len() as f64),
+        regret: regret_x,
+        halving,
+        late_bloomers_lost,
+        never_learners_mean_stop,
         truncation,
         skill,
         one_short: (!ranked.is_empty()).then(|| one_short(report, &ranked, options)),
@@ -265,7 +396,8 @@ fn coverage(out: &[Outcome], truth: &[f64], subset: &[usize]) -> Option<(usize, 
 }
 
 /// Ranks `ranked` networks by what they showed at the observation epoch
-/// nearest `mean_stop`.
+/// nearest `mean_stop`, and by what they showed at each observation epoch
+/// within half an epoch of it (for the regret).
 fn truncation(
     report: &DatasetReport,
     ranked: &[usize],
@@ -273,9 +405,15 @@ fn truncation(
     mean_stop: f64,
 ) -> Truncation {
     let nets = &report.dataset.networks;
-    let epoch = ranked
+    let mut epochs: Vec<f64> = ranked
         .iter()
         .flat_map(|&i| nets[i].points.iter().map(|p| p.epoch))
+        .collect();
+    epochs.sort_by(f64::total_cmp);
+    epochs.dedup();
+    let epoch = epochs
+        .iter()
+        .copied()
         .min_by(|a, b| {
             (a - mean_stop)
                 .abs()
@@ -283,18 +421,130 @@ fn truncation(
                 .then(a.total_cmp(b))
         })
         .unwrap_or(mean_stop);
+    let seen_at =
+        |e: f64| move |i: usize| nets[i].points.iter().take_while(|p| p.epoch <= e).count();
     let (sensitivity_last, sensitivity_best) =
-        ranked_by_what_was_seen(report, ranked, options, |i| {
-            nets[i]
-                .points
-                .iter()
-                .take_while(|p| p.epoch <= epoch)
-                .count()
-        });
+        ranked_by_what_was_seen(report, ranked, options, seen_at(epoch));
+    let mut regret_epochs: Vec<f64> = epochs
+        .iter()
+        .copied()
+        .filter(|e| (e - mean_stop).abs() <= 0.5)
+        .collect();
+    if regret_epochs.is_empty() {
+        regret_epochs.push(epoch);
+    }
+    let per_epoch: Vec<PerX> = regret_epochs
+        .iter()
+        .map(|&e| regret_by_what_was_seen(report, ranked, options, seen_at(e)))
+        .collect();
+    let regret = options
+        .top
+        .iter()
+        .enumerate()
+        .map(|(k, &x)| {
+            let values: Option<Vec<f64>> = per_epoch.iter().map(|r| r[k].1).collect();
+            (x, values.and_then(|v| mean(v.into_iter())))
+        })
+        .collect();
     Truncation {
         epoch,
         sensitivity_last,
         sensitivity_best,
+        regret_epochs,
+        regret,
+    }
+}
+
+/// Successive halving for the top `x` at the schedule (r0 an observation
+/// epoch with r0 eta <= e_pred, eta 2, 3 or 4) whose mean epochs are closest to
+/// `mean_stop` (ties: the smaller eta, then the smaller r0).
+fn halving(
+    report: &DatasetReport,
+    ranked: &[usize],
+    options: &Options,
+    x: usize,
+    mean_stop: f64,
+) -> Option<Halving> {
+    if x == 0 || x >= ranked.len() {
+        return None;
+    }
+    let nets = &report.dataset.networks;
+    let e_pred = options.config.e_pred;
+    let mut epochs: Vec<f64> = ranked
+        .iter()
+        .flat_map(|&i| nets[i].points.iter().map(|p| p.epoch))
+        .filter(|&e| e < e_pred)
+        .collect();
+    epochs.sort_by(f64::total_cmp);
+    epochs.dedup();
+    let mut best: Option<Halving> = None;
+    for eta in [2.0, 3.0, 4.0] {
+        for &r0 in epochs.iter().filter(|&&r| r * eta <= e_pred) {
+            let h = halving_at(report, ranked, options, x, r0, eta);
+            let gap = |h: &Halving| (h.mean_epochs - mean_stop).abs();
+            if best.as_ref().is_none_or(|b| gap(&h) < gap(b)) {
+                best = Some(h);
+            }
+        }
+    }
+    best
+}
+
+/// Successive halving for the top `x` with first rung `r0` and factor `eta`
+/// (see the module docs).
+fn halving_at(
+    report: &DatasetReport,
+    ranked: &[usize],
+    options: &Options,
+    x: usize,
+    r0: f64,
+    eta: f64,
+) -> Halving {
+    let nets = &report.dataset.networks;
+    let direction = options.config.direction;
+    let e_pred = options.config.e_pred;
+    let truth = &report.ground_truth;
+    // The last point at or before `epoch`: (its epoch, its value).
+    let at = |i: usize, epoch: f64| {
+        nets[i]
+            .points
+            .iter()
+            .take_while(|p| p.epoch <= epoch)
+            .last()
+            .map(|p| (p.epoch, p.value))
+    };
+    let worst = match direction {
+        Direction::Maximize => f64::NEG_INFINITY,
+        Direction::Minimize => f64::INFINITY,
+    };
+    // Each network's epochs trained and last value seen.
+    let mut trained = vec![0.0; nets.len()];
+    let mut seen = vec![worst; nets.len()];
+    let mut alive: Vec<usize> = ranked.to_vec();
+    let mut rung = r0;
+    while rung < e_pred && alive.len() > x {
+        for &i in &alive {
+            let (e, v) = at(i, rung).unwrap_or((0.0, worst));
+            trained[i] = e;
+            seen[i] = v;
+        }
+        let keep = x.max((alive.len() as f64 / eta).floor() as usize);
+        let order = rank(&alive, |i| seen[i], direction);
+        alive = order[..keep.min(order.len())].to_vec();
+        alive.sort_unstable();
+        rung *= eta;
+    }
+    for &i in &alive {
+        let (e, v) = at(i, e_pred).unwrap_or((0.0, worst));
+        trained[i] = e;
+        seen[i] = v;
+    }
+    Halving {
+        x,
+        r0,
+        eta,
+        mean_epochs: mean(ranked.iter().map(|&i| trained[i])).unwrap_or(f64::NAN),
+        regret: regret(ranked, |i| seen[i], |i| truth[i], direction, x).unwrap_or(f64::NAN),
     }
 }
 
@@ -321,7 +571,34 @@ fn one_short(report: &DatasetReport, ranked: &[usize], options: &Options) -> One
         mean_epoch: mean(epochs.iter().copied()),
         sensitivity_last,
         sensitivity_best,
+        regret: regret_by_what_was_seen(report, ranked, options, seen),
     }
+}
+
+/// Regret per x of the ranking of `ranked` networks by the last of the first
+/// `seen(i)` points of each curve (the worst possible value where none).
+fn regret_by_what_was_seen(
+    report: &DatasetReport,
+    ranked: &[usize],
+    options: &Options,
+    seen: impl Fn(usize) -> usize,
+) -> PerX {
+    let nets = &report.dataset.networks;
+    let direction = options.config.direction;
+    let worst = match direction {
+        Direction::Maximize => f64::NEG_INFINITY,
+        Direction::Minimize => f64::INFINITY,
+    };
+    let mut last = vec![worst; nets.len()];
+    for &i in ranked {
+        last[i] = nets[i].points[..seen(i)].last().map_or(worst, |p| p.value);
+    }
+    let truth = &report.ground_truth;
+    options
+        .top
+        .iter()
+        .map(|&x| (x, regret(ranked, |i| last[i], |i| truth[i], direction, x)))
+        .collect()
 }
 
 /// Sensitivity per x of two rankings of `ranked` networks by the first

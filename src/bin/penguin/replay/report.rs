@@ -279,6 +279,31 @@ pub fn to_text(report: &Report) -> String {
         }));
     }
     rows.push(Row::Section(
+        "Regret of the chosen top x: mean fitness of the true top x minus the chosen's (points)"
+            .to_string(),
+    ));
+    for (k, &x) in opts.top.iter().enumerate() {
+        rows.push(row(format!("  Penguin, top {x}"), &|m| {
+            fixed(m.regret[k].1, 2)
+        }));
+        rows.push(row(
+            format!("  truncation within 0.5 epoch of the mean stop, top {x}"),
+            &|m| fixed(m.truncation.as_ref().and_then(|t| t.regret[k].1), 2),
+        ));
+        rows.push(row(format!("  successive halving, top {x}"), &|m| {
+            fixed(m.halving[k].as_ref().map(|h| h.regret), 2)
+        }));
+        rows.push(row("    its mean epochs (r0, eta)".to_string(), &|m| {
+            m.halving[k].as_ref().map_or(NA.to_string(), |h| {
+                format!("{:.2} ({}, {})", h.mean_epochs, short(h.r0), short(h.eta))
+            })
+        }));
+        rows.push(row(
+            format!("  noise floor (one observation short), top {x}"),
+            &|m| fixed(m.one_short.as_ref().and_then(|t| t.regret[k].1), 2),
+        ));
+    }
+    rows.push(Row::Section(
         "Training epochs (paper's Tables 10, 11)".to_string(),
     ));
     rows.push(row(format!("  mean stop epoch, e_pred = {e_pred}"), &|m| {
@@ -333,10 +358,25 @@ pub fn to_text(report: &Report) -> String {
         count(m.predicted_never_learn)
     }));
     rows.push(row("  anomalies".into(), &|m| count(m.anomalies)));
+    if opts.config.direction == Direction::Maximize {
+        rows.push(row(
+            "  late bloomers lost (> chance + 20 at e_pred)".into(),
+            &|m| count(m.late_bloomers_lost),
+        ));
+        rows.push(row("  never-learners' mean stop epoch".into(), &|m| {
+            fixed(m.never_learners_mean_stop, 2)
+        }));
+    }
     rows.push(row(
         format!("  MAE of the final prediction ({})", report.metric),
         &|m| fixed(m.mae, 2),
     ));
+    rows.push(row("  median absolute error".into(), &|m| {
+        fixed(m.median_abs_error, 2)
+    }));
+    rows.push(row("  share within 2 points".into(), &|m| {
+        fixed(m.within_2, 2)
+    }));
     if report.options.config.interval > 0.0 {
         rows.push(row(
             format!(
@@ -474,12 +514,36 @@ fn metrics_json(m: &Metrics) -> Value {
         "ended": m.ended,
         "anomalies": m.anomalies,
         "mae": opt(m.mae),
+        "median_abs_error": opt(m.median_abs_error),
+        "within_2_points": opt(m.within_2),
+        "late_bloomers_lost": m.late_bloomers_lost,
+        "never_learners_mean_stop_epoch": opt(m.never_learners_mean_stop),
+        "regret": by_x(&m.regret),
         "truncation": m.truncation.as_ref().map_or(Value::Null, |t| {
-            ranking(("epoch", json!(t.epoch)), &t.sensitivity_last, &t.sensitivity_best)
+            let mut v = ranking(("epoch", json!(t.epoch)), &t.sensitivity_last, &t.sensitivity_best);
+            v["regret_epochs"] = json!(t.regret_epochs);
+            v["regret"] = by_x(&t.regret);
+            v
         }),
+        "successive_halving": Value::Object(
+            m.halving
+                .iter()
+                .zip(&m.regret)
+                .map(|(h, (x, _))| {
+                    (
+                        x.to_string(),
+                        h.as_ref().map_or(Value::Null, |h| {
+                            json!({"r0": h.r0, "eta": h.eta, "mean_epochs": num(h.mean_epochs), "regret": num(h.regret)})
+                        }),
+                    )
+                })
+                .collect(),
+        ),
         "skill": by_x(&m.skill),
         "one_observation_short": m.one_short.as_ref().map_or(Value::Null, |t| {
-            ranking(("mean_epoch", opt(t.mean_epoch)), &t.sensitivity_last, &t.sensitivity_best)
+            let mut v = ranking(("mean_epoch", opt(t.mean_epoch)), &t.sensitivity_last, &t.sensitivity_best);
+            v["regret"] = by_x(&t.regret);
+            v
         }),
         "interval_coverage": match m.interval_coverage {
             Some((n, share)) => json!({"networks": n, "share": share}),

@@ -5,7 +5,8 @@
 //!   tests build or run;
 //! - the key table of docs/configuration.md lists exactly the configuration's
 //!   keys, each with the default the configuration prints;
-//! - the README's table holds what `penguin replay` prints;
+//! - the README's table holds what `penguin replay` prints, and
+//!   docs/replay.md names every field of its JSON report;
 //! - every relative link points to a file that exists, and every `#anchor` to
 //!   a heading of that file;
 //! - the API reference (Doxygen, docs/Doxyfile) builds from include/penguin.h
@@ -291,6 +292,45 @@ fn readme_table_is_what_replay_prints() {
         }
     }
     assert_eq!(report["replay"]["e_pred"], 20.0);
+}
+
+/// docs/replay.md names every field of the bundled replay's JSON report (as
+/// `` `field` ``): the top level, `replay`, a data set, its metrics `M` and
+/// their nested objects, and a network of `per_network`.
+#[test]
+fn replay_md_names_every_json_field() {
+    let text = std::fs::read_to_string(root().join("docs/replay.md")).unwrap();
+    let report = common::replay_json(&[]);
+    let set = &report["datasets"]["FashionMNIST"];
+    let full = &set["full"];
+    let objects = [
+        &report,
+        &report["replay"],
+        set,
+        full,
+        &full["truncation"],
+        &full["one_observation_short"],
+        &full["interval_coverage"],
+        &full["successive_halving"]["10"],
+        &set["baselines"]["menndl"],
+        &set["per_network"][0],
+        &set["per_network"][0]["baselines"]["menndl"],
+    ];
+    let mut missing = BTreeSet::new();
+    for object in objects {
+        let fields = object.as_object().expect("a JSON object");
+        for key in fields.keys() {
+            let numeric = key.parse::<usize>().is_ok();
+            let baseline = ["menndl", "evocnn", "nsganet"].contains(&key.as_str());
+            if !numeric && !baseline && !text.contains(&format!("`{key}`")) {
+                missing.insert(key.clone());
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/replay.md does not name these JSON fields: {missing:?}"
+    );
 }
 
 /// GitHub's anchor of a heading: lower case, without punctuation but `-` and

@@ -19,7 +19,7 @@
 #       prefix found through pkg-config only
 #   (g) version requests: 0.2 accepted; 0.3 and 0.1 rejected (config and module)
 # Every program's decisions are compared, line by line and bit for bit, with
-# examples/penguin_curves.c linked the README's way (and, when
+# examples/penguin_curves.c linked the way docs/guide.md says (and, when
 # PENGUIN_EXPECTED_DECISIONS names a file, with that file: tests/consumers.rs
 # writes the Rust engine's decisions there).
 #
@@ -152,7 +152,7 @@ case " $static_libs " in *" $native "*) ;; *) fail "pkg-config --static --libs (
 ok "penguin.pc: version $version, Libs.private from rustc: $native"
 
 # ---------------------------------------------------------------- reference
-# examples/penguin_curves.c linked the way the README says, without CMake or
+# examples/penguin_curves.c linked the way docs/guide.md says, without CMake or
 # pkg-config.
 cc -O2 -I"$prefix/include" "$root/examples/penguin_curves.c" "$lib/libpenguin.a" \
   -lpthread -ldl -lrt -lgcc_s -lm -o "$work/reference" 2>"$logs/reference.log" ||

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Offline bound for README "Ranking": successive halving on the observed values
+"""Offline bound for docs/research.md: successive halving on the observed values
 against equal-budget truncation, on a learning-curve CSV (Penguin's replay format:
 model_id, epoch, val_acc).
 

@@ -164,7 +164,7 @@ pub struct Config {
     /// (0 < level < 1; 0 = none).
     pub interval: f64,
     /// Rank-aware stopping for the best `select_top` networks (0 = off): see
-    /// `Engine::cutoff` and the README.
+    /// `Engine::cutoff` and docs/configuration.md.
     pub select_top: usize,
     /// The fitness of a network that learns nothing (e.g. 10 for 10-class
     /// accuracy; NaN = not set), for the late-bloomer guard.

@@ -1,4 +1,4 @@
-//! The catalogue of bad input (README "Bad input"): every case gets its
+//! The catalogue of bad input (docs/reliability.md, "Bad input"): every case gets its
 //! documented code, a message naming what was wrong, and leaves the engine or
 //! configuration exactly as it was (compared through a saved state).
 

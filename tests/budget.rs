@@ -2,7 +2,7 @@
 //! epoch stops with its newest prediction if that is a valid fitness (else its
 //! observed value, with no interval); until then nothing changes, a budget at or past `e_pred` changes
 //! nothing, and with rank-aware stopping it ranks the bundled CNNs better than
-//! equal-budget truncation (the README's Ranking figures).
+//! equal-budget truncation (the figures of docs/research.md).
 
 mod common;
 
@@ -126,7 +126,7 @@ fn with_rank_aware_stopping_the_budget_beats_truncation_on_the_bundled_cnns() {
         stop <= paper_stop,
         "{stop} epochs, the paper's {paper_stop}"
     );
-    // The README's figures (a golden check: the setting was picked on this
+    // The figures of docs/research.md (a golden check: the setting was picked on this
     // file).
     assert_eq!(format!("{stop:.2}"), "5.33");
     assert_eq!(sensitivity, [0.6, 0.6]);

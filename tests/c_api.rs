@@ -273,6 +273,25 @@ fn two_hundred_fmnist_networks_from_c_match_the_rust_engine() {
     println!("200 networks: {converged} converged, the rest reached e_pred or ended");
 }
 
+/// examples/quickstart.c, the README's example: on the bundled CNN curves it
+/// makes the Rust engine's decisions (the same networks, the same epochs
+/// trained), linked either way.
+#[test]
+fn quickstart_from_the_readme_makes_the_rust_engines_decisions() {
+    let csv = data("fmnist_random_cnn.csv");
+    let r = rust_decisions(&csv, None, 127);
+    let trained: f64 = r.iter().map(|d| d.epoch).sum();
+    let expected = format!(
+        "{} networks, {trained:.1} epochs trained, mean stop epoch {:.2}\n",
+        r.len(),
+        trained / r.len() as f64
+    );
+    for link in [Link::Shared, Link::Static] {
+        let out = run(&compile("examples/quickstart.c", link), &[&csv]);
+        assert_eq!(out, expected, "{link:?}");
+    }
+}
+
 #[test]
 fn checkpoint_restart_across_processes_gives_the_same_decisions() {
     let csv = data("fmnist_random_cnn.csv");
@@ -326,6 +345,10 @@ fn c_programs_are_clean_under_valgrind() {
         (
             compile("examples/penguin_curves.c", Link::Shared),
             vec![csv.clone(), conf],
+        ),
+        (
+            compile("examples/quickstart.c", Link::Shared),
+            vec![csv.clone()],
         ),
         (
             compile("c-tests/checkpoint.c", Link::Shared),

@@ -241,7 +241,7 @@ fn stop_and_mae(file: &str, options: &[&str]) -> (f64, f64) {
 
 #[test]
 fn the_width_gate_brings_the_fashion_mnist_mae_within_two_points_by_epoch_six() {
-    // The README's settings (Ranking): never-learner stop and late-bloomer
+    // The settings of docs/research.md: never-learner stop and late-bloomer
     // guard, two averaged families, N = 2, and the width gate.
     let common = [
         "--chance_level",
@@ -264,8 +264,8 @@ fn the_width_gate_brings_the_fashion_mnist_mae_within_two_points_by_epoch_six() 
     ]
     .concat();
     // A golden test: these settings were tuned on these very files, the
-    // margins are small (MLP MAE 1.991), and the README prints the figures,
-    // so any change to them fails here and the README is updated with it.
+    // margins are small (MLP MAE 1.991), and docs/research.md prints the
+    // figures, so any change to them fails here and the page is updated with it.
     let printed = |x: f64| format!("{x:.2}");
     for (file, options, width, readme) in [
         ("fmnist_random_cnn.csv", &cnn, "30", ["5.91", "1.94"]),

@@ -56,7 +56,7 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// (the training budget: a network still training at this epoch or later,
 /// before `e_pred`, stops with `PENGUIN_CONVERGED`, answering its newest
 /// prediction if that is a valid fitness, else its newest observed value with
-/// no interval; inf = none) and the solver keys listed in the README.
+/// no interval; inf = none) and the solver keys listed in docs/configuration.md.
 ///
 /// The rules apply in this order to each observation, each to the decision
 /// the one before left: Algorithm 2, the width gate, rank-aware stopping, the

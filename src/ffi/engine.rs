@@ -430,7 +430,7 @@ pub extern "C" fn penguin_observe_batch(
 /// mean of those K values, `prediction_lo`/`prediction_hi` NaN (no
 /// extrapolation). It does not wait for the warm-up (K = 3 with E = 0.5 can
 /// stop a network at epoch 1.5, so a later entry of the same network in the
-/// same batch fails the batch with `PENGUIN_ERR_ALREADY_DECIDED`), and it comes
+/// same batch fails the batch with `PENGUIN_ERROR_ALREADY_DECIDED`), and it comes
 /// after rank-aware stopping, the width gate and `fallback_width`: it wins over
 /// them. A network at or past `max_epoch` has stopped already.
 /// Everything else as `penguin_observe_batch`.

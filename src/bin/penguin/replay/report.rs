@@ -553,7 +553,7 @@ fn metrics_json(m: &Metrics) -> Value {
 }
 
 /// The report as JSON: `{"config": {...}, "replay": {...}, "datasets": {"<name>":
-/// {"full": M, "learning": M, ...}}}` (see the README for the fields).
+/// {"full": M, "learning": M, ...}}}` (docs/replay.md lists the fields).
 pub fn to_json(report: &Report) -> Value {
     let opts = &report.options;
     let config: Map<String, Value> = opts

@@ -30,6 +30,8 @@ pub enum Command {
     Replay(Box<ReplayArgs>),
     /// Time a replay (`penguin bench`).
     Bench(Box<ReplayArgs>),
+    /// Choose settings (`penguin tune`).
+    Tune(Box<crate::tune::TuneArgs>),
 }
 
 /// The options of `penguin replay`.
@@ -85,10 +87,13 @@ Usage:
                                               also both engines in lockstep, timed batch by batch,
                                               and one batch in which every network fits, and
                                               a loop sharing nothing: the machine's own speed-up
+  penguin tune [OPTIONS] POPULATION ...        choose settings on past searches' curves,
+                                              leaving one population out (out-of-sample
+                                              numbers), print the choice as a config file
   penguin help | --help                       this text
   penguin --version
 
-Run 'penguin replay --help' or 'penguin bench --help' for a command's options.
+Run 'penguin replay --help', 'penguin bench --help' or 'penguin tune --help' for a\ncommand's options.
 ",
         env!("CARGO_PKG_VERSION")
     )
@@ -257,9 +262,16 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
         "help" | "--help" | "-h" => return Ok(Command::Help(help())),
         "--version" | "-V" => return Ok(Command::Version),
         "replay" | "bench" => {}
+        "tune" => {
+            let t = crate::tune::parse(&args[1..])?;
+            if t.help {
+                return Ok(Command::Help(crate::tune::help()));
+            }
+            return Ok(Command::Tune(Box::new(t)));
+        }
         other => {
             return Err(usage(format!(
-                "unknown command '{other}' (commands: replay, bench, help)"
+                "unknown command '{other}' (commands: replay, bench, tune, help)"
             )));
         }
     }
@@ -641,6 +653,13 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         }
         Ok(Command::Bench(a)) => match bench_command(&a, out) {
             Ok(()) => 0,
+            Err(e) => {
+                let _ = writeln!(err, "penguin: error: {}", e.message);
+                1
+            }
+        },
+        Ok(Command::Tune(a)) => match crate::tune::run(&a, out) {
+            Ok(_) => 0,
             Err(e) => {
                 let _ = writeln!(err, "penguin: error: {}", e.message);
                 1

@@ -1,7 +1,8 @@
 //! The `penguin` command-line program: `penguin replay [OPTIONS] [CURVES.csv ...]`
 //! replays learning curves through Penguin and reports what it saves (see
 //! `penguin replay --help` and docs/replay.md); `penguin bench` times the engine
-//! (`penguin bench --help`, docs/performance.md).
+//! (`penguin bench --help`, docs/performance.md); `penguin tune` chooses settings
+//! on past searches' curves, leaving one population out (`penguin tune --help`).
 //!
 //! The program is its own target, built only with the default `cli` feature:
 //! the C library (`cargo build --lib --no-default-features`, as the CMake build
@@ -10,6 +11,7 @@
 mod bench;
 mod cli;
 mod replay;
+mod tune;
 
 fn main() {
     let args: Vec<String> = std::env::args_os()

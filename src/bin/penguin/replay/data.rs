@@ -62,6 +62,9 @@ pub struct Columns {
     pub val_loss: Option<String>,
     /// The group column was named explicitly: a file without it is an error.
     pub group_required: bool,
+    /// Group by the group column's value up to the first occurrence of this
+    /// separator (e.g. `_` makes `s7_m0` group `s7`); None: the whole value.
+    pub group_prefix: Option<String>,
     /// The training-loss column was named explicitly: a file without it is an
     /// error.
     pub train_loss_required: bool,
@@ -77,6 +80,7 @@ impl Default for Columns {
             train_loss: Some("train_loss".into()),
             val_loss: Some("val_loss".into()),
             group_required: false,
+            group_prefix: None,
             train_loss_required: false,
         }
     }
@@ -181,7 +185,10 @@ pub fn load(sources: &[(String, String)], cols: &Columns) -> Result<Vec<Dataset>
         let mut touched: Vec<usize> = Vec::new();
         for (line, row) in &table.rows {
             let name = match group.map(|g| row[g].trim()) {
-                Some(g) if !g.is_empty() => g.to_string(),
+                Some(g) if !g.is_empty() => match cols.group_prefix.as_deref() {
+                    Some(sep) if !sep.is_empty() => g.split(sep).next().unwrap_or(g).to_string(),
+                    _ => g.to_string(),
+                },
                 _ => stem.clone(),
             };
             let d = match datasets.iter().position(|d| d.name == name) {

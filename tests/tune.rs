@@ -1,0 +1,206 @@
+//! `penguin tune`: leave-one-population-out choice of settings. The numbers it
+//! reports for a held-out population must be what `penguin replay` prints for
+//! the chosen setting on that population alone, and the choice must follow
+//! the stated objective and budget.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("penguin-tune-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn penguin(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_penguin"))
+        .args(args)
+        .output()
+        .expect("the penguin binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The CNN file's two seeds (s7, s22) and the MLP file as three populations,
+/// with a small grid.
+#[test]
+fn held_out_numbers_are_the_replays_and_the_choice_follows_the_objective() {
+    let dir = scratch("loo");
+    let grid = dir.join("grid.txt");
+    std::fs::write(
+        &grid,
+        "# a small grid\nN=2 t=0.15\nchance_patience=3 loss_patience=2 loss_min_delta=0.001\nselect_top=10\nalternatives=vap3 combine=mean\n",
+    )
+    .unwrap();
+    let json = dir.join("tune.json");
+    let conf = dir.join("chosen.conf");
+    let cnn = format!("{}@split=model_id:_", data("fmnist_random_cnn.csv"));
+    let mlp = data("fmnist_mlp_mpi.csv");
+    let (ok, stdout, stderr) = penguin(&[
+        "tune",
+        "--chance_level",
+        "10",
+        "--grid",
+        grid.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--out",
+        conf.to_str().unwrap(),
+        "--threads",
+        "2",
+        &cnn,
+        &mlp,
+    ]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Leave one population out"), "{stdout}");
+    let j = read_json(&json);
+    assert_eq!(
+        j["populations"],
+        serde_json::json!(["s7", "s22", "FMNIST-MLP"])
+    );
+    let grid_rows = j["grid"].as_array().unwrap();
+    assert_eq!(grid_rows.len(), 5, "the paper's method and the 4 lines");
+    assert_eq!(grid_rows[0]["setting"], "paper");
+    let budget = j["budget_epochs"].as_f64().unwrap();
+    // Each held-out population: the chosen setting is the best eligible one
+    // on the other two (recomputed here from the grid's numbers), and its
+    // numbers there are the replay's of that setting on that population.
+    let pops = ["s7", "s22", "FMNIST-MLP"];
+    let score = |n: &Value| -> f64 {
+        let med = n["median_abs_error"].as_f64().unwrap();
+        let excess = (n["regret_at_10"].as_f64().unwrap()
+            - n["successive_halving_regret_at_10"].as_f64().unwrap())
+        .max(0.0);
+        let cov = n["interval_coverage"].as_f64().unwrap_or(0.0);
+        med + excess + 10.0 * ((0.8 - cov).max(0.0) + (cov - 0.97).max(0.0))
+    };
+    for (k, held) in j["leave_one_out"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(held["population"], pops[k]);
+        let others: Vec<&str> = pops.iter().copied().filter(|p| *p != pops[k]).collect();
+        let stop =
+            |row: &Value, p: &str| row["populations"][p]["mean_stop_epoch"].as_f64().unwrap();
+        let mut best: Option<(bool, f64, &str)> = None;
+        for row in grid_rows {
+            let eligible = others
+                .iter()
+                .all(|p| stop(row, p) <= stop(&grid_rows[0], p) + budget + 1e-9);
+            let s = others
+                .iter()
+                .map(|p| score(&row["populations"][*p]))
+                .sum::<f64>()
+                / others.len() as f64;
+            let better = match best {
+                None => true,
+                Some((e, b, _)) => (eligible && !e) || (eligible == e && s < b),
+            };
+            if better {
+                best = Some((eligible, s, row["setting"].as_str().unwrap()));
+            }
+        }
+        assert_eq!(
+            held["chosen"].as_str(),
+            best.map(|b| b.2),
+            "held out {}",
+            pops[k]
+        );
+        // The replay of the chosen setting on the held-out population alone.
+        let setting = held["chosen"].as_str().unwrap();
+        let one = dir.join(format!("{}.csv", pops[k]));
+        // The MLP file whole, or the CNN file's rows of one seed.
+        let (file, prefix) = if pops[k] == "FMNIST-MLP" {
+            (mlp.clone(), String::from(","))
+        } else {
+            (data("fmnist_random_cnn.csv"), format!(",{}_", pops[k]))
+        };
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut lines = text.lines();
+        let mut out = format!("{}\n", lines.next().unwrap());
+        for l in lines.filter(|l| l.contains(&prefix)) {
+            out.push_str(l);
+            out.push('\n');
+        }
+        std::fs::write(&one, out).unwrap();
+        let rj = dir.join(format!("{}.json", pops[k]));
+        let mut args: Vec<String> = vec![
+            "replay".into(),
+            one.to_str().unwrap().into(),
+            "--no-group".into(),
+            "--json".into(),
+            rj.to_str().unwrap().into(),
+            "--chance_level".into(),
+            "10".into(),
+            "--top".into(),
+            "10".into(),
+        ];
+        if setting != "paper" {
+            for kv in setting.split(' ') {
+                args.push(format!("--set={kv}"));
+            }
+        }
+        let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let (ok, so, se) = penguin(&args);
+        assert!(ok, "{so}\n{se}");
+        let r = read_json(&rj);
+        let m = r["datasets"].as_object().unwrap().values().next().unwrap()["full"].clone();
+        let h = &held["held_out"];
+        for (a, b) in [
+            ("mean_stop_epoch", "/mean_stop_epoch"),
+            ("median_abs_error", "/median_abs_error"),
+            ("mae", "/mae"),
+            ("regret_at_10", "/regret/10"),
+            (
+                "successive_halving_regret_at_10",
+                "/successive_halving/10/regret",
+            ),
+            ("truncation_regret_at_10", "/truncation/regret/10"),
+        ] {
+            let want = m.pointer(b).and_then(Value::as_f64).unwrap();
+            let got = h[a].as_f64().unwrap();
+            assert!(
+                (want - got).abs() < 1e-9,
+                "{}: {a} {got} vs replay {want}",
+                pops[k]
+            );
+        }
+    }
+    // The setting chosen on all populations, as a config file.
+    let conf_text = std::fs::read_to_string(&conf).unwrap();
+    let chosen = j["chosen_on_all"]["setting"].as_str().unwrap();
+    for kv in chosen.split(' ').filter(|s| *s != "paper") {
+        let (k, v) = kv.split_once('=').unwrap();
+        assert!(conf_text.contains(&format!("{k} = {v}\n")), "{conf_text}");
+    }
+    assert!(stdout.contains("# config file"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn mistakes_are_usage_errors() {
+    for args in [
+        &["tune"][..],
+        &["tune", "only_one.csv"],
+        &["tune", "a.csv", "b.csv", "--objective", "best"],
+        &["tune", "a.csv@nope=1", "b.csv"],
+    ] {
+        let (ok, _, stderr) = penguin(args);
+        assert!(!ok, "{args:?}");
+        assert!(stderr.contains("penguin: error:"), "{args:?}: {stderr}");
+    }
+    let (ok, stdout, _) = penguin(&["tune", "--help"]);
+    assert!(ok && stdout.starts_with("Usage: penguin tune"), "{stdout}");
+    let (ok, stdout, _) = penguin(&["tune", "--print-grid"]);
+    assert!(ok && stdout.lines().next() == Some("paper"), "{stdout}");
+}

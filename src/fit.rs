@@ -262,6 +262,34 @@ fn finite_difference_jacobian(model: &dyn Model, x: &[f64], s: &mut Scratch) -> 
     s.jac.iter().all(|v| v.is_finite())
 }
 
+/// The solver run by [`fit`]: [`lmder::solve`], or with the `lm-crate` feature
+/// and `use_lm_crate(true)` the `levenberg-marquardt` crate on the same problem.
+fn solve(
+    problem: &mut Problem<'_>,
+    rows: usize,
+    u: &[f64],
+    settings: &lmder::Settings,
+) -> Option<lmder::Outcome> {
+    #[cfg(feature = "lm-crate")]
+    if LM_CRATE.load(std::sync::atomic::Ordering::Relaxed) {
+        return crate::lm_crate::solve(problem, rows, u, settings);
+    }
+    lmder::solve(problem, rows, u, settings)
+}
+
+/// Whether [`fit`] solves with the `levenberg-marquardt` crate (process-wide).
+#[cfg(feature = "lm-crate")]
+static LM_CRATE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every later [`fit`] in this process, on any thread, solve with the
+/// `levenberg-marquardt` crate (`true`) or with [`crate::lmder`] (`false`, the
+/// default). Only for comparing the two (`benches/lm_crate.rs`); switch it
+/// only while no fit runs.
+#[cfg(feature = "lm-crate")]
+pub fn use_lm_crate(on: bool) {
+    LM_CRATE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Sum of squared residuals of `model` with `params` on the points, or NaN when
 /// the model cannot be evaluated there.
 pub fn sum_of_squares(model: &dyn Model, x: &[f64], y: &[f64], params: &[f64]) -> f64 {
@@ -343,7 +371,7 @@ pub fn fit(
     // solver creep further along the flat valleys of degenerate curves (b -> 1
     // in exp3).
     for _ in 0..=settings.restarts {
-        let Some(out) = lmder::solve(&mut problem, rows, &u, &lm) else {
+        let Some(out) = solve(&mut problem, rows, &u, &lm) else {
             break;
         };
         evaluations += out.evaluations;

@@ -16,6 +16,8 @@ pub mod ffi;
 pub mod fit;
 pub mod functions;
 pub mod interval;
+#[cfg(feature = "lm-crate")]
+mod lm_crate;
 pub mod lmder;
 pub mod networks;
 pub mod predict;

@@ -1,7 +1,7 @@
 //! The `levenberg-marquardt` crate (0.15, `minpack-compat`) behind the same
 //! interface as [`crate::lmder::solve`], so that [`crate::fit`] can run either
-//! solver on the same problem (feature `lm-crate`, off by default; see
-//! `docs/design.md` and `benches/lm_crate.rs`, which compares the two).
+//! solver on the same problem (feature `lm-crate`, off by default;
+//! `benches/lm_crate.rs` compares the two).
 //!
 //! Only the solver differs: the problem (free variables of the change of
 //! variables, residuals padded to `m >= n` rows, the Jacobian with its

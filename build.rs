@@ -1,27 +1,12 @@
-//! Generates the C header into OUT_DIR (never into the source tree) and gives
-//! the shared library its SONAME.
+//! Gives the shared library its SONAME and, with the default feature `header`,
+//! generates the C header into OUT_DIR (never into the source tree).
 
 use std::env;
-use std::path::PathBuf;
 
 fn main() {
-    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
-    println!("cargo:rerun-if-changed=src/ffi");
-    println!("cargo:rerun-if-changed=cbindgen.toml");
-
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
-        .expect("cbindgen.toml is readable");
-    match cbindgen::Builder::new()
-        .with_crate(&crate_dir)
-        .with_config(config)
-        .generate()
-    {
-        Ok(bindings) => {
-            bindings.write_to_file(out_dir.join("penguin.h"));
-        }
-        Err(e) => println!("cargo:warning=cbindgen could not generate penguin.h: {e}"),
-    }
+    println!("cargo:rerun-if-changed=build.rs");
+    #[cfg(feature = "header")]
+    header();
 
     // SONAME libpenguin.so.MAJOR.MINOR while on 0.x (rustc sets none by itself).
     let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
@@ -41,4 +26,28 @@ fn main() {
         env::var("TARGET").unwrap()
     );
     println!("cargo:rustc-env=PENGUIN_HOST={}", env::var("HOST").unwrap());
+}
+
+/// Writes the header cbindgen generates from src/ffi/ into OUT_DIR (feature
+/// `header`, on by default; tests/header.rs compares it with include/penguin.h).
+#[cfg(feature = "header")]
+fn header() {
+    use std::path::PathBuf;
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable");
+    match cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .generate()
+    {
+        Ok(bindings) => {
+            bindings.write_to_file(out_dir.join("penguin.h"));
+        }
+        Err(e) => println!("cargo:warning=cbindgen could not generate penguin.h: {e}"),
+    }
 }

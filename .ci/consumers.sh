@@ -116,6 +116,13 @@ run build cmake --build "$work/build"
 run install cmake --install "$work/build" --prefix "$prefix"
 ok "Penguin built with CMake (cargo: $((SECONDS - t0)) s) and installed into a temporary prefix"
 
+# The C library is the engine and the C API: the CMake build compiles none of
+# the `penguin` program's dependencies (cargo feature `cli`) nor cbindgen (the
+# header is committed; feature `header` regenerates it for the tests).
+program_deps=$(ls "$target/release/deps" | grep -E '^lib(serde_json|plotters|indicatif|cbindgen)-' || true)
+[ -z "$program_deps" ] || fail "the CMake build compiled what the C library does not need: $program_deps"
+ok "the CMake build compiled none of the penguin program's dependencies (serde_json, plotters, indicatif) nor cbindgen"
+
 lib="$prefix/lib"
 version=$(awk -F'"' '/^version *=/ { print $2; exit }' "$root/Cargo.toml")
 minor=$(echo "$version" | cut -d. -f2)

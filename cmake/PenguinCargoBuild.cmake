@@ -5,13 +5,15 @@
 # Input variables: CARGO, SOURCE_DIR, TARGET_DIR, OFFLINE, FLAGS (a
 # space-separated string), NATIVE_LIBS_FILE.
 #
-# `cargo rustc --lib -- --print native-static-libs` builds the same artifacts
-# as `cargo build --lib` (the crate types of Cargo.toml: cdylib, staticlib,
+# `cargo rustc --lib --no-default-features -- --print native-static-libs`
+# builds the same artifacts as `cargo build --lib --no-default-features` (the
+# engine and the C API without the `penguin` program's dependencies; the crate
+# types of Cargo.toml: cdylib, staticlib,
 # rlib) and makes rustc print, for the staticlib, a line
 #   note: native-static-libs: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 # When nothing changed, cargo replays that note from its cache.
 
-set(args rustc --release --locked --lib --color never --target-dir "${TARGET_DIR}")
+set(args rustc --release --locked --lib --no-default-features --color never --target-dir "${TARGET_DIR}")
 if(OFFLINE)
   list(APPEND args --offline)
 endif()

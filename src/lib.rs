@@ -2,12 +2,17 @@
 //! search, after the PENGUIN fitness prediction engine (TPDS 2022).
 //!
 //! Layers, from the bottom: [`functions`] (the catalogue of parametric learning
-//! curves), [`fit`] (least squares), [`predict`] (Algorithm 1), [`analyzer`]
-//! (Algorithm 2), [`config`], [`engine`] (many networks, stored in a
-//! [`networks`] table), and `ffi` (the C API).
+//! curves), [`fit`] (least squares, on [`lmder`] or [`trf`]), [`predict`]
+//! (Algorithm 1), [`analyzer`] (Algorithm 2), [`rules`] (the stopping rules,
+//! Algorithm 2 first, in the order they apply), [`config`], [`network`] (one
+//! network and its update), [`engine`] (many networks in a [`networks`] table,
+//! batches and threads), [`state`] (checkpoints) and [`ffi`] (the C API).
+//!
+//! The `penguin` program (`src/bin/penguin/`: replay, bench) is a target of
+//! its own behind the default `cli` feature; the C library is built with
+//! `--no-default-features` and compiles none of its dependencies.
 
 pub mod analyzer;
-pub mod bench;
 pub mod config;
 pub mod curves;
 pub mod engine;
@@ -19,10 +24,11 @@ pub mod interval;
 #[cfg(feature = "lm-crate")]
 mod lm_crate;
 pub mod lmder;
+pub mod network;
 pub mod networks;
 pub mod predict;
 pub mod profile;
-pub mod replay;
+pub mod rules;
 pub mod state;
 pub mod trf;
 

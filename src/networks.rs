@@ -7,7 +7,7 @@
 //! memory (a NAS numbers and reports its networks in order), so a batch walks
 //! the table nearly sequentially instead of chasing one pointer per network.
 
-use crate::engine::Network;
+use crate::network::Network;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 

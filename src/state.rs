@@ -11,8 +11,9 @@
 
 use crate::analyzer::Decision;
 use crate::config::Config;
-use crate::engine::{Engine, Network};
+use crate::engine::Engine;
 use crate::error::{Error, ErrorCode, Result};
+use crate::network::Network;
 use std::io::Write;
 use std::path::Path;
 

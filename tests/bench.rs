@@ -60,6 +60,23 @@ fn the_scale_mode_tracks_every_network() {
 }
 
 #[test]
+fn the_scale_mode_through_the_c_api_makes_the_rust_paths_decisions() {
+    let args = [CNN, "--networks", "300", "--chunk", "64", "--threads", "1"];
+    let rust = bench(&args);
+    assert_eq!(rust["path"], "rust");
+    for (path, name) in [("single", "c_single"), ("batch", "c_batch")] {
+        let c = bench(&[&args[..], &["--c-api", path]].concat());
+        assert_eq!(c["path"], name, "{c}");
+        // The same networks stopped at the same observations after the same
+        // number of fits.
+        for field in ["networks", "observations", "fits"] {
+            assert_eq!(c[field], rust[field], "{field}: {c} vs {rust}");
+        }
+        assert!(c["heap_bytes_per_network"].is_null(), "{c}");
+    }
+}
+
+#[test]
 fn the_scaling_mode_times_both_thread_counts_on_the_same_work() {
     let args = ["--networks", "200", "--chunk", "200"];
     let b = bench(&[&[CNN, "--scaling", "2", "--threads", "2"], &args[..]].concat());

@@ -5,7 +5,7 @@ use super::{
     Report,
     metrics::{Metrics, PerX},
 };
-use crate::config::Direction;
+use penguin::config::Direction;
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
 

@@ -2,10 +2,12 @@
 //! fields as the SciPy peer (`examples/scipy_peer.py`), and a scale mode that
 //! tracks a million networks.
 
-use crate::config::Config;
-use crate::engine::{Engine, Observation, Status};
-use crate::error::Result;
 use crate::replay::{Dataset, replay_dataset};
+use penguin::config::Config;
+use penguin::engine::{Engine, Observation, State, Status};
+use penguin::error::{Error, ErrorCode, Result};
+use penguin::ffi;
+use std::ffi::CString;
 use std::time::Instant;
 
 /// What one bench run measured.
@@ -108,8 +110,12 @@ pub struct ScaleReport {
     /// Growth of resident memory while the engine filled, per network.
     pub rss_bytes_per_network: Option<f64>,
     /// The engine's own heap estimate (vector capacities and map slots), per
-    /// network.
-    pub heap_bytes_per_network: f64,
+    /// network (None through the C API, which does not tell it).
+    pub heap_bytes_per_network: Option<f64>,
+    /// Which path the observations took: `rust` (`Engine::observe_batch`),
+    /// `c_batch` (`penguin_observe_batch`) or `c_single` (`penguin_observe`,
+    /// one call per observation).
+    pub path: &'static str,
     /// Mean observations per network.
     pub observations_per_network: f64,
     /// Seconds inside the batch calls that carried a full chunk of networks
@@ -124,7 +130,7 @@ impl ScaleReport {
     pub fn to_json(&self) -> String {
         let opt = |v: Option<f64>| v.map_or("null".to_string(), |v| format!("{v:.1}"));
         format!(
-            "{{\"networks\": {}, \"observations\": {}, \"fits\": {}, \"seconds\": {:.3}, \"ns_per_observation\": {:.1}, \"peak_rss_bytes\": {}, \"rss_bytes_per_network\": {}, \"heap_bytes_per_network\": {:.1}, \"observations_per_network\": {:.2}, \"full_batches\": {}, \"full_batch_seconds\": {:.3}}}",
+            "{{\"networks\": {}, \"observations\": {}, \"fits\": {}, \"seconds\": {:.3}, \"ns_per_observation\": {:.1}, \"peak_rss_bytes\": {}, \"rss_bytes_per_network\": {}, \"heap_bytes_per_network\": {}, \"observations_per_network\": {:.2}, \"full_batches\": {}, \"full_batch_seconds\": {:.3}, \"path\": \"{}\"}}",
             self.networks,
             self.observations,
             self.fits,
@@ -133,10 +139,11 @@ impl ScaleReport {
             self.peak_rss_bytes
                 .map_or("null".to_string(), |v| v.to_string()),
             opt(self.rss_bytes_per_network),
-            self.heap_bytes_per_network,
+            opt(self.heap_bytes_per_network),
             self.observations_per_network,
             self.full_batches,
             self.full_batch_seconds,
+            self.path,
         )
     }
 }
@@ -202,7 +209,7 @@ fn drive(
             let statuses = observe(&batch, batch.len() == last - first)?;
             observations += batch.len() as u64;
             for (o, s) in batch.iter().zip(&statuses) {
-                if s.state != crate::engine::State::Continue {
+                if s.state != penguin::engine::State::Continue {
                     stopped[o.id as usize - first] = true;
                 }
             }
@@ -248,11 +255,174 @@ pub fn scale(
             (Some(b), Some((a, _))) => Some((a.saturating_sub(b)) as f64 / n),
             _ => None,
         },
-        heap_bytes_per_network: engine.heap_bytes() as f64 / n,
+        heap_bytes_per_network: Some(engine.heap_bytes() as f64 / n),
         observations_per_network: observations as f64 / n,
         full_batch_seconds,
         full_batches,
+        path: "rust",
     })
+}
+
+/// Which C API call the scale mode drives (`penguin bench --c-api`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CApi {
+    /// `penguin_observe`, one call per observation.
+    Single,
+    /// `penguin_observe_batch`, one call per batch.
+    Batch,
+}
+
+/// An engine made and driven through the C API, as a C caller would; freed
+/// when dropped.
+struct CEngine(*mut ffi::penguin_t);
+
+impl CEngine {
+    /// `penguin_config_new`, `penguin_config_set` for every key of `config`,
+    /// `penguin_new`.
+    fn new(config: &Config) -> Result<CEngine> {
+        let fail = |what: &str| Error::new(ErrorCode::Internal, format!("C API: {what} failed"));
+        let mut cfg: *mut ffi::penguin_config_t = std::ptr::null_mut();
+        if ffi::penguin_config_new(&mut cfg) != ffi::PENGUIN_OK {
+            return Err(fail("penguin_config_new"));
+        }
+        let mut ok = true;
+        for (k, v) in config.pairs() {
+            let (k, v) = (CString::new(k), CString::new(v));
+            let (Ok(k), Ok(v)) = (k, v) else {
+                ok = false;
+                break;
+            };
+            ok &= ffi::penguin_config_set(cfg, k.as_ptr(), v.as_ptr()) == ffi::PENGUIN_OK;
+        }
+        let mut engine: *mut ffi::penguin_t = std::ptr::null_mut();
+        ok = ok && ffi::penguin_new(cfg, &mut engine) == ffi::PENGUIN_OK;
+        ffi::penguin_config_free(cfg);
+        if ok {
+            Ok(CEngine(engine))
+        } else {
+            Err(fail("configuration"))
+        }
+    }
+}
+
+impl Drop for CEngine {
+    fn drop(&mut self) {
+        ffi::penguin_free(self.0);
+    }
+}
+
+/// [`scale`] through the C API (`penguin_observe` one call per observation,
+/// or `penguin_observe_batch`), for the cost of the C boundary on the hot path.
+pub fn scale_c_api(
+    datasets: &[Dataset],
+    config: &Config,
+    networks: usize,
+    chunk: usize,
+    path: CApi,
+) -> Result<ScaleReport> {
+    let engine = CEngine::new(config)?;
+    let failed = |call: &str, code: i32| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("{call} returned {code}: {}", last_error_message()),
+        )
+    };
+    let before = rss_bytes().map(|r| r.0);
+    let start = Instant::now();
+    let (mut full_batch_seconds, mut full_batches) = (0.0, 0usize);
+    let (mut ids, mut epochs, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    let mut out: Vec<ffi::penguin_nn_status_t> = Vec::new();
+    let observations = drive(datasets, networks, chunk, |batch, full| {
+        let call = Instant::now();
+        let mut st = ffi::penguin_nn_status_t::default();
+        out.resize(batch.len(), st);
+        match path {
+            CApi::Single => {
+                for (o, s) in batch.iter().zip(out.iter_mut()) {
+                    let code = ffi::penguin_observe(engine.0, o.id, o.epoch, o.value, &mut st);
+                    if code != ffi::PENGUIN_OK {
+                        return Err(failed("penguin_observe", code));
+                    }
+                    *s = st;
+                }
+            }
+            CApi::Batch => {
+                ids.clear();
+                epochs.clear();
+                values.clear();
+                ids.extend(batch.iter().map(|o| o.id));
+                epochs.extend(batch.iter().map(|o| o.epoch));
+                values.extend(batch.iter().map(|o| o.value));
+                let code = ffi::penguin_observe_batch(
+                    engine.0,
+                    batch.len(),
+                    ids.as_ptr(),
+                    epochs.as_ptr(),
+                    values.as_ptr(),
+                    out.as_mut_ptr(),
+                );
+                if code != ffi::PENGUIN_OK {
+                    return Err(failed("penguin_observe_batch", code));
+                }
+            }
+        }
+        if full {
+            full_batch_seconds += call.elapsed().as_secs_f64();
+            full_batches += 1;
+        }
+        Ok(out.iter().map(|s| state_of(s.state)).collect())
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let after = rss_bytes();
+    let mut count = 0usize;
+    ffi::penguin_network_count(engine.0, &mut count);
+    let mut fits = 0u64;
+    let mut st = ffi::penguin_nn_status_t::default();
+    for id in 0..count as u64 {
+        if ffi::penguin_status(engine.0, id, &mut st) == ffi::PENGUIN_OK {
+            fits += u64::from(st.fits);
+        }
+    }
+    let n = count.max(1) as f64;
+    Ok(ScaleReport {
+        networks: count,
+        observations,
+        fits,
+        seconds,
+        peak_rss_bytes: after.map(|r| r.1),
+        rss_bytes_per_network: match (before, after) {
+            (Some(b), Some((a, _))) => Some((a.saturating_sub(b)) as f64 / n),
+            _ => None,
+        },
+        heap_bytes_per_network: None,
+        observations_per_network: observations as f64 / n,
+        full_batch_seconds,
+        full_batches,
+        path: match path {
+            CApi::Single => "c_single",
+            CApi::Batch => "c_batch",
+        },
+    })
+}
+
+/// A status with only its state, as [`drive`] needs it.
+fn state_of(state: i32) -> Status {
+    Status {
+        state: match state {
+            ffi::PENGUIN_CONTINUE => State::Continue,
+            ffi::PENGUIN_CONVERGED => State::Converged,
+            _ => State::ReachedEPred,
+        },
+        ..Status::EMPTY
+    }
+}
+
+/// The calling thread's last C API error message.
+fn last_error_message() -> String {
+    let mut buf = vec![0u8; 512];
+    let n = ffi::penguin_last_error_message(buf.as_mut_ptr().cast(), buf.len());
+    buf.truncate(n.min(buf.len() - 1));
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// What the thread-scaling mode measured: the same scale run on one thread and
@@ -469,8 +639,8 @@ fn time_on_both(
     }
     let key = |s: &Status| (s.state, s.fits, s.prediction.to_bits());
     if !statuses[0].iter().map(key).eq(statuses[1].iter().map(key)) {
-        return Err(crate::error::Error::new(
-            crate::error::ErrorCode::Internal,
+        return Err(penguin::error::Error::new(
+            penguin::error::ErrorCode::Internal,
             "scaling: the one-thread and many-thread engines decided differently",
         ));
     }
@@ -491,7 +661,7 @@ const TIMINGS_PER_ROUND: usize = 5;
 /// [`SingleBatch::time`] restores that state (untimed) and times the one call
 /// on a one-thread and on a many-thread engine, in turn.
 struct SingleBatch {
-    table: crate::networks::NetworkTable,
+    table: penguin::networks::NetworkTable,
     batch: Vec<Observation>,
     engines: [Engine; 2],
     flip: bool,
@@ -506,7 +676,7 @@ impl SingleBatch {
             let mut e = Engine::new(one.clone())?;
             let mut at = c.points.len().saturating_sub(1);
             for (i, p) in c.points.iter().enumerate() {
-                if e.observe(0, p.epoch, p.value)?.state != crate::engine::State::Continue {
+                if e.observe(0, p.epoch, p.value)?.state != penguin::engine::State::Continue {
                     at = i;
                     break;
                 }
@@ -533,7 +703,7 @@ impl SingleBatch {
                 .map(|k| entry(k, step))
                 .collect();
             for (o, s) in prefix.iter().zip(state.observe_batch(&prefix)?) {
-                training[o.id as usize] = s.state == crate::engine::State::Continue;
+                training[o.id as usize] = s.state == penguin::engine::State::Continue;
             }
         }
         // Those with enough points to fit, still training.
@@ -629,8 +799,8 @@ pub fn scaling(
             let r = scale(datasets, config, networks, chunk)?;
             let first = *fits.get_or_insert(r.fits);
             if first != r.fits {
-                return Err(crate::error::Error::new(
-                    crate::error::ErrorCode::Internal,
+                return Err(penguin::error::Error::new(
+                    penguin::error::ErrorCode::Internal,
                     format!("scaling: a run made {} fits, the first {first}", r.fits),
                 ));
             }

@@ -23,7 +23,7 @@
 //!   just before its ground truth (epoch 19.5 of 20 on the bundled curves).
 
 use super::{DatasetReport, Options, Outcome, Stop};
-use crate::config::Direction;
+use penguin::config::Direction;
 
 /// A number per x of the top x (None where not defined).
 pub type PerX = Vec<(usize, Option<f64>)>;

@@ -1,15 +1,16 @@
-//! The `penguin` command line: `penguin replay [OPTIONS] [CURVES.csv ...]`.
+//! The `penguin` command line: `penguin replay [OPTIONS] [CURVES.csv ...]` and
+//! `penguin bench [OPTIONS] [CURVES.csv ...]`.
 //!
 //! Every configuration key of the C API is an option, spelled as in the C API
 //! (`--e_pred 20`) or with dashes (`--e-pred 20`), taken from
-//! [`crate::config::KEYS`] so that new keys need no change here. `--config FILE`
+//! [`penguin::config::KEYS`] so that new keys need no change here. `--config FILE`
 //! files are applied first, in order, then the single keys, in order.
 
-use super::data::{self, Columns};
-use super::{Options, Report, plots, report};
-use crate::config::{Config, KEYS};
-use crate::error::{Error, ErrorCode, Result};
+use crate::replay::data::{self, Columns};
+use crate::replay::{Options, Report, plots, report};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use penguin::config::{Config, KEYS};
+use penguin::error::{Error, ErrorCode, Result};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -65,6 +66,8 @@ pub struct ReplayArgs {
     /// `penguin bench --scaling R`: the scale mode R times on one thread and R
     /// times on `threads`, alternated, and the speed-up.
     pub scaling: Option<usize>,
+    /// `penguin bench --c-api single|batch`: the scale mode through the C API.
+    pub c_api: Option<crate::bench::CApi>,
 }
 
 /// The top-level help.
@@ -85,10 +88,56 @@ Usage:
   penguin help | --help                       this text
   penguin --version
 
-Run 'penguin replay --help' for the replay's options.
+Run 'penguin replay --help' or 'penguin bench --help' for a command's options.
 ",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// The help of `penguin bench`.
+pub fn bench_help() -> String {
+    "Usage: penguin bench [OPTIONS] [CURVES.csv ...]
+
+Times Penguin's batched engine path (the one `penguin_observe_batch` takes) on
+recorded learning curves and prints one JSON line. Without a file it uses the
+bundled curves. Timings move from run to run: compare two settings in one run
+of each, several times (docs/performance.md).
+
+Modes:
+  (default)             replay every network in NAS order (one batch per epoch),
+                        repeated from a fresh engine until a second has passed;
+                        prints the SciPy peer's fields (examples/scipy_peer.py):
+                        models, observations, fits, fit_seconds, fits_per_second,
+                        replay_seconds, observations_per_second, mean_stop_epoch,
+                        threads, repeats, engine
+  --networks N          the scale mode: N networks (the curves under offset ids,
+                        stopped as Penguin decides) in batches of --chunk; prints
+                        seconds, ns_per_observation, peak_rss_bytes,
+                        rss_bytes_per_network, heap_bytes_per_network, ...
+  --chunk C             networks per batch in the scale mode (default 10000)
+  --c-api single|batch  the scale mode through the C API, as a C caller: one
+                        penguin_observe call per observation, or one
+                        penguin_observe_batch call per batch (JSON \"path\":
+                        c_single, c_batch; rust otherwise)
+  --scaling R           with --networks: the scale mode R times on one thread and
+                        R times on --threads K (0 = all cores), alternated, and the
+                        speed-ups (whole runs, lockstep batches, one batch in
+                        which every network fits, independent engines, and a loop
+                        sharing nothing: the machine's own speed-up)
+
+Input (as penguin replay):
+  --id COL, --epoch COL, --metric COL, --group COL, --no-group
+
+Penguin configuration: every key of the C API as an option (--KEY VALUE,
+--KEY=VALUE, dashes for underscores), --config FILE, --set KEY=VALUE; see
+'penguin replay --help' for the list. `E` defaults to the data's first epoch (as
+the SciPy peer), the rest to the paper's settings. Examples:
+  penguin bench tests/data/fmnist_random_cnn.csv --threads 1
+  penguin bench --networks 100000 --min_points 1000 --threads 1
+  penguin bench --networks 100000 --min_points 1000 --threads 1 --c-api single
+  penguin bench --networks 10000 --chunk 10000 --scaling 7
+"
+    .to_string()
 }
 
 /// The help of `penguin replay`.
@@ -215,6 +264,13 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
         }
     }
     let bench = first == "bench";
+    let command_help = || {
+        Ok(Command::Help(if bench {
+            bench_help()
+        } else {
+            replay_help()
+        }))
+    };
     let mut a = ReplayArgs::default();
     let mut i = 1;
     let mut only_files = false;
@@ -226,7 +282,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             continue;
         }
         if arg == "-h" {
-            return Ok(Command::Help(replay_help()));
+            return command_help();
         }
         if !arg.starts_with("--") {
             return Err(usage(format!(
@@ -248,7 +304,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             None => Ok(()),
         };
         match own.as_str() {
-            "help" => return Ok(Command::Help(replay_help())),
+            "help" => return command_help(),
             "no-group" => {
                 flag(&inline)?;
                 a.columns.group = None;
@@ -286,6 +342,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
                 | "networks"
                 | "chunk"
                 | "scaling"
+                | "c-api"
         );
         let key = if takes_value { None } else { config_key(name) };
         if !takes_value && key.is_none() {
@@ -347,17 +404,33 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             "json" => a.json = Some(value),
             "plots" => a.plots = Some(value),
             "show" => a.show.push(value),
-            "networks" | "chunk" | "scaling" if !bench => {
+            "networks" | "chunk" | "scaling" | "c-api" if !bench => {
                 return Err(usage(format!("--{own} is an option of 'penguin bench'")));
             }
             "networks" => a.networks = Some(parse_count("networks", &value)?),
             "chunk" => a.chunk = Some(parse_count("chunk", &value)?),
             "scaling" => a.scaling = Some(parse_count("scaling", &value)?),
+            "c-api" => {
+                a.c_api = Some(match value.as_str() {
+                    "single" => crate::bench::CApi::Single,
+                    "batch" => crate::bench::CApi::Batch,
+                    _ => {
+                        return Err(usage(format!(
+                            "--c-api '{value}': expected single or batch"
+                        )));
+                    }
+                })
+            }
             _ => unreachable!("every option taking a value is handled"),
         }
     }
     if !a.show.is_empty() && a.plots.is_none() {
         return Err(usage("--show needs --plots DIR to draw into"));
+    }
+    if a.c_api.is_some() && (a.networks.is_none() || a.scaling.is_some()) {
+        return Err(usage(
+            "--c-api needs --networks N and no --scaling (it drives the scale mode)",
+        ));
     }
     if a.scaling.is_some() && a.networks.is_none() {
         return Err(usage(
@@ -415,7 +488,10 @@ pub fn bench_command(args: &ReplayArgs, out: &mut dyn Write) -> Result<()> {
         (Some(n), Some(rounds)) => {
             crate::bench::scaling(&datasets, &config, n, chunk, rounds)?.to_json()
         }
-        (Some(n), None) => crate::bench::scale(&datasets, &config, n, chunk)?.to_json(),
+        (Some(n), None) => match args.c_api {
+            Some(path) => crate::bench::scale_c_api(&datasets, &config, n, chunk, path)?.to_json(),
+            None => crate::bench::scale(&datasets, &config, n, chunk)?.to_json(),
+        },
         (None, _) => crate::bench::run(&datasets, &config)?.to_json(),
     };
     writeln!(out, "{line}")
@@ -513,7 +589,7 @@ pub fn replay_command(args: &ReplayArgs, out: &mut dyn Write) -> Result<Report> 
     let may_show = !args.no_progress && std::io::stderr().is_terminal();
     let start = Instant::now();
     let mut shown = false;
-    let reports = super::replay(datasets, &options, &mut |done, total| {
+    let reports = crate::replay::replay(datasets, &options, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
         if may_show && !shown && start.elapsed() > Duration::from_secs(1) {
@@ -645,6 +721,24 @@ mod tests {
         assert!(a.columns.group_required);
         assert_eq!(a.columns.train_loss, None);
         assert_eq!(a.files, vec!["--odd.csv".to_string()]);
+    }
+
+    #[test]
+    fn each_command_prints_its_own_help() {
+        for (command, own, other) in [
+            ("bench", "Usage: penguin bench", "Usage: penguin replay"),
+            ("replay", "Usage: penguin replay", "Usage: penguin bench"),
+        ] {
+            for flag in ["--help", "-h"] {
+                let Ok(Command::Help(text)) = parse(&args(&[command, flag])) else {
+                    panic!("{command} {flag} is no help");
+                };
+                assert!(text.starts_with(own), "{command} {flag}:\n{text}");
+                assert!(!text.contains(other), "{command} {flag}:\n{text}");
+            }
+        }
+        assert!(bench_help().contains("--scaling R"));
+        assert!(!replay_help().contains("--scaling"));
     }
 
     #[test]

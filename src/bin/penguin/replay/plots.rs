@@ -9,8 +9,8 @@
 
 use super::metrics::rank;
 use super::{DatasetReport, Report, Stop};
-use crate::config::{Config, Direction};
-use crate::error::{Error, ErrorCode, Result};
+use penguin::config::{Config, Direction};
+use penguin::error::{Error, ErrorCode, Result};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 

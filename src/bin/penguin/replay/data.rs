@@ -1,13 +1,13 @@
 //! Learning curves for a replay: long-format CSV files read into data sets of
 //! networks, keeping each row's line number so that every complaint names it.
 //!
-//! Built on [`crate::curves::Table`] (the CSV layer shared with the rest of the
+//! Built on [`penguin::curves::Table`] (the CSV layer shared with the rest of the
 //! crate); this module adds what a replay needs on top: the data-set grouping,
 //! the optional training-loss column for the MENNDL baseline, counting of skipped
 //! rows, and checks that each network's epochs increase.
 
-use crate::curves::{Table, parse_number};
-use crate::error::{Error, ErrorCode, Result};
+use penguin::curves::{Table, parse_number};
+use penguin::error::{Error, ErrorCode, Result};
 use std::collections::HashMap;
 
 /// The curves bundled with the crate, replayed when no file is given: 127 random
@@ -17,15 +17,24 @@ use std::collections::HashMap;
 pub const BUNDLED: &[(&str, &str)] = &[
     (
         "fmnist_random_cnn.csv",
-        include_str!("../../tests/data/fmnist_random_cnn.csv"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/fmnist_random_cnn.csv"
+        )),
     ),
     (
         "dataverse_cifar100_3nets.csv",
-        include_str!("../../tests/data/dataverse_cifar100_3nets.csv"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/dataverse_cifar100_3nets.csv"
+        )),
     ),
     (
         "fmnist_mlp_mpi.csv",
-        include_str!("../../tests/data/fmnist_mlp_mpi.csv"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/fmnist_mlp_mpi.csv"
+        )),
     ),
 ];
 

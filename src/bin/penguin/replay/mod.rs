@@ -18,17 +18,16 @@
 //! - a network *learns* when its ground truth is more than `learn_margin` (5)
 //!   points above chance.
 
-pub mod cli;
 pub mod data;
 pub mod metrics;
 pub mod plots;
 pub mod report;
 
-use crate::config::{Config, Direction};
-use crate::engine::{Engine, Observation, State};
-use crate::error::Result;
-pub use data::{Columns, Dataset, Network, Point};
+pub use data::{Dataset, Network, Point};
 pub use metrics::Metrics;
+use penguin::config::{Config, Direction};
+use penguin::engine::{Engine, Observation, State};
+use penguin::error::Result;
 
 /// A NAS code's built-in termination, the paper's points of comparison.
 #[derive(Clone, Copy, Debug, PartialEq)]

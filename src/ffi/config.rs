@@ -1,0 +1,236 @@
+//! `penguin_config_t`: a configuration under construction, its keys and its
+//! user-defined functions.
+
+use super::errors::{boundary, c_str, null, penguin_result_t};
+use super::user_function::{CallbackModel, penguin_jacobian_fn, penguin_model_fn};
+use crate::config::Config;
+use crate::error::{Error, ErrorCode};
+use std::ffi::c_char;
+use std::sync::Arc;
+
+/// A configuration under construction. Opaque.
+pub struct penguin_config_t {
+    pub(super) config: Config,
+}
+
+/// Creates a configuration holding the paper's defaults (function `exp3`,
+/// `E` = 0.5, `N` = 3, `t` = 0.5, `e_pred` = 20, valid range [0, 100], mean
+/// agreement). Free it with `penguin_config_free`.
+///
+/// Returns `PENGUIN_OK`, or `PENGUIN_ERROR_NULL_ARGUMENT` when `config_out` is NULL.
+/// Thread-safety: may be called from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> penguin_result_t {
+    boundary("penguin_config_new", || {
+        if config_out.is_null() {
+            return Err(null("config_out"));
+        }
+        let c = Box::into_raw(Box::new(penguin_config_t {
+            config: Config::default(),
+        }));
+        // SAFETY: config_out is non-NULL and points to writable storage (contract).
+        unsafe { *config_out = c };
+        Ok(())
+    })
+}
+
+/// Sets one configuration key from its string value. Keys: `function`, `trend`,
+/// `E`, `N`, `t`, `e_pred`, `valid_min`, `valid_max`, `min_points`, `x_shift`,
+/// `agreement` (`mean` | `median`), `validity` (`newest` | `all`), `threshold`
+/// (`absolute` | `relative`, t in percent of the centre), `direction`
+/// (`maximize` | `minimize`), `p0` (`v1,v2,...` or `default`), `bounds`
+/// (`lo1,lo2,...;hi1,hi2,...`, `inf` allowed, or `default`), `warmup`
+/// (`epochs` | `predictions`), `failed_fit` (`breaks` | `skipped`),
+/// `upper_bound_reject` (distance or `off`), `threads` (0 = all cores),
+/// `interval` (level of `prediction_lo`/`prediction_hi`, default 0.9, 0 = none),
+/// `select_top` (0 = off), `chance_level`, `chance_margin`, `loss_patience` and
+/// `loss_min_delta` (the late-bloomer guard, see
+/// `penguin_observe_batch_with_loss`), `chance_patience` (the never-learner
+/// stop, same place), `alternatives`
+/// (other functions fitted beside `function`) with `combine` (`aicc`: the
+/// lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
+/// interval is wider reports its newest observed value), `stop_width` (the
+/// width gate: a network whose last N predictions agree stops only once its
+/// prediction interval is at most this wide, and never on a prediction without
+/// an interval; inf = off; a finite width needs `interval` > 0), `max_epoch`
+/// (the training budget: a network still training at this epoch or later,
+/// before `e_pred`, stops with `PENGUIN_CONVERGED`, answering its newest
+/// prediction if that is a valid fitness, else its newest observed value with
+/// no interval; inf = none) and the solver keys listed in the README.
+///
+/// The rules apply in this order to each observation, each to the decision
+/// the one before left: Algorithm 2, the width gate, rank-aware stopping, the
+/// late-bloomer guard, the training budget, `fallback_width`, the
+/// never-learner stop (which only stops a network still training).
+///
+/// Rank-aware stopping, `select_top = X`: before each call the engine takes the
+/// cohort's top-X cutoff, the X-th best score among the networks it tracks
+/// (a stopped network's final answer, a training network's newest valid
+/// prediction). A network whose prediction interval lies entirely on the wrong
+/// side of the cutoff stops after the warm-up (it cannot make the cut; its
+/// `prediction` is the newest fit), and a network that Algorithm 2 finds
+/// converged keeps training while its interval straddles the cutoff; one whose
+/// interval lies clearly on the right side stops as usual (subject to the
+/// width gate, which comes before: a network it holds is not stopped for being
+/// above the cutoff, but one below still stops). Without X scores or
+/// an interval the paper's decision stands. It needs `interval` > 0 and costs a
+/// pass over all networks per call.
+///
+/// Values are checked alone here; contradictions between keys are reported by
+/// `penguin_new`.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`,
+/// `PENGUIN_ERROR_UNKNOWN_CONFIG_KEY`, `PENGUIN_ERROR_INVALID_CONFIG_VALUE`,
+/// `PENGUIN_ERROR_UNKNOWN_FUNCTION` or `PENGUIN_ERROR_INVALID_ARGUMENT` (not
+/// UTF-8). On error the configuration is unchanged.
+/// Thread-safety: not concurrently with other calls on the same configuration.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_set(
+    config: *mut penguin_config_t,
+    key: *const c_char,
+    value: *const c_char,
+) -> penguin_result_t {
+    boundary("penguin_config_set", || {
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
+        // SAFETY: NUL-terminated strings by contract; NULL is checked.
+        let (key, value) = unsafe { (c_str(key, "key")?, c_str(value, "value")?) };
+        config.config.set(key, value)
+    })
+}
+
+/// Reads `key = value` lines from a file (`#` starts a comment) into the
+/// configuration. All lines apply or none; an error names the line.
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT`, `PENGUIN_ERROR_IO`, or the
+/// codes of `penguin_config_set`.
+/// Thread-safety: not concurrently with other calls on the same configuration.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_load(
+    config: *mut penguin_config_t,
+    path: *const c_char,
+) -> penguin_result_t {
+    boundary("penguin_config_load", || {
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
+        // SAFETY: NUL-terminated string by contract; NULL is checked.
+        let path = unsafe { c_str(path, "path")? };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot read '{path}': {e}")))?;
+        config
+            .config
+            .load_str(&text)
+            .map_err(|e| Error::new(e.code, format!("{path}: {}", e.message)))
+    })
+}
+
+/// Registers a user-defined parametric function `name` with `n_params`
+/// parameters and selects it (`function = name` selects it again later).
+/// `value` evaluates it for an array of x; `jacobian` (NULL allowed: Penguin then
+/// uses finite differences) fills the row-major n x n_params Jacobian. `p0`,
+/// `lower` and `upper` (each NULL allowed, else `n_params` values; infinities
+/// allowed in the bounds) are its default start and bounds. Its trend is the
+/// `trend` key (`increasing` by default), as for built-in functions.
+///
+/// Callbacks: called only from the thread that calls into Penguin, or from the
+/// engine's worker threads during `penguin_observe_batch`; they must be
+/// thread-safe when the engine's `threads` is not 1, and must not call back into
+/// the same engine. A callback that returns non-zero or writes NaN/inf makes that
+/// fit fail (the network keeps training); it never corrupts the engine. A C++
+/// exception thrown through a callback is undefined behaviour: catch it inside
+/// (the C++ wrapper does). `user_data` is passed back untouched; it must stay
+/// valid while any configuration or engine using the function exists.
+///
+/// Saving an engine stores the function's name and parameters, not its code: to
+/// load such a state, register the same name in a configuration and use
+/// `penguin_load_with_config` (plain `penguin_load` fails with
+/// `PENGUIN_ERROR_UNKNOWN_FUNCTION`).
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (config, name or value
+/// NULL), `PENGUIN_ERROR_INVALID_ARGUMENT` (a built-in name, an empty name or one
+/// with spaces, `#` or `=`, n_params 0, non-finite p0, a lower bound above its
+/// upper bound, p0 outside the bounds).
+/// Thread-safety: not concurrently with other calls on the same configuration.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn penguin_config_set_function(
+    config: *mut penguin_config_t,
+    name: *const c_char,
+    n_params: u32,
+    value: penguin_model_fn,
+    jacobian: penguin_jacobian_fn,
+    user_data: *mut std::ffi::c_void,
+    p0: *const f64,
+    lower: *const f64,
+    upper: *const f64,
+) -> penguin_result_t {
+    boundary("penguin_config_set_function", || {
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
+        // SAFETY: NUL-terminated string by contract; NULL is checked.
+        let name = unsafe { c_str(name, "name")? };
+        let value = value.ok_or_else(|| null("value"))?;
+        let n = n_params as usize;
+        let invalid = |m: String| Error::new(ErrorCode::InvalidArgument, m);
+        if n == 0 {
+            return Err(invalid(format!(
+                "function '{name}': n_params must be at least 1"
+            )));
+        }
+        // SAFETY: each non-NULL array holds n_params values (contract).
+        let read = |p: *const f64| {
+            (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
+        };
+        let p0 = read(p0);
+        if p0
+            .as_ref()
+            .is_some_and(|p| p.iter().any(|v| !v.is_finite()))
+        {
+            return Err(invalid(format!("function '{name}': p0 must be finite")));
+        }
+        let lo = read(lower).unwrap_or_else(|| vec![f64::NEG_INFINITY; n]);
+        let hi = read(upper).unwrap_or_else(|| vec![f64::INFINITY; n]);
+        if lo
+            .iter()
+            .zip(&hi)
+            .any(|(l, h)| l.is_nan() || h.is_nan() || l > h)
+        {
+            return Err(invalid(format!(
+                "function '{name}': a lower bound exceeds its upper bound (or is NaN)"
+            )));
+        }
+        if let Some(p) = &p0
+            && p.iter()
+                .zip(lo.iter().zip(&hi))
+                .any(|(v, (l, h))| v < l || v > h)
+        {
+            return Err(invalid(format!(
+                "function '{name}': p0 lies outside the bounds"
+            )));
+        }
+        let bounded = lower.is_null() && upper.is_null();
+        let model = CallbackModel {
+            name: name.to_string(),
+            n_params: n,
+            value,
+            jacobian,
+            user_data,
+            p0,
+            bounds: (!bounded).then_some((lo, hi)),
+        };
+        config.config.register_function(Arc::new(model))
+    })
+}
+
+/// Frees a configuration. NULL is allowed and does nothing. Engines created from
+/// it keep their own copy.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_free(config: *mut penguin_config_t) {
+    let _ = boundary("penguin_config_free", || {
+        if !config.is_null() {
+            // SAFETY: non-NULL pointers come from penguin_config_new and are freed once.
+            drop(unsafe { Box::from_raw(config) });
+        }
+        Ok(())
+    });
+}

@@ -1,6 +1,6 @@
 //! Least-squares fitting of a [`Model`] to points with Levenberg-Marquardt
-//! ([`crate::lmder`], MINPACK's `lmder` as SciPy runs it, without allocations
-//! per iteration).
+//! ([`crate::lm`]: the `levenberg-marquardt` crate, MINPACK's `lmder` as SciPy
+//! runs it, behind Penguin's problem adapter).
 //!
 //! Box bounds are handled by a change of variables (as MINUIT and lmfit do): a
 //! parameter bounded on both sides is `lo + (hi - lo) (sin u + 1) / 2`, one bounded
@@ -14,7 +14,7 @@
 //! about epochs or NAS.
 
 use crate::functions::Model;
-use crate::lmder::{self, Residuals};
+use crate::lm::{self, Residuals};
 
 /// The result of a fit.
 #[derive(Clone, Debug, PartialEq)]
@@ -262,34 +262,6 @@ fn finite_difference_jacobian(model: &dyn Model, x: &[f64], s: &mut Scratch) -> 
     s.jac.iter().all(|v| v.is_finite())
 }
 
-/// The solver run by [`fit`]: [`lmder::solve`], or with the `lm-crate` feature
-/// and `use_lm_crate(true)` the `levenberg-marquardt` crate on the same problem.
-fn solve(
-    problem: &mut Problem<'_>,
-    rows: usize,
-    u: &[f64],
-    settings: &lmder::Settings,
-) -> Option<lmder::Outcome> {
-    #[cfg(feature = "lm-crate")]
-    if LM_CRATE.load(std::sync::atomic::Ordering::Relaxed) {
-        return crate::lm_crate::solve(problem, rows, u, settings);
-    }
-    lmder::solve(problem, rows, u, settings)
-}
-
-/// Whether [`fit`] solves with the `levenberg-marquardt` crate (process-wide).
-#[cfg(feature = "lm-crate")]
-static LM_CRATE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Makes every later [`fit`] in this process, on any thread, solve with the
-/// `levenberg-marquardt` crate (`true`) or with [`crate::lmder`] (`false`, the
-/// default). Only for comparing the two (`benches/lm_crate.rs`); switch it
-/// only while no fit runs.
-#[cfg(feature = "lm-crate")]
-pub fn use_lm_crate(on: bool) {
-    LM_CRATE.store(on, std::sync::atomic::Ordering::Relaxed);
-}
-
 /// Sum of squared residuals of `model` with `params` on the points, or NaN when
 /// the model cannot be evaluated there.
 pub fn sum_of_squares(model: &dyn Model, x: &[f64], y: &[f64], params: &[f64]) -> f64 {
@@ -355,7 +327,7 @@ pub fn fit(
             moved: Vec::new(),
         },
     };
-    let lm = lmder::Settings {
+    let solver = lm::Settings {
         ftol: settings.tolerance,
         xtol: settings.tolerance,
         gtol: 0.0,
@@ -371,7 +343,7 @@ pub fn fit(
     // solver creep further along the flat valleys of degenerate curves (b -> 1
     // in exp3).
     for _ in 0..=settings.restarts {
-        let Some(out) = solve(&mut problem, rows, &u, &lm) else {
+        let Some(out) = lm::solve(&mut problem, rows, &u, &solver) else {
             break;
         };
         evaluations += out.evaluations;

@@ -21,6 +21,11 @@
 //!   (`None`);
 //! - a Jacobian that cannot be evaluated or is not finite stops the solve
 //!   ([`Termination::JacobianFailed`]);
+//! - a trial point that is not finite stops the solve
+//!   ([`Termination::NoProgress`]): the crate's trust-region subproblem
+//!   breaks down on Jacobian columns of norm near the underflow threshold,
+//!   and would repeat NaN steps until the budget (and panic on a debug
+//!   assertion in a debug build);
 //! - the lowest sum of squares evaluated and its point are remembered and
 //!   returned (the crate returns its last accepted point).
 //!
@@ -142,6 +147,8 @@ where
     evaluations: Cell<usize>,
     best_u: RefCell<OVector<f64, N>>,
     best_norm: Cell<f64>,
+    /// A trial point was not finite.
+    broke_down: Cell<bool>,
 }
 
 impl<P: Residuals + ?Sized, N: Dim> LeastSquaresProblem<f64, Dyn, N> for Adapter<'_, P, N>
@@ -163,6 +170,14 @@ where
     fn residuals(&self) -> Option<OVector<f64, Dyn>> {
         let first = self.evaluations.get() == 0;
         self.evaluations.set(self.evaluations.get() + 1);
+        if !first && self.u.iter().any(|v| !v.is_finite()) {
+            // The crate's trust-region subproblem broke down (a Jacobian
+            // column of subnormal norm makes its step and its damping NaN).
+            // Going on would only repeat NaN steps until the budget, and the
+            // crate's debug assertions would panic on the NaN damping: stop.
+            self.broke_down.set(true);
+            return None;
+        }
         let mut r = OVector::<f64, Dyn>::zeros_generic(Dyn(self.rows), Const::<1>);
         let ok = self
             .problem
@@ -219,6 +234,7 @@ where
         evaluations: Cell::new(0),
         best_u: RefCell::new(start),
         best_norm: Cell::new(f64::INFINITY),
+        broke_down: Cell::new(false),
     };
     // fit.rs asks for `patience * (n + 1)` evaluations; the crate takes the
     // patience and multiplies by n + 1 itself.
@@ -243,6 +259,8 @@ where
         TerminationReason::ResidualsZero => Termination::Ftol,
         TerminationReason::LostPatience => Termination::Budget,
         TerminationReason::User("jacobian") => Termination::JacobianFailed,
+        // A NaN trial point (see `Adapter::residuals`).
+        TerminationReason::User(_) if adapter.broke_down.get() => Termination::NoProgress,
         // The start could not be evaluated.
         TerminationReason::User(_) => return None,
         TerminationReason::NoImprovementPossible(_) | TerminationReason::Numerical(_) => {
@@ -349,6 +367,34 @@ mod tests {
         let out = solve(&mut Wall, 2, &[-50.0], &settings()).unwrap();
         assert!(out.termination.converged(), "{out:?}");
         assert!((out.u[0] - 0.9).abs() < 1e-9);
+    }
+
+    /// exp3 from a far start (as a refit in tests/batch.rs meets it): the
+    /// Jacobian's b and c columns fall to norms of 1e-305 and 1e-313, the
+    /// crate's subproblem returns a NaN step and NaN damping, and its debug
+    /// assertions would panic on the next iteration. The adapter stops there
+    /// with the best point.
+    #[test]
+    fn a_nan_step_stops_the_solve_with_the_best_point() {
+        use crate::fit::{Bounds, FitSettings, fit};
+        let exp3 = crate::functions::builtin("exp3").unwrap();
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        let y = [10.0, 10.42, 9.54, 10.0, 10.42, 10.42, 9.62];
+        let start = [3667.2171430087724, 1.0000200002000013, 410224.5667453394];
+        let bounds = Bounds {
+            lower: vec![f64::NEG_INFINITY, 1.0, f64::NEG_INFINITY],
+            upper: vec![f64::INFINITY; 3],
+        };
+        let settings = FitSettings {
+            patience: 8,
+            restarts: 0,
+            ..FitSettings::default()
+        };
+        let out = fit(exp3, &x, &y, &start, &bounds, &settings).unwrap();
+        assert!(!out.converged, "{out:?}");
+        assert!(out.sse.is_finite() && out.sse < 0.87, "{out:?}");
+        // Stopped at the NaN step, not at the budget of 32 evaluations.
+        assert!(out.evaluations < 32, "{out:?}");
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub enum FailedFit {
 /// The least-squares solver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Solver {
-    /// Levenberg-Marquardt (MINPACK's `lmder`, [`crate::lmder`]) with warm starts,
+    /// Levenberg-Marquardt (MINPACK's `lmder`, [`crate::lm`]) with warm starts,
     /// several starts and, for exp3, the profile fit ([`crate::profile`]):
     /// Penguin's own, at least as good as SciPy.
     Lm,

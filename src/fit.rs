@@ -1,6 +1,6 @@
 //! Least-squares fitting of a [`Model`] to points with Levenberg-Marquardt
-//! ([`crate::lmder`], MINPACK's `lmder` as SciPy runs it, without allocations
-//! per iteration).
+//! ([`crate::lm`]: the `levenberg-marquardt` crate, MINPACK's `lmder` as SciPy
+//! runs it, behind Penguin's problem adapter).
 //!
 //! Box bounds are handled by a change of variables (as MINUIT and lmfit do): a
 //! parameter bounded on both sides is `lo + (hi - lo) (sin u + 1) / 2`, one bounded
@@ -14,7 +14,7 @@
 //! about epochs or NAS.
 
 use crate::functions::Model;
-use crate::lmder::{self, Residuals};
+use crate::lm::{self, Residuals};
 
 /// The result of a fit.
 #[derive(Clone, Debug, PartialEq)]
@@ -327,7 +327,7 @@ pub fn fit(
             moved: Vec::new(),
         },
     };
-    let lm = lmder::Settings {
+    let solver = lm::Settings {
         ftol: settings.tolerance,
         xtol: settings.tolerance,
         gtol: 0.0,
@@ -343,7 +343,7 @@ pub fn fit(
     // solver creep further along the flat valleys of degenerate curves (b -> 1
     // in exp3).
     for _ in 0..=settings.restarts {
-        let Some(out) = lmder::solve(&mut problem, rows, &u, &lm) else {
+        let Some(out) = lm::solve(&mut problem, rows, &u, &solver) else {
             break;
         };
         evaluations += out.evaluations;

@@ -2,7 +2,7 @@
 //! search, after the PENGUIN fitness prediction engine (TPDS 2022).
 //!
 //! Layers, from the bottom: [`functions`] (the catalogue of parametric learning
-//! curves), [`fit`] (least squares, on [`lmder`] or [`trf`]), [`predict`]
+//! curves), [`fit`] (least squares, on [`lm`] or [`trf`]), [`predict`]
 //! (Algorithm 1), [`analyzer`] (Algorithm 2), [`rules`] (the stopping rules,
 //! Algorithm 2 first, in the order they apply), [`config`], [`network`] (one
 //! network and its update), [`engine`] (many networks in a [`networks`] table,
@@ -21,7 +21,7 @@ pub mod ffi;
 pub mod fit;
 pub mod functions;
 pub mod interval;
-pub mod lmder;
+pub mod lm;
 pub mod network;
 pub mod networks;
 pub mod predict;

@@ -269,7 +269,7 @@ fn the_width_gate_brings_the_fashion_mnist_mae_within_two_points_by_epoch_six() 
     let printed = |x: f64| format!("{x:.2}");
     for (file, options, width, readme) in [
         ("fmnist_random_cnn.csv", &cnn, "30", ["5.91", "1.94"]),
-        ("fmnist_mlp_mpi.csv", &mlp, "26", ["5.59", "1.99"]),
+        ("fmnist_mlp_mpi.csv", &mlp, "26", ["5.61", "1.99"]),
     ] {
         let gated = [&options[..], &["--stop_width", width]].concat();
         let (stop, mae) = stop_and_mae(file, &gated);

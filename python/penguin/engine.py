@@ -149,7 +149,9 @@ def _real(x, what):
 def _ids_array(ids):
     a = np.asarray(ids)
     if a.dtype != np.uint64:
-        if a.dtype.kind not in "iu":
+        if a.size == 0 and a.dtype.kind == "f":
+            a = a.astype(np.uint64)  # [] is float64 to numpy
+        elif a.dtype.kind not in "iu":
             raise TypeError(
                 "penguin: ids must be an integer array (uint64), not dtype %s" % a.dtype
             )

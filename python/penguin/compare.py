@@ -187,8 +187,9 @@ def regret(estimates, truths, maximize, top):
         return None
     chosen = _ranked(idx, estimates, maximize)[:top]
     best = _ranked(idx, truths, maximize)[:top]
-    a = sum(truths[i] for i in best) / top
-    b = sum(truths[i] for i in chosen) / top
+    # Correctly rounded sums: the same networks in another order give 0 exactly.
+    a = math.fsum(truths[i] for i in best) / top
+    b = math.fsum(truths[i] for i in chosen) / top
     return a - b if maximize else b - a
 
 

@@ -83,12 +83,12 @@ class PenguinPruner(optuna.pruners.BasePruner):
         with self._lock:
             engine = self._engine(study)
             status = self._status.get(key)
-            last = self._fed.get(key, 0)
+            last = self._fed.get(key)
             values = trial.intermediate_values
             for step in sorted(values):
                 if status is not None and status.stop:
                     break
-                if step <= last:
+                if last is not None and step <= last:
                     continue
                 value = values[step]
                 if step < 1:

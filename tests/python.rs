@@ -222,7 +222,7 @@ fn python_ready(python: &str) -> Result<(), String> {
     }
     let check = "import sys\n\
         assert sys.version_info >= (3, 9), 'Python 3.9+ needed, this is ' + sys.version\n\
-        import venv, ensurepip, pip, numpy, optuna, setuptools\n\
+        import setuptools, venv, ensurepip, pip, numpy, optuna\n\
         try:\n    import setuptools.command.bdist_wheel\n\
         except ImportError:\n    import wheel.bdist_wheel\n";
     let (ok, text) = run(Command::new(python).args(["-c", check]));

@@ -129,9 +129,13 @@ def _same(a, b):
 # --- arguments ---------------------------------------------------------------
 
 _U64_MAX = (1 << 64) - 1
+_observe = lib.penguin_observe
+_byref = ctypes.byref
 
 
 def _nn_id(nn_id):
+    if type(nn_id) is int and 0 <= nn_id <= _U64_MAX:
+        return nn_id
     if isinstance(nn_id, bool) or not isinstance(nn_id, numbers.Integral):
         raise TypeError("penguin: a network id is an int in [0, 2**64), not %r" % (nn_id,))
     v = int(nn_id)
@@ -141,6 +145,8 @@ def _nn_id(nn_id):
 
 
 def _real(x, what):
+    if type(x) is float:
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError("penguin: %s must be a real number, not %r" % (what, x))
     return float(x)
@@ -572,6 +578,9 @@ class Engine:
         e = _real(epoch, "epoch")
         v = _real(fitness, "fitness")
         s = _capi.NNStatus()
+        if loss is None and not self._guard:
+            check(_observe(self._handle(), i, e, v, _byref(s)))
+            return Status(s)
         if loss is None:
             code = self._guarded(lambda h: lib.penguin_observe(h, i, e, v, ctypes.byref(s)))
         else:

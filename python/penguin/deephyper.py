@@ -11,10 +11,13 @@
                 break
         return job.objective                       # the last value (or Penguin's prediction)
 
-    search = CBO(problem, run, stopper=PenguinStopper(e_pred=20, E=0.5))
+    search = CBO(problem, stopper=PenguinStopper(e_pred=20, E=0.5))
+    results = search.search(run, max_evals=100)
 
 DeepHyper gives each job a deep copy of the stopper; the copies share one
-Penguin engine per process (network id = the job's number). ``budget`` counts
+Penguin engine (network id = the job's number); a process-based evaluator
+pickles the stopper for each job, which then builds its own engine (the same
+decisions unless ``select_top`` is set). ``budget`` counts
 observations from 1, so budget ``k`` is epoch ``k * E``, as for the Optuna
 pruner. ``stop()`` is true once Penguin's state is not ``continue`` (converged,
 or ``e_pred`` reached), or when DeepHyper's own rules say so (``max_steps``,

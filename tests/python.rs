@@ -57,7 +57,12 @@ fn curves(file: &Path) -> Vec<Curve> {
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
-    let (id, epoch, acc, loss) = (col("model_id"), col("epoch"), col("val_acc"), col("val_loss"));
+    let (id, epoch, acc, loss) = (
+        col("model_id"),
+        col("epoch"),
+        col("val_acc"),
+        col("val_loss"),
+    );
     let mut names: Vec<String> = Vec::new();
     let mut out: Vec<Curve> = Vec::new();
     for line in lines {

@@ -453,7 +453,7 @@ def make_peers(args, common, maximize, e_pred, E):
     if not args.no_deephyper and deephyper_available():
         def progress(k, n):
             if args.progress:
-                sys.stderr.write("\rLCModelStopper: %d/%d networks" % (k, n))
+                sys.stderr.write("\rLCModelStopper: %d/%d networks%s" % (k, n, "\n" if k == n else ""))
                 sys.stderr.flush()
 
         peers.append(

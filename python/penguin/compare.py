@@ -59,7 +59,7 @@ import time
 import numpy as np
 
 from . import _capi
-from ._errors import UnknownConfigKeyError
+from ._errors import PenguinError, UnknownConfigKeyError
 from .engine import CONTINUE, STATUS_DTYPE, Engine
 
 # --- curves ------------------------------------------------------------------
@@ -414,7 +414,10 @@ def penguin_configs(args, common):
         name, rest = spec.split("=", 1)
         rows.append(("penguin %s" % name, dict(common, **_split_keys(rest))))
     for name, keys in rows:
-        Engine(**keys).close()  # a bad key fails here, before any replay
+        try:
+            Engine(**keys).close()  # a bad key fails here, before any replay
+        except PenguinError as e:
+            raise SystemExit("python -m penguin.compare: %s: %s" % (name, e))
     return rows
 
 

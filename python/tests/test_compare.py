@@ -1,0 +1,169 @@
+"""python -m penguin.compare: runs on a small file; its Penguin rows equal
+`penguin replay` on the same settings (mean stop epoch and MAE); regret keeps
+its sign for minimized metrics; --shuffles and --bench."""
+
+import contextlib
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+from support import DATA, TMP, require
+
+require("optuna")
+from penguin import compare  # noqa: E402
+
+
+def small_file(n=12):
+    """The first n networks of each bundled Fashion-MNIST file, in one CSV
+    with its data-set column."""
+    path = os.path.join(TMP, "small_curves.csv")
+    with open(path, "w", newline="") as out:
+        w = None
+        for name in ("fmnist_random_cnn.csv", "fmnist_mlp_mpi.csv"):
+            with open(os.path.join(DATA, name), newline="") as fh:
+                r = csv.DictReader(fh)
+                if w is None:
+                    w = csv.DictWriter(out, ["dataset", "model_id", "epoch", "val_acc", "val_loss"], extrasaction="ignore")
+                    w.writeheader()
+                seen = []
+                for row in r:
+                    if row["model_id"] not in seen:
+                        seen.append(row["model_id"])
+                    if len(seen) <= n:
+                        w.writerow(row)
+    return path
+
+
+def run(*argv):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        compare.main([str(a) for a in argv])
+    return out.getvalue()
+
+
+def replay(path, *options):
+    binary = os.environ.get("PENGUIN_BIN")
+    if not binary:
+        raise unittest.SkipTest("PENGUIN_BIN not set (run through cargo test --test python)")
+    report = os.path.join(TMP, "replay.json")
+    subprocess.run([binary, "replay", "--no-progress", path, *options, "--json", report], check=True, stdout=subprocess.DEVNULL)
+    with open(report) as fh:
+        return json.load(fh)
+
+
+class Compare(unittest.TestCase):
+    def test_runs_on_a_small_file(self):
+        path = small_file()
+        out = os.path.join(TMP, "compare.json")
+        p = subprocess.run(
+            [sys.executable, "-m", "penguin.compare", path, "--json", out, "--shuffles", "2", "--seed", "1", "--no-deephyper"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+        )
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertIn("| FashionMNIST | penguin paper |", p.stdout)
+        with open(out) as fh:
+            rows = json.load(fh)
+        self.assertEqual({r["dataset"] for r in rows}, {"FashionMNIST", "FMNIST-MLP"})
+        peers = [r["peer"] for r in rows if r["dataset"] == "FashionMNIST"]
+        self.assertEqual(peers[0], "penguin paper")
+        for name in ("MedianPruner()", "MedianPruner(n_startup_trials=5, n_warmup_steps=4)", "SuccessiveHalvingPruner()",
+                     "SuccessiveHalvingPruner(min_resource=4, reduction_factor=3)", "HyperbandPruner(max_resource=40)",
+                     "PatientPruner(MedianPruner(), patience=4)"):
+            self.assertIn(name, peers)
+        for r in rows:
+            for key in ("peer", "mean_epochs", "regret_at_10", "mae", "seconds_per_observation"):
+                self.assertIn(key, r)
+            self.assertTrue(0.5 <= r["mean_epochs"] <= 20, r)
+            self.assertGreaterEqual(r["regret_at_10"], 0.0, r)
+            self.assertGreater(r["seconds_per_observation"], 0.0, r)
+            if r["peer"].startswith("penguin"):
+                self.assertIsNotNone(r["mae"])
+                self.assertIsNone(r["mean_over_shuffles"])  # synchronous: any order
+            else:
+                self.assertIsNone(r["mae"])
+                o = r["mean_over_shuffles"]
+                self.assertEqual(o["shuffles"], 2)
+                lo, hi = o["mean_epochs_range"]
+                self.assertTrue(lo <= o["mean_epochs"] <= hi)
+
+    def check_replay(self, file, rows_options, replay_options):
+        path = os.path.join(DATA, file)
+        out = os.path.join(TMP, "penguin_rows.json")
+        run(path, "--peers", "^penguin", "--no-robust", "--json", out, *rows_options)
+        with open(out) as fh:
+            rows = json.load(fh)
+        report = replay(path, *replay_options)
+        (ds,) = report["datasets"].values()
+        return rows, ds["full"]
+
+    def test_penguin_rows_equal_penguin_replay(self):
+        for file in ("fmnist_random_cnn.csv", "fmnist_mlp_mpi.csv"):
+            rows, full = self.check_replay(
+                file,
+                ["--penguin", "guard=chance_level=10,loss_patience=2,loss_min_delta=0.001,alternatives=vap3,combine=mean"],
+                [],
+            )
+            self.assertEqual([r["peer"] for r in rows], ["penguin paper", "penguin guard"])
+            self.assertEqual(rows[0]["mean_epochs"], full["mean_stop_epoch"], file)
+            self.assertEqual(rows[0]["mae"], full["mae"], file)
+            _, guarded = self.check_replay(file, [], ["--chance_level", "10", "--loss_patience", "2", "--loss_min_delta", "0.001", "--alternatives", "vap3", "--combine", "mean"])
+            self.assertEqual(rows[1]["mean_epochs"], guarded["mean_stop_epoch"], file)
+            self.assertEqual(rows[1]["mae"], guarded["mae"], file)
+            self.assertNotEqual(rows[1]["mae"], rows[0]["mae"])
+
+    def test_sequential_order_through_the_pruner(self):
+        path = small_file()
+        a = os.path.join(TMP, "sync.json")
+        b = os.path.join(TMP, "seq.json")
+        run(path, "--peers", "^penguin", "--json", a)
+        run(path, "--peers", "^penguin", "--json", b, "--penguin-order", "sequential")
+        with open(a) as fa, open(b) as fb:
+            ra, rb = json.load(fa), json.load(fb)
+        # Without select_top, decisions do not depend on the order.
+        for x, y in zip(ra, rb):
+            self.assertEqual(x["mean_epochs"], y["mean_epochs"])
+            self.assertEqual(x["mae"], y["mae"])
+
+    def test_minimize(self):
+        path = small_file(20)
+        out = os.path.join(TMP, "minimize.json")
+        text = run(path, "--metric", "val_loss", "--direction", "minimize", "--set", "function=pow3d",
+                   "--set", "valid_max=10", "--json", out, "--no-deephyper")
+        self.assertIn("minimize", text)
+        with open(out) as fh:
+            rows = json.load(fh)
+        self.assertTrue(rows)
+        for r in rows:
+            self.assertGreaterEqual(r["regret_at_10"], 0.0, r)
+        # The true top 10 by loss chosen by its own ground truth: zero regret.
+        truths = [1.0, 0.5, 2.0]
+        self.assertEqual(compare.regret(truths, truths, False, 2), 0.0)
+        self.assertEqual(compare.regret([0.5, 1.0, 2.0], truths, False, 1), 0.5)
+        self.assertEqual(compare.regret([0.5, 1.0, 2.0], truths, True, 1), 0.0)
+        self.assertEqual(compare.regret([3.0, 1.0, 2.0], truths, True, 1), 1.0)
+
+    def test_runs_are_repeatable(self):
+        # Every peer decides the same on the same file (HyperbandPruner's
+        # brackets hash the study name, which compare fixes).
+        path = small_file()
+        a, b = os.path.join(TMP, "rep_a.json"), os.path.join(TMP, "rep_b.json")
+        for out in (a, b):
+            run(path, "--no-deephyper", "--json", out)
+        with open(a) as fa, open(b) as fb:
+            ra, rb = json.load(fa), json.load(fb)
+        strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds_per_observation"} for r in rows]  # noqa: E731
+        self.assertEqual(strip(ra), strip(rb))
+
+    def test_bench(self):
+        text = run("--bench", "--networks", "2000", "--rounds", "2")
+        self.assertIn("Engine.observe_batch", text)
+        ratio = float(text.split("ratio")[1].split()[0])
+        self.assertGreater(ratio, 0.2)
+
+
+if __name__ == "__main__":
+    unittest.main()

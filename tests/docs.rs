@@ -109,8 +109,8 @@ fn normalize(line: &str) -> &str {
 }
 
 /// Languages whose blocks must be copied from a built file.
-const CHECKED: [&str; 8] = [
-    "c", "cpp", "c++", "fortran", "f90", "cmake", "make", "makefile",
+const CHECKED: [&str; 10] = [
+    "c", "cpp", "c++", "fortran", "f90", "cmake", "make", "makefile", "python", "py",
 ];
 /// Blocks exempt from the check: shell commands (`sh`, `bash`, `console`)
 /// and program output or formats (`text`, `json`). They are not code a
@@ -119,13 +119,15 @@ const EXEMPT: [&str; 5] = ["sh", "bash", "console", "text", "json"];
 /// Where the files are that the tests build or run: the examples
 /// (tests/c_api.rs, .ci/consumers.sh via tests/consumers.rs, tests/mpi_nas.rs),
 /// the C test programs (tests/c_api.rs), the header and the CMake files
-/// (the consumer tests).
-const BUILT: [&str; 5] = [
+/// (the consumer tests), and the Python examples (python/tests/test_examples.py,
+/// run by tests/python.rs).
+const BUILT: [&str; 6] = [
     "examples/",
     "c-tests/",
     "include/",
     "cmake/",
     "CMakeLists.txt",
+    "python/examples/",
 ];
 
 /// Every C, C++, Fortran, CMake and make block of the documentation appears,

@@ -296,9 +296,11 @@ penguin_result_t penguin_config_new(struct penguin_config_t **config_out);
  * `select_top` (0 = off), `chance_level`, `chance_margin`, `loss_patience` and
  * `loss_min_delta` (the late-bloomer guard, see
  * `penguin_observe_batch_with_loss`), `chance_patience` (the never-learner
- * stop, same place), `alternatives`
+ * stop, same place), `chance_wait` (the late-bloomer dial: no network at
+ * chance stops before epoch `chance_wait` x `e_pred`), `alternatives`
  * (other functions fitted beside `function`) with `combine` (`aicc`: the
- * lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
+ * lowest AICc gives the prediction; `mean`: their mean; `mean_fitted`: the
+ * mean of those that fitted), `fallback_width` (a network stopping on a prediction whose
  * interval is wider reports its newest observed value), `stop_width` (the
  * width gate: a network whose last N predictions agree stops only once its
  * prediction interval is at most this wide, and never on a prediction without
@@ -308,10 +310,17 @@ penguin_result_t penguin_config_new(struct penguin_config_t **config_out);
  * prediction if that is a valid fitness, else its newest observed value with
  * no interval; inf = none) and the solver keys listed in docs/configuration.md.
  *
+ * `preset` (`paper`, `authors`, `a4nn`, `robust`) sets other keys where it
+ * appears: every key back to the paper's default but the data's (`E`,
+ * `e_pred`, `x_shift`, `direction`, `valid_min`, `valid_max`,
+ * `chance_level`, `threads`), then the preset's own (docs/configuration.md);
+ * keys set after it override it.
+ *
  * The rules apply in this order to each observation, each to the decision
  * the one before left: Algorithm 2, the width gate, rank-aware stopping, the
- * late-bloomer guard, the training budget, `fallback_width`, the
- * never-learner stop (which only stops a network still training).
+ * late-bloomer guard (with the late-bloomer dial), the training budget,
+ * `fallback_width`, the never-learner stop (which only stops a network still
+ * training, and waits for the dial).
  *
  * Rank-aware stopping, `select_top = X`: before each call the engine takes the
  * cohort's top-X cutoff, the X-th best score among the networks it tracks
@@ -387,6 +396,26 @@ penguin_result_t penguin_config_set_function(struct penguin_config_t *config,
                                              const double *p0,
                                              const double *lower,
                                              const double *upper);
+
+/**
+ * Reads the value of configuration key `key` as text, as `penguin_config_set`
+ * takes it and `penguin replay` prints it (e.g. `E` after `preset = a4nn`:
+ * "1"). Copies it into `buf` with snprintf semantics: at most `len - 1`
+ * bytes and a NUL terminator (nothing when `len` is 0; `buf` may then be
+ * NULL), and writes the value's full length (without the NUL) to `*len_out`
+ * (NULL allowed), so a length of `len` or more means it was truncated.
+ * `preset` has no value of its own (its keys have).
+ *
+ * Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (config or key NULL, or
+ * buf NULL with `len` > 0), `PENGUIN_ERROR_INVALID_ARGUMENT` (key not UTF-8)
+ * or `PENGUIN_ERROR_UNKNOWN_CONFIG_KEY`. New since 0.2.0.
+ * Thread-safety: not concurrently with calls changing the same configuration.
+ */
+penguin_result_t penguin_config_get(const struct penguin_config_t *config,
+                                    const char *key,
+                                    char *buf,
+                                    size_t len,
+                                    size_t *len_out);
 
 /**
  * Frees a configuration. NULL is allowed and does nothing. Engines created from

@@ -315,7 +315,40 @@ pub fn predict(
                 ..main
             }
         }
+        Combine::MeanFitted => mean_of_fitted(main, others),
     }
+}
+
+/// `combine = mean_fitted`: the mean of the predictions that have a value
+/// (`main`'s and the alternatives'), and the mean of the intervals among them
+/// that have one; none only when no function gave a value. The parameters (the
+/// next warm start) stay `main`'s.
+fn mean_of_fitted(main: Prediction, others: impl Iterator<Item = Prediction>) -> Prediction {
+    let mut out = Prediction {
+        params: main.params.clone(),
+        converged: main.converged,
+        ..Prediction::none()
+    };
+    let fitted: Vec<Prediction> = std::iter::once(main)
+        .chain(others)
+        .filter(|p| p.value.is_finite())
+        .collect();
+    if fitted.is_empty() {
+        return out;
+    }
+    let k = fitted.len() as f64;
+    out.value = fitted.iter().map(|p| p.value).sum::<f64>() / k;
+    out.at_upper_bound = fitted.iter().any(|p| p.at_upper_bound);
+    let with_interval: Vec<&Prediction> = fitted
+        .iter()
+        .filter(|p| p.lo.is_finite() && p.hi.is_finite())
+        .collect();
+    if !with_interval.is_empty() {
+        let j = with_interval.len() as f64;
+        out.lo = with_interval.iter().map(|p| p.lo).sum::<f64>() / j;
+        out.hi = with_interval.iter().map(|p| p.hi).sum::<f64>() / j;
+    }
+    out
 }
 
 /// Akaike's information criterion with the small-sample correction, for a
@@ -388,5 +421,45 @@ fn predict_with(
         converged: fit.converged,
         lo,
         hi,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(value: f64, lo: f64, hi: f64) -> Prediction {
+        Prediction {
+            value,
+            lo,
+            hi,
+            params: vec![value],
+            converged: true,
+            sse: 0.0,
+            at_upper_bound: false,
+        }
+    }
+
+    #[test]
+    fn mean_fitted_averages_the_functions_that_gave_a_value() {
+        let nan = f64::NAN;
+        // Main and one alternative fitted; one failed; one has no interval.
+        let out = mean_of_fitted(
+            p(80.0, 78.0, 82.0),
+            vec![p(nan, nan, nan), p(84.0, 80.0, 88.0), p(86.0, nan, nan)].into_iter(),
+        );
+        assert_eq!(out.value, (80.0 + 84.0 + 86.0) / 3.0);
+        assert_eq!((out.lo, out.hi), (79.0, 85.0));
+        assert_eq!(
+            out.params,
+            vec![80.0],
+            "main's parameters are the warm start"
+        );
+        // Main failed: the others still give a prediction.
+        let out = mean_of_fitted(p(nan, nan, nan), vec![p(90.0, 88.0, 92.0)].into_iter());
+        assert_eq!((out.value, out.lo, out.hi), (90.0, 88.0, 92.0));
+        // Nothing fitted: no prediction.
+        let out = mean_of_fitted(p(nan, nan, nan), vec![p(nan, nan, nan)].into_iter());
+        assert!(out.value.is_nan() && out.lo.is_nan());
     }
 }

@@ -131,6 +131,12 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     }
 }
 
+/// Whether the late-bloomer dial (config `chance_wait`) still holds a network
+/// at chance: before epoch `chance_wait` x `e_pred`.
+fn waits(f: &Facts) -> bool {
+    f.epoch < f.config.chance_wait * f.config.e_pred
+}
+
 /// The late-bloomer guard (config `loss_patience` = K with `chance_level`): a
 /// network about to stop with a prediction at chance level
 /// ([`Config::at_chance`]) keeps training until its validation loss has not
@@ -142,7 +148,13 @@ pub fn late_bloomer_guard(f: &Facts, decision: Decision) -> Decision {
     let Decision::Converged { prediction } = decision else {
         return decision;
     };
-    if config.loss_patience == 0 || !config.chance_level.is_finite() || f.best_loss.is_nan() {
+    if !config.chance_level.is_finite() {
+        return decision;
+    }
+    if config.at_chance(prediction) && waits(f) {
+        return Decision::Continue;
+    }
+    if config.loss_patience == 0 || f.best_loss.is_nan() {
         return decision;
     }
     let patience = u32::try_from(config.loss_patience).unwrap_or(u32::MAX);
@@ -217,7 +229,7 @@ pub fn fallback(f: &Facts, verdict: Verdict) -> Verdict {
 pub fn never_learner_stop(f: &Facts, verdict: Verdict) -> Verdict {
     let config = f.config;
     let k = config.chance_patience;
-    if k == 0 || verdict.decision.is_final() || !config.chance_level.is_finite() {
+    if k == 0 || verdict.decision.is_final() || !config.chance_level.is_finite() || waits(f) {
         return verdict;
     }
     let Some(start) = f.values.len().checked_sub(k) else {
@@ -235,5 +247,69 @@ pub fn never_learner_stop(f: &Facts, verdict: Verdict) -> Verdict {
     Verdict {
         decision: Decision::Converged { prediction: answer },
         interval: [f64::NAN; 2],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(keys: &[(&str, &str)]) -> Config {
+        let mut c = Config::default();
+        for (k, v) in keys {
+            c.set(k, v).unwrap();
+        }
+        c
+    }
+
+    fn facts<'a>(c: &'a Config, epoch: f64, values: &'a [f64], fit_p: f64) -> Facts<'a> {
+        Facts {
+            config: c,
+            epoch,
+            value: *values.last().unwrap(),
+            cutoff: f64::NAN,
+            window: &[],
+            fit_p,
+            interval: [fit_p - 5.0, fit_p + 5.0],
+            values,
+            best_loss: f64::NAN,
+            since_best_loss: 0,
+        }
+    }
+
+    const GOING: Verdict = Verdict {
+        decision: Decision::Continue,
+        interval: [f64::NAN; 2],
+    };
+
+    #[test]
+    fn chance_wait_holds_a_network_at_chance_until_its_share_of_e_pred() {
+        // e_pred 20, chance_wait 0.2: nothing at chance stops before epoch 4.
+        let c = config(&[
+            ("chance_level", "10"),
+            ("chance_patience", "3"),
+            ("chance_wait", "0.2"),
+        ]);
+        let flat = [10.1, 9.9, 10.2, 10.0, 10.1, 9.8, 10.0, 10.1];
+        let early = facts(&c, 3.5, &flat[..7], 10.0);
+        assert_eq!(
+            never_learner_stop(&early, GOING).decision,
+            Decision::Continue
+        );
+        let converged = Decision::Converged { prediction: 10.0 };
+        assert_eq!(late_bloomer_guard(&early, converged), Decision::Continue);
+        let due = facts(&c, 4.0, &flat, 10.0);
+        assert!(never_learner_stop(&due, GOING).decision.is_final());
+        assert_eq!(late_bloomer_guard(&due, converged), converged);
+        // A network that is not at chance is not held.
+        let learning = Decision::Converged { prediction: 60.0 };
+        assert_eq!(late_bloomer_guard(&early, learning), learning);
+        // Without the wait, the never-learner stop fires at once.
+        let c0 = config(&[("chance_level", "10"), ("chance_patience", "3")]);
+        assert!(
+            never_learner_stop(&facts(&c0, 1.5, &flat[..3], 10.0), GOING)
+                .decision
+                .is_final()
+        );
     }
 }

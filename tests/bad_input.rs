@@ -147,6 +147,10 @@ fn bad_configuration_values() {
         ("stop_width", "nan", ErrorCode::InvalidConfigValue),
         ("max_epoch", "0", ErrorCode::InvalidConfigValue),
         ("max_epoch", "nan", ErrorCode::InvalidConfigValue),
+        ("chance_wait", "-0.1", ErrorCode::InvalidConfigValue),
+        ("chance_wait", "1.5", ErrorCode::InvalidConfigValue),
+        ("chance_wait", "nan", ErrorCode::InvalidConfigValue),
+        ("preset", "fast", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();
     let before = c.to_text();

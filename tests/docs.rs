@@ -259,6 +259,41 @@ fn configuration_md_lists_every_key_with_its_default() {
     }
 }
 
+/// docs/configuration.md's table of presets ("## Presets") names every preset
+/// of `penguin::config::PRESETS`, and no other.
+#[test]
+fn configuration_md_lists_every_preset() {
+    let text = std::fs::read_to_string(root().join("docs/configuration.md")).unwrap();
+    let rows = table_under(&text, "## Presets");
+    assert_eq!(rows[0][0], "preset", "header row");
+    let documented: BTreeSet<String> = rows[1..]
+        .iter()
+        .map(|r| r[0].trim_matches('`').to_string())
+        .collect();
+    let presets: BTreeSet<String> = penguin::config::PRESETS
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    assert_eq!(documented, presets, "docs/configuration.md's presets");
+    // Each preset's keys as documented are its keys.
+    for row in &rows[1..] {
+        let name = row[0].trim_matches('`');
+        let (_, lines) = penguin::config::PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap();
+        for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+            let (k, v) = line.split_once('=').unwrap();
+            let shown = format!("`{} = {}`", k.trim(), v.trim());
+            assert!(
+                row[2].contains(&shown),
+                "preset {name}: {shown} not in {:?}",
+                row[2]
+            );
+        }
+    }
+}
+
 /// The README's table ("## What it saves") holds what `penguin replay`
 /// prints for the bundled curves: each row's label names a figure of the
 /// `full` column of each data set, formatted as the replay prints it.

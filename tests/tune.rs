@@ -85,7 +85,9 @@ fn held_out_numbers_are_the_replays_and_the_choice_follows_the_objective() {
             - n["successive_halving_regret_at_10"].as_f64().unwrap())
         .max(0.0);
         let cov = n["interval_coverage"].as_f64().unwrap_or(0.0);
-        med + excess + 10.0 * ((0.8 - cov).max(0.0) + (cov - 0.97).max(0.0))
+        let lost =
+            n["late_bloomers_lost"].as_f64().unwrap_or(0.0) / n["networks"].as_f64().unwrap();
+        med + excess + 10.0 * ((0.8 - cov).max(0.0) + (cov - 0.97).max(0.0)) + 10.0 * lost
     };
     for (k, held) in j["leave_one_out"].as_array().unwrap().iter().enumerate() {
         assert_eq!(held["population"], pops[k]);

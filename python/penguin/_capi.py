@@ -86,6 +86,7 @@ FUNCTIONS = [
     ("penguin_config_new", c_result, [_PP]),
     ("penguin_config_set", c_result, [_P, _S, _S]),
     ("penguin_config_load", c_result, [_P, _S]),
+    ("penguin_config_get", c_result, [_P, _S, ctypes.c_char_p, _SZ, _SZP]),
     (
         "penguin_config_set_function",
         c_result,

@@ -1,38 +1,54 @@
 """What the Optuna pruner and the DeepHyper stopper need to know of a
 configuration before the engine exists: ``E`` (epochs per step) and ``e_pred``.
 
-The C API has no getter for configuration values, so they are read from the
-keys given, else from the configuration file's ``key = value`` lines (the
-format of ``penguin_config_load``: ``#`` starts a comment), else the C
-library's defaults (the paper's: ``E`` = 0.5, ``e_pred`` = 20). The engine
-itself is configured by the library from the same keys and file.
+They are read back from the C library (``penguin_config_get``) after the
+configuration file and the keys are applied in a throwaway configuration, so
+that what sets them indirectly (``preset = a4nn`` sets ``E = 1`` and
+``e_pred = 26``) counts exactly as the engine will count it.
 """
 
+import ctypes
 import os
 
-DEFAULTS = {"E": 0.5, "e_pred": 20.0}
+from ._capi import lib
+from ._errors import UnknownFunctionError, check
 
 
 def key_value(config, keys, name):
     """The float value of key ``name`` as the engine will have it."""
-    if name in keys:
-        return float(keys[name])
+    from .engine import _value_text
+
+    items = []
+    path = None
     if config is not None and hasattr(config, "items"):
-        if name in config:
-            return float(config[name])
+        items.extend(config.items())
     elif config is not None:
-        value = None
-        try:
-            with open(os.fsdecode(config), encoding="utf-8", errors="replace") as fh:
-                for line in fh:
-                    line = line.split("#", 1)[0]
-                    if "=" not in line:
-                        continue
-                    k, v = line.split("=", 1)
-                    if k.strip() == name:
-                        value = v.strip()
-        except OSError:
-            pass  # the engine reports it
-        if value is not None:
-            return float(value)
-    return DEFAULTS[name]
+        path = config
+    items.extend(keys.items())
+    cfg = ctypes.c_void_p()
+    check(lib.penguin_config_new(ctypes.byref(cfg)))
+    try:
+        if path is not None:
+            try:
+                check(lib.penguin_config_load(cfg, os.fsencode(path)))
+            except UnknownFunctionError:
+                # A Python function the engine registers: the file's other
+                # lines one by one (a file is all or nothing).
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    for line in fh:
+                        line = line.split("#", 1)[0]
+                        if "=" in line:
+                            k, v = line.split("=", 1)
+                            items.insert(0, (k.strip(), v.strip()))
+        for k, v in items:
+            try:
+                check(lib.penguin_config_set(cfg, k.encode("utf-8"), _value_text(k, v).encode("utf-8")))
+            except UnknownFunctionError:
+                pass
+        n = ctypes.c_size_t()
+        check(lib.penguin_config_get(cfg, name.encode("utf-8"), None, 0, ctypes.byref(n)))
+        buf = ctypes.create_string_buffer(n.value + 1)
+        check(lib.penguin_config_get(cfg, name.encode("utf-8"), buf, n.value + 1, None))
+        return float(buf.value.decode("utf-8"))
+    finally:
+        lib.penguin_config_free(cfg)

@@ -59,7 +59,7 @@ import time
 import numpy as np
 
 from . import _capi
-from ._errors import PenguinError, UnknownConfigKeyError
+from ._errors import InconsistentConfigError, PenguinError, UnknownConfigKeyError
 from .engine import CONTINUE, STATUS_DTYPE, Engine
 
 # --- curves ------------------------------------------------------------------
@@ -396,8 +396,9 @@ def _split_keys(text):
 
 
 def penguin_configs(args, common):
-    """(row name, keys) of the Penguin rows; `penguin robust` only while the
-    library knows the key `preset`."""
+    """(row name, keys) of the Penguin rows; `penguin robust` where it applies:
+    it needs the chance level (`--chance-level`, 100 / the number of classes)
+    and an accuracy-like fitness; otherwise the row is left out with a note."""
     rows = [("penguin paper", dict(common))]
     wanted = list(args.preset or [])
     if "robust" not in wanted and not args.no_robust:
@@ -406,6 +407,12 @@ def penguin_configs(args, common):
             rows.append(("penguin robust", dict(common, preset="robust")))
         except UnknownConfigKeyError:
             pass
+        except InconsistentConfigError as e:
+            print(
+                "python -m penguin.compare: penguin robust left out (%s); give "
+                "--chance-level (100 / the number of classes) to compare it" % e,
+                file=sys.stderr,
+            )
     for p in wanted:
         rows.append(("penguin %s" % p, dict(common, preset=p)))
     for spec in args.penguin or []:

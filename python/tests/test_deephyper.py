@@ -24,6 +24,7 @@ class DeepHyperStopper(unittest.TestCase):
         self.assertIsInstance(s, Stopper)
         self.assertEqual(s.max_steps, 40)  # e_pred / E
         self.assertEqual(PenguinStopper(e_pred=26, E=1).max_steps, 26)
+        self.assertEqual(PenguinStopper(preset="a4nn").max_steps, 26)
 
     def test_jobs_stop_at_penguins_stop_epochs(self):
         ref = reference()

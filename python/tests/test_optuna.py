@@ -146,6 +146,9 @@ class Pruner(unittest.TestCase):
             fh.write("E = 2 # one validation every two epochs\ne_pred = 26\n")
         self.assertEqual(PenguinPruner(path).epochs_per_step, 2.0)
         self.assertEqual(PenguinPruner(path, E=0.25).epochs_per_step, 0.25)
+        # What a preset sets counts: a4nn's E = 1; a key after it wins.
+        self.assertEqual(PenguinPruner(preset="a4nn").epochs_per_step, 1.0)
+        self.assertEqual(PenguinPruner(preset="a4nn", E=0.5).epochs_per_step, 0.5)
 
 
 if __name__ == "__main__":

@@ -46,9 +46,11 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// `select_top` (0 = off), `chance_level`, `chance_margin`, `loss_patience` and
 /// `loss_min_delta` (the late-bloomer guard, see
 /// `penguin_observe_batch_with_loss`), `chance_patience` (the never-learner
-/// stop, same place), `alternatives`
+/// stop, same place), `chance_wait` (the late-bloomer dial: no network at
+/// chance stops before epoch `chance_wait` x `e_pred`), `alternatives`
 /// (other functions fitted beside `function`) with `combine` (`aicc`: the
-/// lowest AICc gives the prediction; `mean`: their mean), `fallback_width` (a network stopping on a prediction whose
+/// lowest AICc gives the prediction; `mean`: their mean; `mean_fitted`: the
+/// mean of those that fitted), `fallback_width` (a network stopping on a prediction whose
 /// interval is wider reports its newest observed value), `stop_width` (the
 /// width gate: a network whose last N predictions agree stops only once its
 /// prediction interval is at most this wide, and never on a prediction without
@@ -58,10 +60,17 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// prediction if that is a valid fitness, else its newest observed value with
 /// no interval; inf = none) and the solver keys listed in docs/configuration.md.
 ///
+/// `preset` (`paper`, `authors`, `a4nn`, `robust`) sets other keys where it
+/// appears: every key back to the paper's default but the data's (`E`,
+/// `e_pred`, `x_shift`, `direction`, `valid_min`, `valid_max`,
+/// `chance_level`, `threads`), then the preset's own (docs/configuration.md);
+/// keys set after it override it.
+///
 /// The rules apply in this order to each observation, each to the decision
 /// the one before left: Algorithm 2, the width gate, rank-aware stopping, the
-/// late-bloomer guard, the training budget, `fallback_width`, the
-/// never-learner stop (which only stops a network still training).
+/// late-bloomer guard (with the late-bloomer dial), the training budget,
+/// `fallback_width`, the never-learner stop (which only stops a network still
+/// training, and waits for the dial).
 ///
 /// Rank-aware stopping, `select_top = X`: before each call the engine takes the
 /// cohort's top-X cutoff, the X-th best score among the networks it tracks
@@ -222,6 +231,65 @@ pub extern "C" fn penguin_config_set_function(
     })
 }
 
+/// Reads the value of configuration key `key` as text, as `penguin_config_set`
+/// takes it and `penguin replay` prints it (e.g. `E` after `preset = a4nn`:
+/// "1"). Copies it into `buf` with snprintf semantics: at most `len - 1`
+/// bytes and a NUL terminator (nothing when `len` is 0; `buf` may then be
+/// NULL), and writes the value's full length (without the NUL) to `*len_out`
+/// (NULL allowed), so a length of `len` or more means it was truncated.
+/// `preset` has no value of its own (its keys have).
+///
+/// Returns `PENGUIN_OK`, `PENGUIN_ERROR_NULL_ARGUMENT` (config or key NULL, or
+/// buf NULL with `len` > 0), `PENGUIN_ERROR_INVALID_ARGUMENT` (key not UTF-8)
+/// or `PENGUIN_ERROR_UNKNOWN_CONFIG_KEY`. New since 0.2.0.
+/// Thread-safety: not concurrently with calls changing the same configuration.
+#[unsafe(no_mangle)]
+pub extern "C" fn penguin_config_get(
+    config: *const penguin_config_t,
+    key: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+    len_out: *mut usize,
+) -> penguin_result_t {
+    boundary("penguin_config_get", || {
+        // SAFETY: a non-NULL config comes from penguin_config_new (contract).
+        let config = unsafe { config.as_ref() }.ok_or_else(|| null("config"))?;
+        // SAFETY: NUL-terminated string by contract; NULL is checked.
+        let key = unsafe { c_str(key, "key")? };
+        if buf.is_null() && len > 0 {
+            return Err(null("buf"));
+        }
+        let value = config
+            .config
+            .pairs()
+            .into_iter()
+            .find(|(k, _)| *k == key.trim())
+            .map(|(_, v)| v)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::UnknownConfigKey,
+                    format!(
+                        "unknown configuration key '{key}' (or one without a value of its own)"
+                    ),
+                )
+            })?;
+        let bytes = value.as_bytes();
+        if len > 0 {
+            let k = bytes.len().min(len - 1);
+            // SAFETY: buf is non-NULL with room for len bytes (contract); k < len.
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), k);
+                *buf.add(k) = 0;
+            }
+        }
+        if !len_out.is_null() {
+            // SAFETY: non-NULL and writable by contract.
+            unsafe { *len_out = bytes.len() };
+        }
+        Ok(())
+    })
+}
+
 /// Frees a configuration. NULL is allowed and does nothing. Engines created from
 /// it keep their own copy.
 #[unsafe(no_mangle)]
@@ -233,4 +301,49 @@ pub extern "C" fn penguin_config_free(config: *mut penguin_config_t) {
         }
         Ok(())
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::errors::{PENGUIN_ERROR_UNKNOWN_CONFIG_KEY, PENGUIN_OK};
+
+    #[test]
+    fn config_get_reads_what_a_preset_set() {
+        let mut cfg: *mut penguin_config_t = std::ptr::null_mut();
+        assert_eq!(penguin_config_new(&mut cfg), PENGUIN_OK);
+        assert_eq!(
+            penguin_config_set(cfg, c"preset".as_ptr(), c"a4nn".as_ptr()),
+            PENGUIN_OK
+        );
+        let mut buf = [0 as c_char; 8];
+        let mut n = 0usize;
+        assert_eq!(
+            penguin_config_get(cfg, c"e_pred".as_ptr(), buf.as_mut_ptr(), buf.len(), &mut n),
+            PENGUIN_OK
+        );
+        // SAFETY: penguin_config_get wrote a NUL-terminated string.
+        let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+        assert_eq!((text.to_str().unwrap(), n), ("26", 2));
+        // The length alone, and a truncated copy.
+        assert_eq!(
+            penguin_config_get(cfg, c"bounds".as_ptr(), std::ptr::null_mut(), 0, &mut n),
+            PENGUIN_OK
+        );
+        assert_eq!(n, "0.5,1,0;200,inf,inf".len());
+        assert_eq!(
+            penguin_config_get(cfg, c"bounds".as_ptr(), buf.as_mut_ptr(), buf.len(), &mut n),
+            PENGUIN_OK
+        );
+        // SAFETY: as above.
+        let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+        assert_eq!(text.to_str().unwrap(), "0.5,1,0");
+        for key in [c"preset", c"nope"] {
+            assert_eq!(
+                penguin_config_get(cfg, key.as_ptr(), buf.as_mut_ptr(), buf.len(), &mut n),
+                PENGUIN_ERROR_UNKNOWN_CONFIG_KEY
+            );
+        }
+        penguin_config_free(cfg);
+    }
 }

@@ -9,7 +9,7 @@
 use crate::replay::data::{self, Columns};
 use crate::replay::{Options, Report, plots, report};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use penguin::config::{Config, KEYS};
+use penguin::config::{Config, DIRECTIVES, KEYS};
 use penguin::error::{Error, ErrorCode, Result};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -211,9 +211,10 @@ underscores, e.g. --e-pred 20):
 /// The configuration key an option names, if any: its exact spelling or with
 /// dashes for underscores.
 pub fn config_key(name: &str) -> Option<&'static str> {
-    KEYS.iter().copied().find(|k| *k == name).or_else(|| {
+    let all = || KEYS.iter().chain(DIRECTIVES).copied();
+    all().find(|k| *k == name).or_else(|| {
         let underscored = name.replace('-', "_");
-        KEYS.iter().copied().find(|k| *k == underscored)
+        all().find(|k| *k == underscored)
     })
 }
 

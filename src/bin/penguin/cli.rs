@@ -197,6 +197,9 @@ Penguin configuration (the C API's keys; also --KEY=VALUE, and dashes for
 underscores, e.g. --e-pred 20):
   --config FILE         read `key = value` lines (applied before single keys)
   --set KEY=VALUE       set any key
+  --preset NAME         paper, authors, a4nn or robust: every key but the data's
+                        back to the paper's default, then the preset's (keys
+                        after it override it; robust needs --chance_level)
 {}{}
 ",
         keys.join("\n"),
@@ -758,6 +761,11 @@ mod tests {
             }
         }
         assert!(bench_help().contains("--scaling R"));
+        assert!(replay_help().contains("--preset NAME"));
+        let Ok(Command::Replay(a)) = parse(&args(&["replay", "--preset", "robust"])) else {
+            panic!("--preset is a replay option");
+        };
+        assert_eq!(a.keys, [("preset".to_string(), "robust".to_string())]);
         assert!(!replay_help().contains("--scaling"));
     }
 

@@ -29,6 +29,7 @@
 #include "penguin.h"
 
 #include "bundled_curves.h"
+#include "same_status.h"
 
 #define MAXCURVES 4096
 #define MAXTHREADS 16
@@ -153,13 +154,6 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-static int same_double(double a, double b) {
-    uint64_t x, y;
-    memcpy(&x, &a, 8);
-    memcpy(&y, &b, 8);
-    return x == y;
-}
-
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: busy_threads CURVES THREADS\n");
@@ -197,14 +191,7 @@ int main(int argc, char **argv) {
         penguin_nn_status_t x, y;
         check(penguin_status(engine, k, &x) == PENGUIN_OK, "status (threads)");
         check(penguin_status(serial, k, &y) == PENGUIN_OK, "status (serial)");
-        int same = x.state == y.state && x.observations == y.observations &&
-                   x.observations == accepted[k] && x.fits == y.fits && x.n_params == y.n_params &&
-                   same_double(x.prediction, y.prediction) &&
-                   same_double(x.fit_prediction, y.fit_prediction) && same_double(x.epoch, y.epoch) &&
-                   same_double(x.prediction_lo, y.prediction_lo) &&
-                   same_double(x.prediction_hi, y.prediction_hi);
-        for (uint32_t p = 0; same && p < x.n_params; p++)
-            same = same_double(x.params[p], y.params[p]);
+        int same = same_status(&x, &y) && x.observations == accepted[k];
         if (!same) {
             fprintf(stderr, "FAILED: network %zu differs from the serial replay\n", k);
             return 1;

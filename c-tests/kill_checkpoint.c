@@ -39,6 +39,7 @@
 #include "penguin.h"
 
 #include "bundled_curves.h"
+#include "same_status.h"
 
 static size_t ncurves, curve_start[4096], curve_len[4096];
 
@@ -115,27 +116,13 @@ static uint64_t total_observations(penguin_t *e, size_t *count_out) {
     return total;
 }
 
-static int same_double(double a, double b) {
-    uint64_t x, y;
-    memcpy(&x, &a, 8);
-    memcpy(&y, &b, 8);
-    return x == y;
-}
-
 /* Every network of a and b, bit for bit. */
 static int same_engines(penguin_t *a, penguin_t *b, size_t count) {
     for (uint64_t id = 0; id < count; id++) {
         penguin_nn_status_t x, y;
         if (penguin_status(a, id, &x) != PENGUIN_OK || penguin_status(b, id, &y) != PENGUIN_OK)
             return 0;
-        if (x.state != y.state || x.observations != y.observations || x.fits != y.fits ||
-            x.n_params != y.n_params || !same_double(x.prediction, y.prediction) ||
-            !same_double(x.fit_prediction, y.fit_prediction) || !same_double(x.epoch, y.epoch) ||
-            !same_double(x.prediction_lo, y.prediction_lo) ||
-            !same_double(x.prediction_hi, y.prediction_hi))
-            return 0;
-        for (uint32_t k = 0; k < x.n_params; k++)
-            if (!same_double(x.params[k], y.params[k])) return 0;
+        if (!same_status(&x, &y)) return 0;
     }
     return 1;
 }

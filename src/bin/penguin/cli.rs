@@ -221,6 +221,18 @@ pub fn config_key(name: &str) -> Option<&'static str> {
     })
 }
 
+/// An option `--NAME` or `--NAME=VALUE`: its name as written, the inline
+/// value if any, and the name with dashes for underscores (how the program's
+/// own options are matched).
+pub fn split_option(arg: &str) -> (&str, Option<String>, String) {
+    let body = arg.strip_prefix("--").unwrap_or(arg);
+    let (name, inline) = match body.split_once('=') {
+        Some((n, v)) => (n, Some(v.to_string())),
+        None => (body, None),
+    };
+    (name, inline, name.replace('_', "-"))
+}
+
 fn usage(msg: impl Into<String>) -> UsageError {
     UsageError(msg.into())
 }
@@ -309,12 +321,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Command, UsageError> {
             only_files = true;
             continue;
         }
-        let body = &arg[2..];
-        let (name, inline) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (body, None),
-        };
-        let own = name.replace('_', "-");
+        let (name, inline, own) = split_option(arg);
         let flag = |inline: &Option<String>| match inline {
             Some(_) => Err(usage(format!("option --{name} takes no value"))),
             None => Ok(()),

@@ -9,7 +9,7 @@
 //! out-of-sample numbers. Last comes the setting chosen on every population,
 //! printed as a configuration file for `--config`.
 
-use crate::cli::{UsageError, config_key};
+use crate::cli::{UsageError, config_key, split_option};
 use crate::replay::data::{self, Columns, Dataset};
 use crate::replay::metrics::Metrics;
 use crate::replay::{Options, replay};
@@ -282,12 +282,7 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
             a.populations.push(parse_population(arg)?);
             continue;
         }
-        let body = &arg[2..];
-        let (name, inline) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (body, None),
-        };
-        let own = name.replace('_', "-");
+        let (name, inline, own) = split_option(arg);
         match own.as_str() {
             "help" => {
                 a.help = true;

@@ -8,8 +8,10 @@
 //!    agree within `t`; `e_pred` stops with the observed value);
 //! 2. [`width_gate`] (`stop_width`): a converged network whose prediction
 //!    interval is too wide keeps training;
-//! 3. [`rank_aware`] (`select_top`): a network that cannot make the cohort's
-//!    top X stops; one whose interval straddles the cutoff keeps training;
+//! 3. [`rank_aware`] (`select_top`, `select_stop_reach`, `select_hold_reach`,
+//!    `select_hold_until`): a network that cannot make the cohort's top X
+//!    stops; one that may still make it, but does not clear it, keeps
+//!    training;
 //! 4. [`late_bloomer_guard`] (`loss_patience`): a network about to stop at
 //!    chance keeps training while its validation loss improves;
 //! 5. [`budget`] (`max_epoch`): a network still training at the budget stops;
@@ -105,24 +107,49 @@ pub fn width_gate(f: &Facts, decision: Decision) -> Decision {
 }
 
 /// Rank-aware stopping (config `select_top`): given the cohort's current
-/// top-X cutoff, a network whose prediction interval lies entirely on the
-/// wrong side of it stops after the warm-up (it cannot make the cut), and a
-/// converged one whose interval straddles it keeps training; otherwise the
-/// decision stands. Without a cutoff or an interval nothing changes.
+/// top-X cutoff, a network still training whose prediction cannot reach the
+/// cutoff stops after the warm-up (it cannot make the cut; judged on less
+/// than the whole interval, only once it has N predictions in a row, the
+/// evidence Algorithm 2 asks for), and a converged
+/// one that may still reach it, but whose interval does not clear it either,
+/// keeps training; otherwise the decision stands. How far a prediction reaches
+/// is the prediction moved toward its interval's better end by a share of the
+/// distance: `select_stop_reach` to stop, `select_hold_reach` to hold (1, the
+/// default: the whole interval). Holding ends at epoch `select_hold_until` x
+/// `e_pred`. Without a cutoff or an interval nothing changes.
 pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     let config = f.config;
     let [lo, hi] = f.interval;
     if config.select_top == 0 || !f.cutoff.is_finite() || !lo.is_finite() || !hi.is_finite() {
         return decision;
     }
-    let (worse, better) = match config.direction {
-        Direction::Maximize => (hi < f.cutoff, lo > f.cutoff),
-        Direction::Minimize => (lo > f.cutoff, hi < f.cutoff),
+    let maximize = config.direction == Direction::Maximize;
+    // The prediction moved `share` of the way to the interval's better end
+    // (exactly that end at 1, as before the shares existed).
+    let reach = |share: f64| match (maximize, share >= 1.0) {
+        (true, true) => hi,
+        (false, true) => lo,
+        (true, false) => f.fit_p + share * (hi - f.fit_p),
+        (false, false) => f.fit_p - share * (f.fit_p - lo),
     };
+    let short_of_cutoff = |v: f64| if maximize { v < f.cutoff } else { v > f.cutoff };
+    let cannot_make_it = short_of_cutoff(reach(config.select_stop_reach));
+    let out_of_reach = short_of_cutoff(reach(config.select_hold_reach));
+    let clears = if maximize {
+        lo > f.cutoff
+    } else {
+        hi < f.cutoff
+    };
+    let holding = f.epoch < config.select_hold_until * config.e_pred;
     let valid = config.is_valid_fitness(f.fit_p);
     match decision {
-        Decision::Converged { .. } if !worse && !better => Decision::Continue,
-        Decision::Continue if worse && valid && f.epoch > config.n as f64 * config.e => {
+        Decision::Converged { .. } if holding && !out_of_reach && !clears => Decision::Continue,
+        Decision::Continue
+            if cannot_make_it
+                && valid
+                && (config.select_stop_reach >= 1.0 || f.window.len() >= config.n)
+                && f.epoch > config.n as f64 * config.e =>
+        {
             Decision::Converged {
                 prediction: f.fit_p,
             }
@@ -311,5 +338,73 @@ mod tests {
                 .decision
                 .is_final()
         );
+    }
+
+    /// Facts for rank-aware stopping: prediction 80, interval [75, 85]
+    /// (reach with share s: 80 + 5 s), a full window, cutoff `cutoff`.
+    fn ranked<'a>(c: &'a Config, epoch: f64, cutoff: f64, window: &'a [f64]) -> Facts<'a> {
+        Facts {
+            cutoff,
+            window,
+            ..facts(c, epoch, &[70.0, 75.0, 78.0], 80.0)
+        }
+    }
+
+    #[test]
+    fn rank_aware_shares_decide_how_far_a_prediction_reaches() {
+        let window = [79.8, 80.1, 80.0];
+        let converged = Decision::Converged { prediction: 80.0 };
+        let whole = config(&[("select_top", "10")]);
+        let shares = config(&[
+            ("select_top", "10"),
+            ("select_stop_reach", "0.75"),
+            ("select_hold_reach", "0.5"),
+            ("select_hold_until", "0.6"),
+        ]);
+        // Cutoff 84: the whole interval (85) reaches it, three quarters
+        // (83.75) do not: only the shares stop a network still training.
+        let f = ranked(&whole, 5.0, 84.0, &window);
+        assert_eq!(rank_aware(&f, Decision::Continue), Decision::Continue);
+        let f = ranked(&shares, 5.0, 84.0, &window);
+        assert_eq!(rank_aware(&f, Decision::Continue), converged);
+        // On less than the whole interval, not before N predictions in a row
+        // (the whole interval asks for none, as before the shares existed);
+        // never in the warm-up.
+        let f = ranked(&shares, 5.0, 84.0, &window[..2]);
+        assert_eq!(rank_aware(&f, Decision::Continue), Decision::Continue);
+        let f = ranked(&whole, 5.0, 86.0, &window[..2]);
+        assert_eq!(rank_aware(&f, Decision::Continue), converged);
+        let f = ranked(&shares, 1.5, 84.0, &window);
+        assert_eq!(rank_aware(&f, Decision::Continue), Decision::Continue);
+        // Cutoff 82: half the reach (82.5) gets there, so a converged network
+        // is held, with either setting, until 0.6 x e_pred = epoch 12.
+        for c in [&whole, &shares] {
+            let f = ranked(c, 11.5, 82.0, &window);
+            assert_eq!(rank_aware(&f, converged), Decision::Continue);
+        }
+        let f = ranked(&shares, 12.0, 82.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        let f = ranked(&whole, 12.0, 82.0, &window);
+        assert_eq!(rank_aware(&f, converged), Decision::Continue);
+        // Cutoff 83: half the reach falls short, the whole interval does not:
+        // only the shares let it stop.
+        let f = ranked(&shares, 8.0, 83.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        let f = ranked(&whole, 8.0, 83.0, &window);
+        assert_eq!(rank_aware(&f, converged), Decision::Continue);
+        // An interval that clears the cutoff (75 > 74) stops as converged.
+        let f = ranked(&shares, 8.0, 74.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        // Minimize mirrors it: prediction 80 in [75, 85], better end 75.
+        let min = config(&[
+            ("select_top", "10"),
+            ("direction", "minimize"),
+            ("trend", "decreasing"),
+            ("select_stop_reach", "0.75"),
+        ]);
+        let f = ranked(&min, 5.0, 76.0, &window);
+        assert_eq!(rank_aware(&f, Decision::Continue), converged);
+        let f = ranked(&min, 5.0, 77.0, &window);
+        assert_eq!(rank_aware(&f, Decision::Continue), Decision::Continue);
     }
 }

@@ -150,6 +150,12 @@ fn bad_configuration_values() {
         ("chance_wait", "-0.1", ErrorCode::InvalidConfigValue),
         ("chance_wait", "1.5", ErrorCode::InvalidConfigValue),
         ("chance_wait", "nan", ErrorCode::InvalidConfigValue),
+        ("select_stop_reach", "-0.1", ErrorCode::InvalidConfigValue),
+        ("select_stop_reach", "1.01", ErrorCode::InvalidConfigValue),
+        ("select_hold_reach", "nan", ErrorCode::InvalidConfigValue),
+        ("select_hold_reach", "2", ErrorCode::InvalidConfigValue),
+        ("select_hold_until", "-1", ErrorCode::InvalidConfigValue),
+        ("select_hold_until", "half", ErrorCode::InvalidConfigValue),
         ("preset", "fast", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();

@@ -77,13 +77,19 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// (a stopped network's final answer, a training network's newest valid
 /// prediction). A network whose prediction interval lies entirely on the wrong
 /// side of the cutoff stops after the warm-up (it cannot make the cut; its
-/// `prediction` is the newest fit), and a network that Algorithm 2 finds
-/// converged keeps training while its interval straddles the cutoff; one whose
-/// interval lies clearly on the right side stops as usual (subject to the
-/// width gate, which comes before: a network it holds is not stopped for being
-/// above the cutoff, but one below still stops). Without X scores or
-/// an interval the paper's decision stands. It needs `interval` > 0 and costs a
-/// pass over all networks per call.
+/// `prediction` is the newest fit), and a
+/// network that Algorithm 2 finds converged keeps training while its interval
+/// straddles the cutoff; one whose interval lies clearly on the right side
+/// stops as usual (subject to the width gate, which comes before: a network it
+/// holds is not stopped for being above the cutoff, but one below still
+/// stops). Without X scores or an interval the paper's decision stands. It
+/// needs `interval` > 0 and costs a pass over all networks per call. Three
+/// shares in [0, 1] (default 1) make it cheaper: `select_stop_reach` judges
+/// "cannot make the cut" on the prediction moved only that share of the way
+/// to its interval's better end (below 1, only once the network has N
+/// predictions in a row), `select_hold_reach` does the same for
+/// holding a converged network, and no network is held from epoch
+/// `select_hold_until` x `e_pred` on.
 ///
 /// Values are checked alone here; contradictions between keys are reported by
 /// `penguin_new`.

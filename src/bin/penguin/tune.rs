@@ -387,15 +387,17 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
     Ok(a)
 }
 
-/// The built-in grid (48 settings): the paper's method and every combination
+/// The built-in grid (72 settings): the paper's method and every combination
 /// of the options that the bundled curves' experiments found worth trying
 /// (docs/research.md): averaged families (`combine = mean_fitted` with vap3,
 /// with pow3 and log_power, or with all three), the never-learner stop with
 /// the late-bloomer guard, with or without waiting a fifth of `e_pred` for
 /// late bloomers (`chance_wait`), five agreeing predictions instead of three,
-/// and rank-aware stopping for the top 10. Every setting works without numbers
-/// of the data but `chance_level` (given once for all, e.g. --chance_level
-/// 10).
+/// and rank-aware stopping for the top 10, judged on the whole interval or
+/// with the shares that a leave-one-population-out search chose (stop on
+/// three quarters of the reach, hold on half of it, hold until 0.6 of
+/// `e_pred`). Every setting works without numbers of the data but
+/// `chance_level` (given once for all, e.g. --chance_level 10).
 pub fn default_grid() -> Vec<Setting> {
     let families = [
         "",
@@ -409,7 +411,11 @@ pub fn default_grid() -> Vec<Setting> {
         "chance_patience=3 loss_patience=2 loss_min_delta=0.001 chance_wait=0.2",
     ];
     let agreement = ["", "N=5"];
-    let rank = ["", "select_top=10"];
+    let rank = [
+        "",
+        "select_top=10",
+        "select_top=10 select_stop_reach=0.75 select_hold_reach=0.5 select_hold_until=0.6",
+    ];
     let mut lines: Vec<String> = Vec::new();
     for f in families {
         for c in chance {

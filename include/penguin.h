@@ -336,8 +336,8 @@ penguin_result_t penguin_config_new(struct penguin_config_t **config_out);
  * needs `interval` > 0 and costs a pass over all networks per call. Three
  * shares in [0, 1] (default 1) make it cheaper: `select_stop_reach` judges
  * "cannot make the cut" on the prediction moved only that share of the way
- * to its interval's better end (below 1, only once the network has N
- * predictions in a row), `select_hold_reach` does the same for
+ * to its interval's better end (below 1, only once the network has a full
+ * window of N predictions), `select_hold_reach` does the same for
  * holding a converged network, and no network is held from epoch
  * `select_hold_until` x `e_pred` on.
  *

@@ -175,14 +175,14 @@ pub struct Config {
     /// `Engine::cutoff` and docs/configuration.md.
     pub select_top: usize,
     /// Rank-aware stopping, stop side: a network still training cannot make
-    /// the top X when its prediction plus this share of the distance to its
-    /// interval's better end stays on the wrong side of the cutoff (1 = the
-    /// whole interval).
+    /// the top X when its prediction, moved this share of the way toward its
+    /// interval's better end, stays on the wrong side of the cutoff (1 = the
+    /// whole interval; below 1, only with a full window of N predictions).
     pub select_stop_reach: f64,
     /// Rank-aware stopping, hold side: a converged network keeps training
-    /// while its prediction plus this share of the distance to its interval's
-    /// better end reaches the cutoff and its interval's worse end does not
-    /// clear it (1 = the whole interval).
+    /// while its prediction, moved this share of the way toward its
+    /// interval's better end, reaches the cutoff and its interval's worse end
+    /// does not clear it (1 = the whole interval).
     pub select_hold_reach: f64,
     /// Rank-aware stopping holds converged networks only before epoch
     /// `select_hold_until` x `e_pred` (1 = up to `e_pred`).
@@ -1265,6 +1265,9 @@ mod tests {
         c.set("t", "0.1").unwrap();
         c.set("agreement", "median").unwrap();
         c.set("upper_bound_reject", "0.01").unwrap();
+        c.set("select_stop_reach", "0.75").unwrap();
+        c.set("select_hold_reach", "0").unwrap();
+        c.set("select_hold_until", "1").unwrap();
         let mut d = Config::default();
         d.load_str(&c.to_text()).unwrap();
         assert_eq!(c.to_text(), d.to_text());

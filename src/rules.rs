@@ -109,7 +109,7 @@ pub fn width_gate(f: &Facts, decision: Decision) -> Decision {
 /// Rank-aware stopping (config `select_top`): given the cohort's current
 /// top-X cutoff, a network still training whose prediction cannot reach the
 /// cutoff stops after the warm-up (it cannot make the cut; judged on less
-/// than the whole interval, only once it has N predictions in a row, the
+/// than the whole interval, only with a full window of N predictions, the
 /// evidence Algorithm 2 asks for), and a converged
 /// one that may still reach it, but whose interval does not clear it either,
 /// keeps training; otherwise the decision stands. How far a prediction reaches
@@ -125,12 +125,16 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     }
     let maximize = config.direction == Direction::Maximize;
     // The prediction moved `share` of the way to the interval's better end
-    // (exactly that end at 1, as before the shares existed).
+    // (exactly that end at 1, as before the shares existed). An averaged
+    // prediction can lie outside the averaged interval (`mean_fitted` averages
+    // the intervals of fewer families): it counts from inside it, so that no
+    // share reaches beyond the whole interval.
+    let centre = f.fit_p.clamp(lo.min(hi), hi.max(lo));
     let reach = |share: f64| match (maximize, share >= 1.0) {
         (true, true) => hi,
         (false, true) => lo,
-        (true, false) => f.fit_p + share * (hi - f.fit_p),
-        (false, false) => f.fit_p - share * (f.fit_p - lo),
+        (true, false) => centre + share * (hi - centre),
+        (false, false) => centre - share * (centre - lo),
     };
     let short_of_cutoff = |v: f64| if maximize { v < f.cutoff } else { v > f.cutoff };
     let cannot_make_it = short_of_cutoff(reach(config.select_stop_reach));
@@ -406,5 +410,39 @@ mod tests {
         assert_eq!(rank_aware(&f, Decision::Continue), converged);
         let f = ranked(&min, 5.0, 77.0, &window);
         assert_eq!(rank_aware(&f, Decision::Continue), Decision::Continue);
+        // ... and on the hold side: held while the reach (77.5 at 0.5) gets
+        // below the cutoff and the worse end (85) does not; released when it
+        // clears (85 < 86) or the reach falls short (77.5 > 77).
+        let min_hold = config(&[
+            ("select_top", "10"),
+            ("direction", "minimize"),
+            ("trend", "decreasing"),
+            ("select_hold_reach", "0.5"),
+        ]);
+        let f = ranked(&min_hold, 8.0, 78.0, &window);
+        assert_eq!(rank_aware(&f, converged), Decision::Continue);
+        let f = ranked(&min_hold, 8.0, 86.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        let f = ranked(&min_hold, 8.0, 77.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        // select_hold_until = 0 never holds.
+        let never = config(&[("select_top", "10"), ("select_hold_until", "0")]);
+        let f = ranked(&never, 1.0, 82.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+    }
+
+    #[test]
+    fn a_share_counts_from_inside_the_interval() {
+        // An averaged prediction (90) above its averaged interval [75, 85]:
+        // half the reach is 85, not 92.5, so a cutoff of 86 is out of reach.
+        let c = config(&[("select_top", "10"), ("select_hold_reach", "0.5")]);
+        let window = [89.8, 90.1, 90.0];
+        let f = Facts {
+            interval: [75.0, 85.0],
+            ..ranked(&c, 8.0, 86.0, &window)
+        };
+        let f = Facts { fit_p: 90.0, ..f };
+        let converged = Decision::Converged { prediction: 90.0 };
+        assert_eq!(rank_aware(&f, converged), converged);
     }
 }

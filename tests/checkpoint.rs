@@ -213,6 +213,11 @@ fn a_state_carries_keys_added_after_0_2_0() {
         ("combine", "mean"),
         ("stop_width", "30"),
         ("max_epoch", "10"),
+        ("chance_wait", "0.2"),
+        ("select_top", "10"),
+        ("select_stop_reach", "0.75"),
+        ("select_hold_reach", "0.5"),
+        ("select_hold_until", "0.6"),
     ] {
         c.set(k, v).unwrap();
     }
@@ -227,10 +232,17 @@ fn a_state_carries_keys_added_after_0_2_0() {
         "combine",
         "stop_width",
         "max_epoch",
+        "chance_wait",
+        "select_stop_reach",
+        "select_hold_reach",
+        "select_hold_until",
     ] {
         assert!(text.contains(key), "{key} missing from {text}");
     }
     assert_eq!(restored.config().chance_patience, 3);
     assert_eq!(restored.config().stop_width, 30.0);
     assert_eq!(restored.config().max_epoch, 10.0);
+    assert_eq!(restored.config().select_stop_reach, 0.75);
+    assert_eq!(restored.config().select_hold_reach, 0.5);
+    assert_eq!(restored.config().select_hold_until, 0.6);
 }

@@ -86,8 +86,8 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// needs `interval` > 0 and costs a pass over all networks per call. Three
 /// shares in [0, 1] (default 1) make it cheaper: `select_stop_reach` judges
 /// "cannot make the cut" on the prediction moved only that share of the way
-/// to its interval's better end (below 1, only once the network has N
-/// predictions in a row), `select_hold_reach` does the same for
+/// to its interval's better end (below 1, only once the network has a full
+/// window of N predictions), `select_hold_reach` does the same for
 /// holding a converged network, and no network is held from epoch
 /// `select_hold_until` x `e_pred` on.
 ///

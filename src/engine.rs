@@ -7,6 +7,7 @@ use crate::config::{Config, Direction};
 use crate::error::{Error, ErrorCode, Result};
 use crate::network::{Network, Snapshot};
 pub use crate::network::{State, Status};
+use crate::ranking::ScoreIndex;
 use rayon::prelude::*;
 use std::sync::{Arc, OnceLock};
 
@@ -60,6 +61,10 @@ pub struct Engine {
     config: Arc<Config>,
     networks: NetworkTable,
     pool: OnceLock<std::result::Result<rayon::ThreadPool, String>>,
+    /// The networks' scores for `select_top`, kept up to date by single
+    /// observations; None until one needs it and after anything else changes
+    /// the networks (a batch, `forget`, a restore), which rebuilds it.
+    ranked: Option<ScoreIndex>,
 }
 
 impl Clone for Engine {
@@ -68,6 +73,7 @@ impl Clone for Engine {
             config: self.config.clone(),
             networks: self.networks.clone(),
             pool: OnceLock::new(),
+            ranked: None,
         }
     }
 }
@@ -79,6 +85,7 @@ impl Engine {
             config: config.validated()?,
             networks: NetworkTable::default(),
             pool: OnceLock::new(),
+            ranked: None,
         })
     }
 
@@ -111,7 +118,7 @@ impl Engine {
                     + n.params.capacity())
             })
             .sum();
-        self.networks.table_bytes() + vectors
+        self.networks.table_bytes() + vectors + self.ranked.as_ref().map_or(0, |r| r.heap_bytes())
     }
 
     /// The tracked networks (for saving and inspection).
@@ -124,6 +131,7 @@ impl Engine {
     /// one. Not checked: the table must come from an engine with the same
     /// configuration (`networks().clone()` of this engine or its clone).
     pub fn replace_networks(&mut self, networks: NetworkTable) -> NetworkTable {
+        self.ranked = None;
         std::mem::replace(&mut self.networks, networks)
     }
 
@@ -143,10 +151,34 @@ impl Engine {
         loss: f64,
     ) -> Result<Status> {
         let config = self.config.clone();
-        let cutoff = self.cutoff();
+        let cutoff = self.single_cutoff();
         let slot = self.networks.slot(id);
         let o = Observation { id, epoch, value };
-        self.observe_at(&config, slot, o, cutoff, loss)
+        // Out while the network changes: should its fit panic, the index is
+        // rebuilt next time rather than left stale.
+        let mut ranked = self.ranked.take();
+        let status = self.observe_at(&config, slot, o, cutoff, loss)?;
+        if let Some(index) = ranked.as_mut() {
+            // A new network went into the last slot.
+            let s = slot.unwrap_or(self.networks.len() - 1);
+            index.set(s, self.networks.at(s).score(&config));
+        }
+        self.ranked = ranked;
+        Ok(status)
+    }
+
+    /// [`Engine::cutoff`] for a call with one observation: the same value,
+    /// from the score index (built by one pass the first time).
+    fn single_cutoff(&mut self) -> f64 {
+        let x = self.config.select_top;
+        if x == 0 {
+            return f64::NAN;
+        }
+        let config = &self.config;
+        let networks = &self.networks;
+        self.ranked
+            .get_or_insert_with(|| ScoreIndex::new(networks.values().map(|n| n.score(config))))
+            .cutoff(x, config.direction)
     }
 
     /// Applies one observation to the network in `slot`, or to a new network
@@ -191,6 +223,7 @@ impl Engine {
         batch: &[Observation],
         losses: Option<&[f64]>,
     ) -> Result<Vec<Status>> {
+        self.ranked = None;
         if losses.is_some_and(|l| l.len() != batch.len()) {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,
@@ -537,6 +570,7 @@ impl Engine {
     /// Installs restored networks (from a saved state) into an empty engine,
     /// checking that each is consistent.
     pub(crate) fn restore_networks(&mut self, networks: Vec<(u64, Network)>) -> Result<()> {
+        self.ranked = None;
         let bad = |id: u64, why: &str| {
             Err(Error::new(
                 ErrorCode::InvalidState,
@@ -567,10 +601,12 @@ impl Engine {
 
     /// Stops tracking network `id`.
     pub fn forget(&mut self, id: u64) -> Result<()> {
-        self.networks
-            .remove(id)
-            .map(|_| ())
-            .ok_or_else(|| unknown(id))
+        let slot = self.networks.slot(id).ok_or_else(|| unknown(id))?;
+        self.networks.remove(id);
+        if let Some(index) = self.ranked.as_mut() {
+            index.swap_remove(slot);
+        }
+        Ok(())
     }
 }
 
@@ -644,4 +680,79 @@ fn unknown(id: u64) -> Error {
         ErrorCode::UnknownNetwork,
         format!("network {id} is not tracked"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_observations_keep_the_cutoff_of_a_full_pass() {
+        let mut config = Config::default();
+        config.set("select_top", "5").unwrap();
+        config.set("select_stop_reach", "0.75").unwrap();
+        let mut engine = Engine::new(config).unwrap();
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // 40 curves a - b * exp(-c x) with noise; networks report in a
+        // shifting order, some are forgotten, and every fifth epoch goes in
+        // one batch.
+        let curves: Vec<[f64; 3]> = (0..40)
+            .map(|k| {
+                [
+                    60.0 + (k % 9) as f64 * 4.0,
+                    50.0,
+                    0.2 + (k % 5) as f64 * 0.1,
+                ]
+            })
+            .collect();
+        let mut stopped = [false; 40];
+        let mut forgotten = [false; 40];
+        for step in 1..=40 {
+            let epoch = step as f64 * 0.5;
+            let mut batch = Vec::new();
+            for j in 0..40 {
+                let k = (j * 7 + step) % 40;
+                if stopped[k] || forgotten[k] {
+                    continue;
+                }
+                let [a, b, c] = curves[k];
+                let noise = (next() % 100) as f64 / 100.0 - 0.5;
+                let value = a - b * (-c * epoch).exp() + noise;
+                let o = Observation {
+                    id: k as u64,
+                    epoch,
+                    value,
+                };
+                if step % 5 == 0 {
+                    batch.push(o);
+                    continue;
+                }
+                let s = engine.observe(o.id, o.epoch, o.value).unwrap();
+                stopped[k] = s.state != State::Continue;
+                assert_eq!(
+                    engine.single_cutoff().to_bits(),
+                    engine.cutoff().to_bits(),
+                    "epoch {epoch}, network {k}"
+                );
+                if next() % 50 == 0 {
+                    engine.forget(k as u64).unwrap();
+                    forgotten[k] = true;
+                    assert_eq!(engine.single_cutoff().to_bits(), engine.cutoff().to_bits());
+                }
+            }
+            if !batch.is_empty() {
+                for (o, s) in batch.iter().zip(engine.observe_batch(&batch).unwrap()) {
+                    stopped[o.id as usize] = s.state != State::Continue;
+                }
+                assert_eq!(engine.single_cutoff().to_bits(), engine.cutoff().to_bits());
+            }
+        }
+        assert!(engine.cutoff().is_finite(), "the test never had a cutoff");
+    }
 }

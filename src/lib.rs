@@ -6,7 +6,8 @@
 //! (Algorithm 1), [`analyzer`] (Algorithm 2), [`rules`] (the stopping rules,
 //! Algorithm 2 first, in the order they apply), [`config`], [`network`] (one
 //! network and its update), [`engine`] (many networks in a [`networks`] table,
-//! batches and threads), [`state`] (checkpoints) and [`ffi`] (the C API).
+//! batches and threads, the cohort's cutoff kept by [`ranking`]), [`state`]
+//! (checkpoints) and [`ffi`] (the C API).
 //!
 //! The `penguin` program (`src/bin/penguin/`: replay, bench) is a target of
 //! its own behind the default `cli` feature; the C library is built with
@@ -26,6 +27,7 @@ pub mod network;
 pub mod networks;
 pub mod predict;
 pub mod profile;
+pub mod ranking;
 pub mod rules;
 pub mod state;
 pub mod trf;

@@ -692,13 +692,7 @@ mod tests {
         config.set("select_top", "5").unwrap();
         config.set("select_stop_reach", "0.75").unwrap();
         let mut engine = Engine::new(config).unwrap();
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         // 40 curves a - b * exp(-c x) with noise; networks report in a
         // shifting order, some are forgotten, and every fifth epoch goes in
         // one batch.

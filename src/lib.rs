@@ -32,6 +32,9 @@ pub mod rules;
 pub mod state;
 pub mod trf;
 
+#[cfg(test)]
+mod testing;
+
 pub use config::Config;
 pub use engine::{Engine, Observation, State, Status};
 pub use error::{Error, ErrorCode, Result};

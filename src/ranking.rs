@@ -132,13 +132,7 @@ mod tests {
     fn updates_give_the_cutoff_of_a_full_sort() {
         // A small deterministic generator: scores with ties, networks that
         // lose their score and get it back, new networks.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let mut scores: Vec<Option<f64>> = Vec::new();
         let mut index = ScoreIndex::default();
         for step in 0..5000 {

@@ -83,7 +83,8 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// stops as usual (subject to the width gate, which comes before: a network it
 /// holds is not stopped for being above the cutoff, but one below still
 /// stops). Without X scores or an interval the paper's decision stands. It
-/// needs `interval` > 0 and costs a pass over all networks per call. Three
+/// needs `interval` > 0 and costs a pass over all networks per batch (a
+/// single observation keeps an index of the scores instead). Three
 /// shares in [0, 1] (default 1) make it cheaper: `select_stop_reach` judges
 /// "cannot make the cut" on the prediction moved only that share of the way
 /// to its interval's better end (below 1, only once the network has a full

@@ -178,6 +178,56 @@ fn held_out_numbers_are_the_replays_and_the_choice_follows_the_objective() {
             );
         }
     }
+    // The frontier on all populations: recomputed from the grid's numbers,
+    // the budget each setting needs and its mean score; no setting beats a
+    // row on both, every setting is matched by a row, and the choice is the
+    // last row within the budget.
+    let needed_and_score = |row: &Value| -> (f64, f64) {
+        let needed = pops
+            .iter()
+            .map(|p| {
+                row["populations"][p]["mean_stop_epoch"].as_f64().unwrap()
+                    - grid_rows[0]["populations"][p]["mean_stop_epoch"]
+                        .as_f64()
+                        .unwrap()
+            })
+            .fold(f64::NEG_INFINITY, f64::max);
+        let s = pops
+            .iter()
+            .map(|p| score(&row["populations"][*p]))
+            .sum::<f64>()
+            / pops.len() as f64;
+        (needed, s)
+    };
+    let front = j["frontier"].as_array().unwrap();
+    assert!(!front.is_empty());
+    let rows: Vec<(f64, f64, &str)> = front
+        .iter()
+        .map(|f| {
+            (
+                f["budget_needed"].as_f64().unwrap(),
+                f["score"].as_f64().unwrap(),
+                f["setting"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for w in rows.windows(2) {
+        assert!(w[0].0 <= w[1].0 && w[0].1 > w[1].1, "{rows:?}");
+    }
+    for row in grid_rows {
+        let (needed, s) = needed_and_score(row);
+        assert!(
+            rows.iter().any(|r| r.0 <= needed + 1e-9 && r.1 <= s + 1e-9),
+            "{} ({needed}, {s}) is beaten by no frontier row: {rows:?}",
+            row["setting"]
+        );
+        if let Some(r) = rows.iter().find(|r| r.2 == row["setting"]) {
+            assert!((r.0 - needed).abs() < 1e-9 && (r.1 - s).abs() < 1e-9);
+        }
+    }
+    let within = rows.iter().rev().find(|r| r.0 <= budget + 1e-9).unwrap();
+    assert_eq!(j["chosen_on_all"]["setting"].as_str(), Some(within.2));
+    assert!(stdout.contains("What each budget buys"), "{stdout}");
     // The setting chosen on all populations, as a config file.
     let conf_text = std::fs::read_to_string(&conf).unwrap();
     let chosen = j["chosen_on_all"]["setting"].as_str().unwrap();

@@ -176,8 +176,10 @@ Chooses Penguin's settings on learning curves of past searches, and tells how
 well the choice holds on curves it was not chosen on. Every population is
 replayed (as penguin replay does) under every setting of a grid; then, leaving
 one population out at a time, the setting that scores best on the others is
-reported with its numbers on the one left out (out of sample). Last, the setting
-chosen on all populations is printed as a configuration file for --config.
+reported with its numbers on the one left out (out of sample). Last, what each
+budget buys on all populations (the settings no other beats on both the budget
+they need and the score) and the setting chosen on all populations, as a
+configuration file for --config.
 
 Populations (at least two):
   FILE[@KEY=VALUE,...]  a learning-curve CSV (penguin replay's format); each data
@@ -678,6 +680,69 @@ fn choose(results: &[Vec<Outcome>], on: &[usize], objective: Objective, budget: 
     })
 }
 
+/// One point of the frontier: a setting, the budget it needs (its largest
+/// mean stop epoch above the paper's method's over the populations), and
+/// its mean score on them.
+#[derive(Clone, Copy, Debug)]
+pub struct FrontierPoint {
+    /// Index into the grid.
+    pub setting: usize,
+    /// The smallest `--budget` under which it is eligible on every population.
+    pub budget_needed: f64,
+    /// Mean score over the populations.
+    pub score: f64,
+}
+
+/// The settings that no other setting beats on both the budget it needs and
+/// the score, on the populations `on`, cheapest first: what each budget
+/// would buy. The choice under `--budget B` (when any setting is within it)
+/// is the last point whose budget needed is at most B.
+fn frontier(results: &[Vec<Outcome>], on: &[usize], objective: Objective) -> Vec<FrontierPoint> {
+    let paper = &results[0];
+    let mut points: Vec<FrontierPoint> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(s, per_pop)| {
+            let budget_needed = on
+                .iter()
+                .map(|&p| {
+                    per_pop[p].metrics.mean_stop_epoch.unwrap_or(f64::INFINITY)
+                        - paper[p].metrics.mean_stop_epoch.unwrap_or(f64::INFINITY)
+                })
+                .fold(f64::NEG_INFINITY, f64::max);
+            let scores: Vec<f64> = on
+                .iter()
+                .map(|&p| score(objective, &per_pop[p].metrics))
+                .filter(|v| v.is_finite())
+                .collect();
+            if scores.is_empty() || !budget_needed.is_finite() {
+                return None;
+            }
+            let score = scores.iter().sum::<f64>() / scores.len() as f64;
+            Some(FrontierPoint {
+                setting: s,
+                budget_needed,
+                score,
+            })
+        })
+        .collect();
+    // Cheapest first (ties: the better score, then the earlier in the grid);
+    // a point stays when it scores better than every cheaper one.
+    points.sort_by(|a, b| {
+        a.budget_needed
+            .total_cmp(&b.budget_needed)
+            .then(a.score.total_cmp(&b.score))
+            .then(a.setting.cmp(&b.setting))
+    });
+    let mut kept: Vec<FrontierPoint> = Vec::new();
+    for p in points {
+        if kept.last().is_none_or(|k| p.score < k.score) {
+            kept.push(p);
+        }
+    }
+    kept
+}
+
 fn fixed(v: Option<f64>, d: usize) -> String {
     v.filter(|v| v.is_finite())
         .map_or_else(|| "n/a".to_string(), |v| format!("{v:.d$}"))
@@ -887,6 +952,20 @@ pub fn run(args: &TuneArgs, out: &mut dyn Write) -> Result<Setting> {
             numbers(&results[c.setting][p])
         );
     }
+    let front = frontier(&results, &all, args.objective);
+    let _ = writeln!(
+        text,
+        "\nWhat each budget buys on all populations (in-sample): the settings no other beats on both the budget they need (their largest mean stop above the paper's) and the score; --budget B chooses the last row needing at most B:"
+    );
+    for f in &front {
+        let _ = writeln!(
+            text,
+            "  budget {:>+6.2}  score {:.3}  {}",
+            f.budget_needed,
+            f.score,
+            grid[f.setting].label()
+        );
+    }
     let _ = writeln!(text, "\n# config file (penguin replay --config FILE):");
     let _ = write!(text, "{}", chosen.config_text());
     write!(out, "{text}").map_err(io)?;
@@ -924,6 +1003,11 @@ pub fn run(args: &TuneArgs, out: &mut dyn Write) -> Result<Setting> {
                 "config": chosen.config_text(),
                 "in_sample": pops.iter().enumerate().map(|(p, pop)| (pop.name.clone(), numbers_json(&results[c.setting][p]))).collect::<serde_json::Map<_, _>>(),
             },
+            "frontier": front.iter().map(|f| json!({
+                "setting": grid[f.setting].label(),
+                "budget_needed": f.budget_needed,
+                "score": f.score,
+            })).collect::<Vec<_>>(),
             "grid": grid_json,
         });
         let text = serde_json::to_string_pretty(&doc)

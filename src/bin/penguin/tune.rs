@@ -955,7 +955,7 @@ pub fn run(args: &TuneArgs, out: &mut dyn Write) -> Result<Setting> {
     let front = frontier(&results, &all, args.objective);
     let _ = writeln!(
         text,
-        "\nWhat each budget buys on all populations (in-sample): the settings no other beats on both the budget they need (their largest mean stop above the paper's) and the score; --budget B chooses the last row needing at most B:"
+        "\nWhat each budget buys on all populations (in-sample; budget: the setting's largest mean stop above the paper's; --budget B chooses the last row within B):"
     );
     for f in &front {
         let _ = writeln!(

@@ -347,7 +347,7 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
                 a.budget = v
                     .parse::<f64>()
                     .ok()
-                    .filter(|b| !b.is_nan())
+                    .filter(|b| b.is_finite())
                     .ok_or_else(|| usage(format!("--budget '{v}': expected epochs")))?;
             }
             "json" => a.json = Some(value()?),
@@ -398,7 +398,8 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
 /// and rank-aware stopping for the top 10, judged on the whole interval or
 /// with the shares that a leave-one-population-out search chose (stop on
 /// three quarters of the reach, hold on half of it, hold until 0.6 of
-/// `e_pred`), or holding on a quarter of the reach (cheaper). Every setting works without numbers of the data but
+/// `e_pred`), and the same shares holding on a quarter of the reach
+/// (cheaper). Every setting works without numbers of the data but
 /// `chance_level` (given once for all, e.g. --chance_level 10).
 pub fn default_grid() -> Vec<Setting> {
     let families = [
@@ -642,13 +643,14 @@ pub struct Choice {
 /// Chooses a setting on the populations `on` (indices).
 fn choose(results: &[Vec<Outcome>], on: &[usize], objective: Objective, budget: f64) -> Choice {
     let paper = &results[0];
-    let mut best: Option<Choice> = None;
+    let mut best: Option<(Choice, f64)> = None;
     for (s, per_pop) in results.iter().enumerate() {
         let eligible = on.iter().all(|&p| {
             let stop = per_pop[p].metrics.mean_stop_epoch.unwrap_or(f64::INFINITY);
             let limit = paper[p].metrics.mean_stop_epoch.unwrap_or(f64::INFINITY) + budget;
             stop <= limit + 1e-9
         });
+        let needed = budget_needed(results, s, on);
         let scores: Vec<f64> = on
             .iter()
             .map(|&p| score(objective, &per_pop[p].metrics))
@@ -663,21 +665,47 @@ fn choose(results: &[Vec<Outcome>], on: &[usize], objective: Objective, budget: 
             eligible,
             score: mean,
         };
+        // Ties: the one needing the smaller budget, then the earlier in the
+        // grid (as the frontier orders them).
         let better = match best {
             None => true,
-            Some(b) => {
-                (c.eligible && !b.eligible) || (c.eligible == b.eligible && c.score < b.score)
+            Some((b, b_needed)) => {
+                (c.eligible && !b.eligible)
+                    || (c.eligible == b.eligible
+                        && (c.score < b.score || (c.score == b.score && needed < b_needed)))
             }
         };
         if better {
-            best = Some(c);
+            best = Some((c, needed));
         }
     }
-    best.unwrap_or(Choice {
-        setting: 0,
-        eligible: true,
-        score: f64::NAN,
-    })
+    best.map_or(
+        Choice {
+            setting: 0,
+            eligible: true,
+            score: f64::NAN,
+        },
+        |b| b.0,
+    )
+}
+
+/// The budget setting `s` needs on the populations `on`: its largest mean
+/// stop epoch above the paper's method's (populations where either has none
+/// are left out; -inf when none is left).
+fn budget_needed(results: &[Vec<Outcome>], s: usize, on: &[usize]) -> f64 {
+    on.iter()
+        .map(|&p| {
+            results[s][p]
+                .metrics
+                .mean_stop_epoch
+                .unwrap_or(f64::INFINITY)
+                - results[0][p]
+                    .metrics
+                    .mean_stop_epoch
+                    .unwrap_or(f64::INFINITY)
+        })
+        .filter(|d| !d.is_nan())
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 /// One point of the frontier: a setting, the budget it needs (its largest
@@ -695,21 +723,15 @@ pub struct FrontierPoint {
 
 /// The settings that no other setting beats on both the budget it needs and
 /// the score, on the populations `on`, cheapest first: what each budget
-/// would buy. The choice under `--budget B` (when any setting is within it)
-/// is the last point whose budget needed is at most B.
+/// would buy. The choice under `--budget B` is the last point whose budget
+/// needed is at most B (the last point of all when none is: the best score).
+/// Exact ties in score keep the cheaper setting, as [`choose`] does.
 fn frontier(results: &[Vec<Outcome>], on: &[usize], objective: Objective) -> Vec<FrontierPoint> {
-    let paper = &results[0];
     let mut points: Vec<FrontierPoint> = results
         .iter()
         .enumerate()
         .filter_map(|(s, per_pop)| {
-            let budget_needed = on
-                .iter()
-                .map(|&p| {
-                    per_pop[p].metrics.mean_stop_epoch.unwrap_or(f64::INFINITY)
-                        - paper[p].metrics.mean_stop_epoch.unwrap_or(f64::INFINITY)
-                })
-                .fold(f64::NEG_INFINITY, f64::max);
+            let budget_needed = budget_needed(results, s, on);
             let scores: Vec<f64> = on
                 .iter()
                 .map(|&p| score(objective, &per_pop[p].metrics))
@@ -958,10 +980,11 @@ pub fn run(args: &TuneArgs, out: &mut dyn Write) -> Result<Setting> {
         "\nWhat each budget buys on all populations (in-sample; budget: the setting's largest mean stop above the paper's; --budget B chooses the last row within B):"
     );
     for f in &front {
+        // Rounded up, so that `--budget` with the printed value chooses it.
         let _ = writeln!(
             text,
             "  budget {:>+6.2}  score {:.3}  {}",
-            f.budget_needed,
+            (f.budget_needed * 100.0).ceil() / 100.0,
             f.score,
             grid[f.setting].label()
         );

@@ -345,7 +345,13 @@ fn mistakes_are_usage_errors() {
         let (ok, _, stderr) = penguin(args);
         assert!(!ok, "{args:?}");
         assert!(stderr.contains("penguin: error:"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("'penguin tune --help'"),
+            "{args:?}: {stderr}"
+        );
     }
+    let (ok, _, stderr) = penguin(&["tune", "a.csv", "b.csv", "--budget", "inf"]);
+    assert!(!ok && stderr.contains("--budget 'inf'"), "{stderr}");
     let (ok, stdout, _) = penguin(&["tune", "--help"]);
     assert!(ok && stdout.starts_with("Usage: penguin tune"), "{stdout}");
     let (ok, stdout, _) = penguin(&["tune", "--print-grid"]);

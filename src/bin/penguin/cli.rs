@@ -648,9 +648,15 @@ pub fn replay_command(args: &ReplayArgs, out: &mut dyn Write) -> Result<Report> 
 pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match parse(args) {
         Err(UsageError(msg)) => {
+            // The options of the command that was given (replay's by default).
+            let command = args
+                .first()
+                .map(String::as_str)
+                .filter(|c| matches!(*c, "bench" | "tune"))
+                .unwrap_or("replay");
             let _ = writeln!(
                 err,
-                "penguin: error: {msg}\nRun 'penguin replay --help' for the options."
+                "penguin: error: {msg}\nRun 'penguin {command} --help' for the options."
             );
             2
         }

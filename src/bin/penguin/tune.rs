@@ -651,15 +651,9 @@ fn choose(results: &[Vec<Outcome>], on: &[usize], objective: Objective, budget: 
             stop <= limit + 1e-9
         });
         let needed = budget_needed(results, s, on);
-        let scores: Vec<f64> = on
-            .iter()
-            .map(|&p| score(objective, &per_pop[p].metrics))
-            .filter(|v| v.is_finite())
-            .collect();
-        if scores.is_empty() {
+        let Some(mean) = mean_score(results, s, on, objective) else {
             continue;
-        }
-        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+        };
         let c = Choice {
             setting: s,
             eligible,
@@ -687,6 +681,22 @@ fn choose(results: &[Vec<Outcome>], on: &[usize], objective: Objective, budget: 
         },
         |b| b.0,
     )
+}
+
+/// Setting `s`'s mean score over the populations `on` where it has one (None
+/// where it has none).
+fn mean_score(
+    results: &[Vec<Outcome>],
+    s: usize,
+    on: &[usize],
+    objective: Objective,
+) -> Option<f64> {
+    let scores: Vec<f64> = on
+        .iter()
+        .map(|&p| score(objective, &results[s][p].metrics))
+        .filter(|v| v.is_finite())
+        .collect();
+    (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
 }
 
 /// The budget setting `s` needs on the populations `on`: its largest mean
@@ -727,20 +737,13 @@ pub struct FrontierPoint {
 /// needed is at most B (the last point of all when none is: the best score).
 /// Exact ties in score keep the cheaper setting, as [`choose`] does.
 fn frontier(results: &[Vec<Outcome>], on: &[usize], objective: Objective) -> Vec<FrontierPoint> {
-    let mut points: Vec<FrontierPoint> = results
-        .iter()
-        .enumerate()
-        .filter_map(|(s, per_pop)| {
+    let mut points: Vec<FrontierPoint> = (0..results.len())
+        .filter_map(|s| {
             let budget_needed = budget_needed(results, s, on);
-            let scores: Vec<f64> = on
-                .iter()
-                .map(|&p| score(objective, &per_pop[p].metrics))
-                .filter(|v| v.is_finite())
-                .collect();
-            if scores.is_empty() || !budget_needed.is_finite() {
+            let score = mean_score(results, s, on, objective)?;
+            if !budget_needed.is_finite() {
                 return None;
             }
-            let score = scores.iter().sum::<f64>() / scores.len() as f64;
             Some(FrontierPoint {
                 setting: s,
                 budget_needed,

@@ -12,7 +12,24 @@ rung ordered by its observed value. Truncation trains every network to the
 observation epoch nearest the mean epochs spent and ranks by the value there.
 Ground truth: the observed value at the last observation at or before epoch 20.
 Standard library only.
+
+With --answers, halving decides and Penguin answers (docs/research.md, "Halving's
+allocation with Penguin's answers"): rungs at shares of e_pred (default 0.125 and
+0.375, rounded up to the observation grid), each keeping the best max(10, n/3)
+by the observed value there; a network stopped at a rung answers the
+prediction `preset = robust`'s fit makes at that epoch (the observed value when
+it has no valid one), the rest answer their value at e_pred. It reports
+regret@10 in points (ranked by the answers as they are, and with every answer
+of a stopped network capped below the 10th best finalist's, so that the
+finalists rank first), and the median and mean absolute error of the answers
+against the ground truth. This mode needs the penguin Python package.
+
+    python3 examples/successive_halving.py --answers --chance-level 10 FILE
+    python3 examples/successive_halving.py --answers --chance-level 50 \
+        --set E=1 --set x_shift=-1 --e-pred 26 tests/data/a4nn_xfel_complete.csv
 """
+import argparse
+import math
 import collections
 import csv
 import statistics
@@ -80,6 +97,76 @@ def main(path):
         )
 
 
+def predictions(nets, e_pred, chance_level, keys):
+    """Every network's answer at every epoch if it stopped there: the
+    prediction of robust's fit (nothing stops in this engine), else the
+    observed value."""
+    import penguin  # only --answers needs the package
+
+    engine = penguin.Engine(
+        preset="robust", chance_level=chance_level, e_pred=e_pred, **keys,
+        select_top=0, N=1000, chance_patience=0, loss_patience=0, chance_wait=0,
+    )
+    ids = list(nets)
+    epochs = sorted({e for c in nets.values() for e, _ in c})
+    answer = {k: {} for k in ids}
+    for epoch in epochs:
+        batch = [(j, v) for j, k in enumerate(ids) for e, v in nets[k] if e == epoch]
+        status = engine.observe_batch([j for j, _ in batch], [epoch] * len(batch), [v for _, v in batch])
+        for (j, v), s in zip(batch, status):
+            p = float(s["prediction"])
+            answer[ids[j]][epoch] = p if 0 <= p <= 100 else v
+    return answer
+
+
+def regret(answer, truth, x=10):
+    ids = list(truth)
+    best = statistics.mean(sorted(truth.values(), reverse=True)[:x])
+    return best - statistics.mean(truth[k] for k in sorted(ids, key=lambda k: -answer[k])[:x])
+
+
+def with_answers(path, e_pred, shares, chance_level, keys, x=10):
+    nets = load(path)
+    truth = {k: at(c, e_pred) for k, c in nets.items()}
+    answer_at = predictions(nets, e_pred, chance_level, keys)
+    grid = sorted({e for c in nets.values() for e, _ in c})
+    rungs = [min(e for e in grid if e >= s * e_pred - 1e-9) for s in shares]
+    alive, stop, answer = list(nets), {}, {}
+    for rung in rungs:
+        value = {k: at(nets[k], rung) for k in alive}
+        order = sorted(alive, key=lambda k: -value[k])
+        n = max(x, math.ceil(len(order) / 3))
+        for k in order[n:]:
+            stop[k] = rung
+            answer[k] = answer_at[k].get(rung, value[k])
+        alive = order[:n]
+    for k in alive:
+        stop[k] = max(e for e, _ in nets[k] if e <= e_pred + 1e-9)
+        answer[k] = truth[k]
+    cap = sorted((answer[k] for k in alive), reverse=True)[min(x, len(alive)) - 1] - 1e-6
+    capped = {k: answer[k] if k in alive else min(answer[k], cap) for k in answer}
+    print(f"{path}: {len(nets)} networks, rungs {rungs}, {statistics.mean(stop.values()):.2f} epochs per network")
+    for name, a in (("answers as they are", answer), ("finalists first", capped)):
+        err = [abs(a[k] - truth[k]) for k in truth]
+        print(
+            f"  {name}: regret@{x} {regret(a, truth, x):.2f}, "
+            f"median abs. error {statistics.median(err):.2f}, MAE {statistics.mean(err):.2f}"
+        )
+
+
 if __name__ == "__main__":
-    for p in sys.argv[1:] or ["tests/data/fmnist_random_cnn.csv"]:
-        main(p)
+    cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    cli.add_argument("curves", nargs="*", default=["tests/data/fmnist_random_cnn.csv"])
+    cli.add_argument("--answers", action="store_true", help="halving decides, Penguin answers")
+    cli.add_argument("--e-pred", type=float, default=20.0)
+    cli.add_argument("--rungs", default="0.125,0.375", help="--answers: rungs as shares of e_pred")
+    cli.add_argument("--chance-level", type=float, default=10.0)
+    cli.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a Penguin key")
+    args = cli.parse_args()
+    for p in args.curves:
+        if args.answers:
+            keys = dict(kv.split("=", 1) for kv in args.set)
+            shares = [float(v) for v in args.rungs.split(",")]
+            with_answers(p, args.e_pred, shares, args.chance_level, keys)
+        else:
+            main(p)

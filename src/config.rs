@@ -5,6 +5,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::fit::{Bounds, FitSettings};
 use crate::functions::{ModelRef, Trend, builtin, builtin_model};
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Where the last N predictions must agree: around their mean (paper) or median
@@ -67,6 +68,7 @@ const KEYS_AFTER_0_2_0: &[(&str, &str)] = &[
     ("select_stop_reach", "1"),
     ("select_hold_reach", "1"),
     ("select_hold_until", "1"),
+    ("select_halving", "0"),
 ];
 
 /// How the predictions of `function` and its `alternatives` become one.
@@ -187,6 +189,14 @@ pub struct Config {
     /// Rank-aware stopping holds converged networks only before epoch
     /// `select_hold_until` x `e_pred` (1 = up to `e_pred`).
     pub select_hold_until: f64,
+    /// Successive halving (0 = off; else the reduction factor eta > 1, with
+    /// `select_top` = X): at the rungs `e_pred / eta^k` after the warm-up, a
+    /// network whose observed value is not among the best max(X, ceil(m /
+    /// eta)) of the m networks that reached the rung stops, answering its prediction;
+    /// the others train on to the next rung, the last ones to `e_pred`.
+    /// Algorithm 2 and rank-aware stopping stop no network then (see
+    /// [`Config::halving_rungs`] and docs/configuration.md).
+    pub select_halving: f64,
     /// Late-bloomer dial: a network at chance (its answer within
     /// `chance_margin` of `chance_level`) does not stop, by Algorithm 2 or by
     /// the never-learner stop, before epoch `chance_wait` x `e_pred` (0: no
@@ -337,6 +347,7 @@ pub const KEYS: &[&str] = &[
     "select_stop_reach",
     "select_hold_reach",
     "select_hold_until",
+    "select_halving",
 ];
 
 impl Default for Config {
@@ -374,6 +385,7 @@ impl Default for Config {
             select_stop_reach: 1.0,
             select_hold_reach: 1.0,
             select_hold_until: 1.0,
+            select_halving: 0.0,
             chance_wait: 0.0,
             chance_level: f64::NAN,
             chance_margin: 5.0,
@@ -481,6 +493,12 @@ fn fmt_list(v: &[f64]) -> String {
 }
 
 impl Config {
+    /// The most rungs `select_halving` may have (a factor near 1 gives many).
+    /// A function, not a constant: cbindgen would put a constant in the header.
+    pub fn max_rungs() -> usize {
+        64
+    }
+
     /// Sets one key from its string value (the C API's `penguin_config_set`).
     /// Checks the value alone; cross-key checks happen in [`Config::validate`].
     /// On error the configuration is unchanged.
@@ -532,6 +550,13 @@ impl Config {
             }
             "e_pred" => self.e_pred = parse_positive(key, value)?,
             "select_top" => self.select_top = parse_usize(key, value)?,
+            "select_halving" => {
+                let v = parse_f64(key, value)?;
+                if !(v == 0.0 || v.is_finite() && v > 1.0) {
+                    return Err(invalid(key, value, "expected 0 (off) or a factor > 1"));
+                }
+                self.select_halving = v;
+            }
             "chance_wait" => {
                 let v = parse_f64(key, value)?;
                 if !(0.0..=1.0).contains(&v) {
@@ -875,6 +900,40 @@ impl Config {
         self.function.n_params()
     }
 
+    /// The rungs of `select_halving` = eta, ascending: `e_pred / eta^k` for
+    /// k = 1, 2, ... while after the warm-up (N x E epochs), when predictions
+    /// have had N chances to exist (empty when off).
+    pub fn halving_rungs(&self) -> Vec<f64> {
+        let eta = self.select_halving;
+        let mut rungs = Vec::new();
+        if eta > 1.0 {
+            let warm_up = self.n as f64 * self.e;
+            let mut r = self.e_pred / eta;
+            // `validate` refuses more rungs than max_rungs(); the cap keeps an
+            // unvalidated factor near 1 from looping for long.
+            while r > warm_up && rungs.len() <= Self::max_rungs() {
+                rungs.push(r);
+                r /= eta;
+            }
+            rungs.reverse();
+        }
+        rungs
+    }
+
+    /// The rungs (indices into `rungs`, ascending by their epoch `at`) that
+    /// an observation at `epoch` reaches when the network's previous one was
+    /// at `previous` (None: first observation): those in (previous, epoch].
+    pub fn rungs_reached<T>(
+        rungs: &[T],
+        at: impl Fn(&T) -> f64,
+        previous: Option<f64>,
+        epoch: f64,
+    ) -> Range<usize> {
+        let start = previous.map_or(0, |p| rungs.partition_point(|r| at(r) <= p));
+        let end = rungs.partition_point(|r| at(r) <= epoch);
+        start..end.max(start)
+    }
+
     /// Points needed before the first fit.
     pub fn min_points(&self) -> usize {
         self.min_points.unwrap_or_else(|| self.n_params())
@@ -968,7 +1027,25 @@ impl Config {
                 self.max_epoch
             ));
         }
-        if self.select_top > 0 && self.interval == 0.0 {
+        if self.select_halving > 0.0 {
+            let rungs = self.halving_rungs().len();
+            if rungs == 0 || rungs > Self::max_rungs() {
+                return bad(format!(
+                    "select_halving = {} gives {} rungs between the warm-up (N x E = {} epochs) \
+                     and e_pred = {}; 1 to {} are allowed",
+                    self.select_halving,
+                    if rungs > Self::max_rungs() {
+                        "too many".to_string()
+                    } else {
+                        rungs.to_string()
+                    },
+                    self.n as f64 * self.e,
+                    self.e_pred,
+                    Self::max_rungs()
+                ));
+            }
+        }
+        if self.select_top > 0 && self.interval == 0.0 && self.select_halving == 0.0 {
             return bad(format!(
                 "select_top = {} needs prediction intervals (interval > 0)",
                 self.select_top
@@ -1157,6 +1234,7 @@ impl Config {
             ("select_stop_reach", fmt_f64(self.select_stop_reach)),
             ("select_hold_reach", fmt_f64(self.select_hold_reach)),
             ("select_hold_until", fmt_f64(self.select_hold_until)),
+            ("select_halving", fmt_f64(self.select_halving)),
         ]
     }
 
@@ -1245,6 +1323,39 @@ mod tests {
                 "robust sets {key}, a key of the data"
             );
         }
+    }
+
+    #[test]
+    fn halving_rungs_lie_at_e_pred_over_powers_of_eta_after_the_warm_up() {
+        let mut c = Config::default();
+        assert!(c.halving_rungs().is_empty());
+        for bad in ["1", "0.5", "-3", "nan", "inf"] {
+            assert!(c.set("select_halving", bad).is_err(), "{bad}");
+        }
+        c.set("select_halving", "3").unwrap();
+        c.validate().unwrap();
+        // e_pred 20, warm-up N x E = 1.5: 20/3 and 20/9 (20/27 is too early).
+        assert_eq!(c.halving_rungs(), vec![20.0 / 9.0, 20.0 / 3.0]);
+        c.set("select_halving", "2").unwrap();
+        assert_eq!(c.halving_rungs(), vec![2.5, 5.0, 10.0]);
+        let rungs = [2.5, 5.0, 10.0];
+        assert!(Config::rungs_reached(&rungs, |r| *r, None, 2.0).is_empty());
+        assert_eq!(Config::rungs_reached(&rungs, |r| *r, Some(2.0), 2.5), 0..1);
+        assert!(Config::rungs_reached(&rungs, |r| *r, Some(2.5), 3.0).is_empty());
+        // Past two rungs at once: both.
+        assert_eq!(Config::rungs_reached(&rungs, |r| *r, Some(4.0), 11.0), 1..3);
+        assert_eq!(Config::rungs_reached(&rungs, |r| *r, None, 6.0), 0..2);
+        // No rung after the warm-up, or too many rungs: refused.
+        c.set("select_halving", "14").unwrap();
+        assert!(c.validate().is_err());
+        c.set("select_halving", "1.0000000001").unwrap();
+        assert!(c.halving_rungs().len() <= Config::max_rungs() + 1);
+        assert!(c.validate().is_err());
+        // Halving needs no interval: select_top is only its floor there.
+        c.set("select_halving", "3").unwrap();
+        c.set("select_top", "10").unwrap();
+        c.set("interval", "0").unwrap();
+        c.validate().unwrap();
     }
 
     #[test]

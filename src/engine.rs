@@ -5,7 +5,7 @@
 
 use crate::config::{Config, Direction};
 use crate::error::{Error, ErrorCode, Result};
-use crate::network::{Network, Snapshot};
+use crate::network::{Cohort, Network, Snapshot};
 pub use crate::network::{State, Status};
 use crate::ranking::ScoreIndex;
 use rayon::prelude::*;
@@ -154,10 +154,15 @@ impl Engine {
         let cutoff = self.single_cutoff();
         let slot = self.networks.slot(id);
         let o = Observation { id, epoch, value };
+        let rungs = self.rungs(&[o]);
         // Out while the network changes: should its fit panic, the index is
         // rebuilt next time rather than left stale.
         let mut ranked = self.ranked.take();
-        let status = self.observe_at(&config, slot, o, cutoff, loss)?;
+        let cohort = Cohort {
+            cutoff,
+            rungs: &rungs,
+        };
+        let status = self.observe_at(&config, slot, o, cohort, loss)?;
         if let Some(index) = ranked.as_mut() {
             // A new network went into the last slot.
             let s = slot.unwrap_or(self.networks.len() - 1);
@@ -171,7 +176,7 @@ impl Engine {
     /// from the score index (built by one pass the first time).
     fn single_cutoff(&mut self) -> f64 {
         let x = self.config.select_top;
-        if x == 0 {
+        if x == 0 || self.config.select_halving > 0.0 {
             return f64::NAN;
         }
         let config = &self.config;
@@ -188,18 +193,18 @@ impl Engine {
         config: &Config,
         slot: Option<usize>,
         o: Observation,
-        cutoff: f64,
+        cohort: Cohort,
         loss: f64,
     ) -> Result<Status> {
         match slot {
             Some(s) => {
                 let net = self.networks.at_mut(s);
-                net.observe(config, o.id, o.epoch, o.value, cutoff, loss)?;
+                net.observe(config, o.id, o.epoch, o.value, cohort, loss)?;
                 Ok(net.status())
             }
             None => {
                 let mut net = Network::new();
-                net.observe(config, o.id, o.epoch, o.value, cutoff, loss)?;
+                net.observe(config, o.id, o.epoch, o.value, cohort, loss)?;
                 let status = net.status();
                 self.networks.push(o.id, net);
                 Ok(status)
@@ -211,7 +216,9 @@ impl Engine {
     /// epoch order). Networks are fitted in parallel on the engine's own thread
     /// pool. All or nothing: if any entry is rejected, the lowest rejected
     /// entry's error is returned and the engine is unchanged. The result is
-    /// identical to observing the entries one by one.
+    /// identical to observing the entries one by one, but for the rules that
+    /// judge a network against the others (`select_top`, `select_halving`):
+    /// they judge a call's entries together.
     pub fn observe_batch(&mut self, batch: &[Observation]) -> Result<Vec<Status>> {
         self.observe_batch_with_loss(batch, None)
     }
@@ -261,9 +268,13 @@ impl Engine {
             }
         }
         let config = self.config.clone();
+        let rungs = self.rungs(batch);
         let call = BatchCall {
             config: &config,
-            cutoff: self.cutoff(),
+            cohort: Cohort {
+                cutoff: self.cutoff(),
+                rungs: &rungs,
+            },
             batch,
             losses,
         };
@@ -412,19 +423,77 @@ impl Engine {
         let mut late = None;
         for &(g, slot) in groups {
             let i = g[0];
-            let r = self.observe_at(call.config, slot, call.batch[i], call.cutoff, call.loss(i));
+            let r = self.observe_at(call.config, slot, call.batch[i], call.cohort, call.loss(i));
             record(statuses, &mut late, i, r);
         }
         late
     }
 
+    /// The `select_halving` rungs for a call with `batch`, as (epoch,
+    /// threshold) (those of [`Config::halving_rungs`]; empty when off): at each
+    /// rung, the max(X, ceil(m / eta))-th best of the m observed values there,
+    /// those of the tracked networks that reached it (each network's first
+    /// observation at or after it) and of the call's entries that reach it;
+    /// NaN (every one goes on) while m is not above that. Entries of one call
+    /// are judged together, as synchronous halving does; calls with one
+    /// observation each judge a network against those before it, as Optuna's
+    /// pruner does. Costs a pass over every tracked network when on.
+    fn rungs(&self, batch: &[Observation]) -> Vec<(f64, f64)> {
+        let config = &self.config;
+        let rungs = config.halving_rungs();
+        if rungs.is_empty() {
+            return Vec::new();
+        }
+        let mut at_rung: Vec<Vec<f64>> = vec![Vec::new(); rungs.len()];
+        for n in self.networks.values() {
+            for (k, r) in rungs.iter().enumerate() {
+                let i = n.epochs.partition_point(|e| e < r);
+                if let Some(&v) = n.values.get(i) {
+                    at_rung[k].push(v);
+                }
+            }
+        }
+        // The previous epoch of each entry's network: its history's last, or
+        // its entry before in this call.
+        let mut last: std::collections::HashMap<u64, f64> = std::collections::HashMap::new();
+        for o in batch {
+            let previous = last.get(&o.id).copied().or_else(|| {
+                let slot = self.networks.slot(o.id)?;
+                self.networks.at(slot).epochs.last().copied()
+            });
+            for k in Config::rungs_reached(&rungs, |r| *r, previous, o.epoch) {
+                at_rung[k].push(o.value);
+            }
+            last.insert(o.id, o.epoch);
+        }
+        let best_first = |a: &f64, b: &f64| match config.direction {
+            Direction::Maximize => b.total_cmp(a),
+            Direction::Minimize => a.total_cmp(b),
+        };
+        let threshold = |mut values: Vec<f64>| {
+            let m = values.len();
+            let share = (m as f64 / config.select_halving).ceil() as usize;
+            let keep = share.max(config.select_top).max(1);
+            if m <= keep {
+                return f64::NAN;
+            }
+            *values.select_nth_unstable_by(keep - 1, best_first).1
+        };
+        rungs
+            .into_iter()
+            .zip(at_rung)
+            .map(|(r, values)| (r, threshold(values)))
+            .collect()
+    }
+
     /// The cohort's top-X cutoff for `select_top = X`: the X-th best score
     /// (each network's final answer, or newest valid prediction while it
-    /// trains); NaN when `select_top` is 0 or fewer than X networks have one.
+    /// trains); NaN when `select_top` is 0, under `select_halving` (which
+    /// needs none) or when fewer than X networks have one.
     /// Costs a pass over every tracked network.
     pub fn cutoff(&self) -> f64 {
         let x = self.config.select_top;
-        if x == 0 || self.networks.len() < x {
+        if x == 0 || self.config.select_halving > 0.0 || self.networks.len() < x {
             return f64::NAN;
         }
         let mut scores: Vec<f64> = self
@@ -628,11 +697,12 @@ fn lowest(a: Option<(usize, Error)>, b: Option<(usize, Error)>) -> Option<(usize
 }
 
 /// What every step of one batch call reads: the configuration, the cohort's
-/// top-X cutoff taken at the call's start, the entries and their losses.
+/// top-X cutoff taken at the call's start, the halving rungs' thresholds
+/// (with the call's own entries), the entries and their losses.
 #[derive(Clone, Copy)]
 struct BatchCall<'a> {
     config: &'a Config,
-    cutoff: f64,
+    cohort: Cohort<'a>,
     batch: &'a [Observation],
     losses: Option<&'a [f64]>,
 }
@@ -651,7 +721,7 @@ impl BatchCall<'_> {
             o.id,
             o.epoch,
             o.value,
-            self.cutoff,
+            self.cohort,
             self.loss(i),
         )
     }
@@ -685,6 +755,60 @@ fn unknown(id: u64) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An engine with `select_halving = 3` and `select_top = 2` (rungs at
+    /// 20/9 and 20/3 epochs).
+    fn halving_engine() -> Engine {
+        let mut config = Config::default();
+        config.set("select_halving", "3").unwrap();
+        config.set("select_top", "2").unwrap();
+        Engine::new(config).unwrap()
+    }
+
+    /// Network `id`'s flat curve at `value` up to `epoch` (observations
+    /// every half epoch), one call each; its last status.
+    fn flat(engine: &mut Engine, id: u64, value: f64, epoch: f64) -> Status {
+        let mut status = None;
+        for k in 1..=(epoch * 2.0) as usize {
+            status = Some(engine.observe(id, k as f64 * 0.5, value).unwrap());
+        }
+        status.unwrap()
+    }
+
+    #[test]
+    fn halving_judges_a_batch_together_and_single_calls_against_those_before() {
+        // Nine networks reach the first rung (epoch 2.5) in one batch: the
+        // best max(2, 9/3) = 3 go on, the others stop there, answering.
+        let mut engine = halving_engine();
+        let mut statuses = Vec::new();
+        for k in 1..=5 {
+            let batch: Vec<Observation> = (0..9)
+                .map(|id| Observation {
+                    id,
+                    epoch: k as f64 * 0.5,
+                    value: 50.0 + id as f64,
+                })
+                .collect();
+            statuses = engine.observe_batch(&batch).unwrap();
+        }
+        let going: Vec<u64> = (0..9)
+            .filter(|&i| statuses[i as usize].state == State::Continue)
+            .collect();
+        assert_eq!(going, vec![6, 7, 8]);
+        // Flat curves: Algorithm 2 would have stopped them all at epoch 2.5.
+        assert!(statuses[..6].iter().all(|s| s.state == State::Converged));
+        // One by one, a network meets the rung against those there before it
+        // (10 values with its own, then 11): the best max(2, ceil(m/3)) = 4
+        // go on, so 56.5 stays and 55.5 stops.
+        assert_eq!(flat(&mut engine, 20, 56.5, 2.5).state, State::Continue);
+        assert_eq!(flat(&mut engine, 21, 55.5, 2.5).state, State::Converged);
+        // Those that went on train to the next rung (epoch 7) on flat
+        // curves that Algorithm 2 finds converged.
+        for epoch in [3.0, 5.0, 6.5] {
+            let s = engine.observe(8, epoch, 58.0).unwrap();
+            assert_eq!(s.state, State::Continue, "epoch {epoch}");
+        }
+    }
 
     #[test]
     fn single_observations_keep_the_cutoff_of_a_full_pass() {

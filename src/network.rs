@@ -5,10 +5,43 @@
 //! at a time or in batches on its thread pool.
 
 use crate::analyzer::{Decision, push_prediction};
-use crate::config::Config;
+use crate::config::{Config, Direction};
 use crate::error::{Error, ErrorCode, Result};
 use crate::predict::{Prediction, WarmStart, predict};
 use crate::rules::{self, Facts};
+
+/// What the rest of the cohort says for one call: the top-X cutoff of
+/// `select_top` (NaN: none) and each `select_halving` rung's epoch and
+/// threshold (empty when off; see `Engine::rungs`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cohort<'a> {
+    /// The cohort's top-X cutoff.
+    pub cutoff: f64,
+    /// The rungs, as (epoch, threshold), ascending.
+    pub rungs: &'a [(f64, f64)],
+}
+
+/// The threshold an observation at `epoch` (the network's previous one at
+/// `previous`) must meet for `select_halving`: None when it reaches no rung;
+/// when it reaches several at once, the strictest of their thresholds (NaN
+/// when every one of them lets every network go on).
+fn rungs_threshold(
+    config: &Config,
+    rungs: &[(f64, f64)],
+    previous: Option<f64>,
+    epoch: f64,
+) -> Option<f64> {
+    let reached = Config::rungs_reached(rungs, |r| r.0, previous, epoch);
+    if reached.is_empty() {
+        return None;
+    }
+    let stricter = |a: f64, b: f64| match config.direction {
+        Direction::Maximize => a.max(b),
+        Direction::Minimize => a.min(b),
+    };
+    // f64::max and min ignore a NaN beside a number.
+    Some(rungs[reached].iter().map(|r| r.1).fold(f64::NAN, stricter))
+}
 
 /// A network's state as the NAS sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17,7 +50,8 @@ pub enum State {
     /// Keep training.
     Continue = 0,
     /// Stop before `e_pred`: the predictions converged, or an opt-in rule
-    /// (`select_top`, `chance_patience`, `max_epoch`) stopped the network;
+    /// (`select_top`, `select_halving`, `chance_patience`, `max_epoch`)
+    /// stopped the network;
     /// the prediction is final.
     Converged = 1,
     /// Stop: `e_pred` was reached; the observed value is final.
@@ -206,7 +240,8 @@ impl Network {
     }
 
     /// Algorithms 1 and 2 for one new observation (already checked).
-    fn apply(&mut self, config: &Config, epoch: f64, value: f64, cutoff: f64, loss: f64) {
+    fn apply(&mut self, config: &Config, epoch: f64, value: f64, cohort: Cohort, loss: f64) {
+        let previous = self.epochs.last().copied();
         if loss.is_finite() {
             let needed = config.loss_min_delta * self.best_loss.abs();
             if self.best_loss.is_nan() || loss < self.best_loss - needed {
@@ -258,11 +293,13 @@ impl Network {
             [prediction.lo, prediction.hi]
         };
         push_prediction(config, &mut self.window, fit_p, prediction.at_upper_bound);
+        let rung_threshold = rungs_threshold(config, cohort.rungs, previous, epoch);
         let verdict = rules::decide(&Facts {
             config,
             epoch,
             value,
-            cutoff,
+            cutoff: cohort.cutoff,
+            rung_threshold,
             window: &self.window,
             fit_p,
             interval: self.last_interval,
@@ -281,7 +318,7 @@ impl Network {
         id: u64,
         epoch: f64,
         value: f64,
-        cutoff: f64,
+        cohort: Cohort,
         loss: f64,
     ) -> Result<()> {
         self.check(id, epoch, value)?;
@@ -295,7 +332,7 @@ impl Network {
             self.since_best_loss,
         );
         let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.apply(config, epoch, value, cutoff, loss)
+            self.apply(config, epoch, value, cohort, loss)
         }));
         if let Err(panic) = applied {
             let (len, fits, best_loss, since_best_loss) = before;

@@ -11,13 +11,16 @@
 //! 3. [`rank_aware`] (`select_top`, `select_stop_reach`, `select_hold_reach`,
 //!    `select_hold_until`): a network that cannot make the cohort's top X
 //!    stops; one that may still make it, but does not clear it, keeps
-//!    training;
-//! 4. [`late_bloomer_guard`] (`loss_patience`): a network about to stop at
+//!    training (off under `select_halving`);
+//! 4. [`halving`] (`select_halving`): successive halving on the observed
+//!    values takes the place of the stops above: a network stops where it
+//!    meets a rung short of the rung's threshold, and nowhere else;
+//! 5. [`late_bloomer_guard`] (`loss_patience`): a network about to stop at
 //!    chance keeps training while its validation loss improves;
-//! 5. [`budget`] (`max_epoch`): a network still training at the budget stops;
-//! 6. [`fallback`] (`fallback_width`): a stop on a wide interval answers the
+//! 6. [`budget`] (`max_epoch`): a network still training at the budget stops;
+//! 7. [`fallback`] (`fallback_width`): a stop on a wide interval answers the
 //!    observed value;
-//! 7. [`never_learner_stop`] (`chance_patience`): a network still training
+//! 8. [`never_learner_stop`] (`chance_patience`): a network still training
 //!    that has sat at chance for K observations stops.
 //!
 //! The rules are pure: they read a network's [`Facts`] and change nothing; the
@@ -37,6 +40,9 @@ pub struct Facts<'a> {
     pub value: f64,
     /// The cohort's top-X cutoff for `select_top` (NaN: none).
     pub cutoff: f64,
+    /// When this observation reaches a `select_halving` rung: the value at
+    /// least as good as which it goes on (NaN: every one goes on).
+    pub rung_threshold: Option<f64>,
     /// The window of recent predictions (newest last).
     pub window: &'a [f64],
     /// The newest Algorithm 1 prediction `fit_P` (NaN when none).
@@ -66,12 +72,21 @@ pub fn decide(f: &Facts) -> Verdict {
     let decision = algorithm_2(f);
     let decision = width_gate(f, decision);
     let decision = rank_aware(f, decision);
+    let decision = halving(f, decision);
     let decision = late_bloomer_guard(f, decision);
+    // Under halving only its own rule stops a network here; when it answers
+    // the observed value (no valid prediction), that answer has no interval.
+    let observed_answer =
+        f.config.select_halving > 0.0 && decision.is_final() && !f.config.is_valid_fitness(f.fit_p);
     let verdict = budget(
         f,
         Verdict {
             decision,
-            interval: f.interval,
+            interval: if observed_answer {
+                [f64::NAN; 2]
+            } else {
+                f.interval
+            },
         },
     );
     let verdict = fallback(f, verdict);
@@ -116,11 +131,13 @@ pub fn width_gate(f: &Facts, decision: Decision) -> Decision {
 /// is the prediction moved toward its interval's better end by a share of the
 /// distance: `select_stop_reach` to stop, `select_hold_reach` to hold (1, the
 /// default: the whole interval). Holding ends at epoch `select_hold_until` x
-/// `e_pred`. Without a cutoff or an interval nothing changes.
+/// `e_pred`. Without a cutoff or an interval, or under `select_halving`,
+/// nothing changes.
 pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     let config = f.config;
     let [lo, hi] = f.interval;
-    if config.select_top == 0 || !f.cutoff.is_finite() || !lo.is_finite() || !hi.is_finite() {
+    let off = config.select_top == 0 || config.select_halving > 0.0;
+    if off || !f.cutoff.is_finite() || !lo.is_finite() || !hi.is_finite() {
         return decision;
     }
     let maximize = config.direction == Direction::Maximize;
@@ -159,6 +176,35 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
             }
         }
         d => d,
+    }
+}
+
+/// Successive halving (config `select_halving`, with `select_top`): it takes
+/// the place of Algorithm 2's and rank-aware stops. A network still training
+/// goes on, unless this observation reaches a rung and its value there falls
+/// short of the rung's threshold: then it stops, answering its newest
+/// prediction when that is a valid fitness, else its observed value (with no
+/// interval, see [`decide`]). The
+/// late-bloomer guard after it may keep a network at chance training (it meets
+/// the next rung then), and the budget and the never-learner stop still stop.
+pub fn halving(f: &Facts, decision: Decision) -> Decision {
+    let config = f.config;
+    if config.select_halving == 0.0 || matches!(decision, Decision::ReachedEPred { .. }) {
+        return decision;
+    }
+    let short = |t: f64| match config.direction {
+        Direction::Maximize => f.value < t,
+        Direction::Minimize => f.value > t,
+    };
+    match f.rung_threshold {
+        Some(t) if t.is_finite() && short(t) => Decision::Converged {
+            prediction: if config.is_valid_fitness(f.fit_p) {
+                f.fit_p
+            } else {
+                f.value
+            },
+        },
+        _ => Decision::Continue,
     }
 }
 
@@ -299,6 +345,7 @@ mod tests {
             epoch,
             value: *values.last().unwrap(),
             cutoff: f64::NAN,
+            rung_threshold: None,
             window: &[],
             fit_p,
             interval: [fit_p - 5.0, fit_p + 5.0],
@@ -352,6 +399,53 @@ mod tests {
             window,
             ..facts(c, epoch, &[70.0, 75.0, 78.0], 80.0)
         }
+    }
+
+    #[test]
+    fn halving_stops_at_a_rung_below_its_threshold_and_nowhere_else() {
+        let c = config(&[("select_top", "10"), ("select_halving", "3")]);
+        let values = [70.0, 75.0, 78.0];
+        let at = |threshold: Option<f64>, fit_p: f64| Facts {
+            rung_threshold: threshold,
+            cutoff: 90.0,
+            ..facts(&c, 2.5, &values, fit_p)
+        };
+        let converged = Decision::Converged { prediction: 80.0 };
+        // Short of the rung's threshold: stops with its prediction, or its
+        // observed value when the prediction is no valid fitness.
+        assert_eq!(
+            halving(&at(Some(79.0), 80.0), Decision::Continue),
+            converged
+        );
+        assert_eq!(
+            halving(&at(Some(79.0), 120.0), Decision::Continue),
+            Decision::Converged { prediction: 78.0 }
+        );
+        // At or above it, or with every one going on (NaN), or between
+        // rungs: it trains on, whatever Algorithm 2 found; the cutoff of
+        // rank-aware stopping (90, above its interval) plays no part.
+        for t in [Some(78.0), Some(f64::NAN), None] {
+            assert_eq!(halving(&at(t, 80.0), converged), Decision::Continue);
+            assert_eq!(
+                rank_aware(&at(t, 80.0), Decision::Continue),
+                Decision::Continue
+            );
+        }
+        let reached = Decision::ReachedEPred { value: 78.0 };
+        assert_eq!(halving(&at(Some(79.0), 80.0), reached), reached);
+        // The whole chain: the observed value as the answer has no interval;
+        // a prediction keeps its own.
+        let observed = decide(&at(Some(79.0), 120.0));
+        assert_eq!(observed.decision, Decision::Converged { prediction: 78.0 });
+        assert!(observed.interval.iter().all(|v| v.is_nan()));
+        assert_eq!(decide(&at(Some(79.0), 80.0)).interval, [75.0, 85.0]);
+        // Off, the decision stands.
+        let off = config(&[]);
+        let f = Facts {
+            rung_threshold: Some(79.0),
+            ..facts(&off, 2.5, &values, 80.0)
+        };
+        assert_eq!(halving(&f, converged), converged);
     }
 
     #[test]

@@ -156,6 +156,9 @@ fn bad_configuration_values() {
         ("select_hold_reach", "2", ErrorCode::InvalidConfigValue),
         ("select_hold_until", "-1", ErrorCode::InvalidConfigValue),
         ("select_hold_until", "half", ErrorCode::InvalidConfigValue),
+        ("select_halving", "1", ErrorCode::InvalidConfigValue),
+        ("select_halving", "-3", ErrorCode::InvalidConfigValue),
+        ("select_halving", "inf", ErrorCode::InvalidConfigValue),
         ("preset", "fast", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();

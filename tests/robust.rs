@@ -56,3 +56,86 @@ fn robust_ranks_the_bundled_mlps_better_than_the_paper_within_its_budget() {
         );
     }
 }
+
+/// The networks that synchronous successive halving on the observed values
+/// trains to `e_pred` = 20: rungs at 20/9 and 20/3 epochs (each network's first
+/// observation at or after the rung), each keeping the networks at least as
+/// good as the max(10, ceil(m/3))-th best of the m that reached it.
+fn halving_finalists(file: &str) -> std::collections::BTreeSet<String> {
+    let curves = common::bundled_curves(file);
+    let mut alive: Vec<&(String, Vec<(f64, f64)>)> = curves.iter().collect();
+    for rung in [20.0 / 9.0, 20.0 / 3.0] {
+        let at = |points: &[(f64, f64)]| points.iter().find(|p| p.0 >= rung).unwrap().1;
+        let mut values: Vec<f64> = alive.iter().map(|(_, p)| at(p)).collect();
+        values.sort_by(|a, b| b.total_cmp(a));
+        let keep = 10usize.max(values.len().div_ceil(3));
+        if values.len() > keep {
+            let threshold = values[keep - 1];
+            alive.retain(|(_, p)| at(p) >= threshold);
+        }
+    }
+    alive.iter().map(|(id, _)| id.clone()).collect()
+}
+
+#[test]
+fn halving_trains_successive_halvings_finalists_and_ranks_them_first() {
+    for file in ["fmnist_mlp_s67.csv", "fmnist_mlp_s79.csv"] {
+        let d = common::replay_bundled(
+            file,
+            &[
+                "--chance_level",
+                "10",
+                "--preset",
+                "robust",
+                "--select_halving",
+                "3",
+            ],
+        );
+        let trained: std::collections::BTreeSet<String> = d["per_network"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["stop"] == "reached_e_pred")
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .collect();
+        // These files have no network that the late-bloomer rules keep past
+        // a rung: Penguin's halving is halving's, decision for decision.
+        assert_eq!(trained, halving_finalists(file), "{file}");
+        assert!(trained.len() >= 10, "{file}: {} finalists", trained.len());
+        let networks = d["per_network"].as_array().unwrap();
+        let f = |v: &serde_json::Value| v.as_f64().unwrap();
+        for n in networks.iter().filter(|n| n["stop"] != "reached_e_pred") {
+            // The others stopped where they met a rung (epochs 2.5 and 7),
+            // or at chance (the never-learner stop, after the late-bloomer
+            // dial); halving stops nothing between rungs.
+            let at_rung = [2.5, 7.0].contains(&f(&n["stop_epoch"]));
+            assert!(at_rung || f(&n["prediction"]) <= 15.0, "{file}: {n}");
+        }
+        // The top 10 is picked among the finalists first, by their answers
+        // (observed values at e_pred): regret@10 is theirs.
+        let mut truths: Vec<f64> = networks.iter().map(|n| f(&n["observed"])).collect();
+        truths.sort_by(|a, b| b.total_cmp(a));
+        let mut picked: Vec<f64> = networks
+            .iter()
+            .filter(|n| n["stop"] == "reached_e_pred")
+            .map(|n| f(&n["prediction"]))
+            .collect();
+        picked.sort_by(|a, b| b.total_cmp(a));
+        let mean10 = |v: &[f64]| v[..10].iter().sum::<f64>() / 10.0;
+        let finalists_regret = mean10(&truths) - mean10(&picked);
+        assert!(
+            (f(&d["full"]["regret"]["10"]) - finalists_regret).abs() < 1e-9,
+            "{file}: {} against the finalists' {finalists_regret}",
+            d["full"]["regret"]["10"]
+        );
+        let (_, robust_regret, _) = numbers(file, &["--preset", "robust"]);
+        let (stop, regret, median) =
+            numbers(file, &["--preset", "robust", "--select_halving", "3"]);
+        assert!(
+            regret < robust_regret - 0.3,
+            "{file}: regret {regret} against robust's {robust_regret}"
+        );
+        assert!(median < 2.0, "{file}: median error {median}");
+        assert!(stop < 6.5, "{file}: {stop} epochs");
+    }
+}

@@ -463,10 +463,17 @@ static int compare_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Whether the top goes to the networks trained to e_pred first (config key
+ * select_halving: they are successive halving's finalists). */
+static int g_finalists_first = 0;
+
 /* Best first: by the predicted fitness (Penguin's converged prediction, else the
- * observed one), ties by index. */
+ * observed one), with select_halving the networks that reached e_pred before
+ * the others; ties by index. */
 static int compare_rank(const void *a, const void *b) {
     const network_t *x = *(network_t *const *)a, *y = *(network_t *const *)b;
+    int fx = x->state == PENGUIN_REACHED_E_PRED, fy = y->state == PENGUIN_REACHED_E_PRED;
+    if (g_finalists_first && fx != fy) return fx ? -1 : 1;
     if (x->score != y->score) return x->score > y->score ? -1 : 1;
     return (x->index > y->index) - (x->index < y->index);
 }
@@ -503,6 +510,10 @@ static penguin_t *make_engine(const options_t *o) {
     snprintf(text, sizeof text, "%.17g", o->epochs);
     rc = penguin_config_set(config, "e_pred", text);
     if (rc != PENGUIN_OK) die_penguin("penguin_config_set(e_pred) from --epochs", rc);
+    char halving[64];
+    rc = penguin_config_get(config, "select_halving", halving, sizeof halving, NULL);
+    if (rc != PENGUIN_OK) die_penguin("penguin_config_get(select_halving)", rc);
+    g_finalists_first = strtod(halving, NULL) > 0;
     penguin_t *engine = NULL;
     rc = penguin_new(config, &engine);
     if (rc != PENGUIN_OK) die_penguin("penguin_new", rc);

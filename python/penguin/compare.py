@@ -15,7 +15,8 @@ and prints for each, per data set:
   ``e_pred``);
 - ``regret_at_10``: regret of the chosen top 10, in fitness points: the mean
   observed fitness at ``e_pred`` of the true top 10 minus that of the top 10 by
-  the method's own estimate (Penguin's answer; a pruner's last reported
+  the method's own estimate (Penguin's answer, with ``select_halving`` the
+  networks Penguin trained to ``e_pred`` first; a pruner's last reported
   value); for ``--direction minimize`` the chosen minus the true, so >= 0 both
   ways. ``null`` when there are not more networks than the top;
 - ``mae``: mean |estimate - observed fitness at e_pred| for methods that
@@ -60,7 +61,7 @@ import numpy as np
 
 from . import _capi
 from ._errors import InconsistentConfigError, PenguinError, UnknownConfigKeyError
-from .engine import CONTINUE, STATUS_DTYPE, Engine
+from .engine import CONTINUE, REACHED_E_PRED, STATUS_DTYPE, Engine
 
 # --- curves ------------------------------------------------------------------
 
@@ -193,6 +194,19 @@ def regret(estimates, truths, maximize, top):
     return a - b if maximize else b - a
 
 
+def pick_order(run):
+    """What a method's top is chosen by: its estimates; for Penguin with
+    ``select_halving``, the networks it trained to e_pred (halving's
+    finalists) before all others, each group by its estimates (the others are
+    moved past every finalist by the span of all estimates)."""
+    if run.finalist is None:
+        return run.estimate
+    seen = [v for v in run.estimate if v == v]
+    span = max(seen) - min(seen) + 1.0 if seen else 0.0
+    behind = -span if run.maximize else span
+    return [v if f else v + behind for v, f in zip(run.estimate, run.finalist)]
+
+
 def mae(estimates, truths):
     errors = [abs(e - t) for e, t in zip(estimates, truths) if t == t]
     return sum(errors) / len(errors) if errors else None
@@ -207,12 +221,24 @@ class Run:
         self.estimate = [float("nan")] * n
         self.seconds = 0.0
         self.observations = 0
+        # Per network, whether it was trained to e_pred, when the top goes to
+        # those first (Penguin with select_halving); None otherwise.
+        self.finalist = None
+        self.maximize = True
 
     def mean_epochs(self):
         return sum(self.stop_epoch) / len(self.stop_epoch)
 
 
 # --- Penguin -------------------------------------------------------------------
+
+
+def _halving(keys):
+    """Whether a Penguin row's keys turn on select_halving."""
+    try:
+        return float(keys.get("select_halving", 0)) > 0
+    except (TypeError, ValueError):
+        return False
 
 
 def penguin_synchronous(ds, keys):
@@ -222,6 +248,9 @@ def penguin_synchronous(ds, keys):
     n = len(nets)
     engine = Engine(**keys)
     run = Run(n)
+    if _halving(keys):
+        run.finalist = [False] * n
+        run.maximize = str(keys.get("direction", "maximize")) != "minimize"
     epochs = sorted({e for net in nets for e in net.epochs})
     cursor = [0] * n
     done = [False] * n
@@ -245,6 +274,8 @@ def penguin_synchronous(ds, keys):
             cursor[i] += 1
             ended = cursor[i] == len(nets[i].epochs)
             if st["state"][j] != CONTINUE:
+                if run.finalist is not None:
+                    run.finalist[i] = st["state"][j] == REACHED_E_PRED
                 run.stop_epoch[i] = float(st["epoch"][j])
                 run.estimate[i] = float(st["prediction"][j])
                 done[i] = True
@@ -272,13 +303,18 @@ def _optuna():
     return optuna
 
 
-def optuna_run(ds, order, make_pruner, maximize, e_pred, penguin_pruner=False):
+def optuna_run(ds, order, make_pruner, maximize, e_pred, penguin_pruner=False, finalists=False):
     """The networks as Optuna trials, one after another in `order`: trial k
     replays network order[k], reporting observation j at step j (from 1) and
-    asking should_prune() after each; a pruned trial raises TrialPruned."""
+    asking should_prune() after each; a pruned trial raises TrialPruned.
+    ``finalists``: the top goes to the trials Penguin trained to e_pred first
+    (see :func:`pick_order`)."""
     optuna = _optuna()
     nets = ds.networks
     run = Run(len(nets))
+    if finalists:
+        run.finalist = [False] * len(nets)
+        run.maximize = maximize
     pruner = make_pruner()
     study = optuna.create_study(
         # A fixed name: HyperbandPruner puts trials in brackets by a hash of
@@ -306,6 +342,8 @@ def optuna_run(ds, order, make_pruner, maximize, e_pred, penguin_pruner=False):
                     s = pruner.status(trial)
                     if s is not None and s.state != "continue":
                         run.estimate[i] = s.prediction
+                    if finalists:
+                        run.finalist[i] = s is not None and s.state == "reached_e_pred"
                 if prune:
                     raise optuna.TrialPruned()
         return net.values[m - 1]
@@ -445,7 +483,13 @@ def make_peers(args, common, maximize, e_pred, E):
                     "penguin",
                     True,
                     lambda ds, order, k=keys: optuna_run(
-                        ds, order, lambda: PenguinPruner(**k), maximize, e_pred, penguin_pruner=True
+                        ds,
+                        order,
+                        lambda: PenguinPruner(**k),
+                        maximize,
+                        e_pred,
+                        penguin_pruner=True,
+                        finalists=_halving(k),
                     ),
                     True,
                 )
@@ -501,7 +545,7 @@ def evaluate(ds, peers, args, maximize, e_pred):
         row["peer"] = peer.name
         row["networks"] = n
         row["mean_epochs"] = run.mean_epochs()
-        row["regret_at_%d" % top] = regret(run.estimate, truths, maximize, top)
+        row["regret_at_%d" % top] = regret(pick_order(run), truths, maximize, top)
         row["mae"] = mae(run.estimate, truths) if peer.predicts else None
         row["seconds_per_observation"] = run.seconds / run.observations if run.observations else None
         row["observations"] = run.observations
@@ -510,7 +554,7 @@ def evaluate(ds, peers, args, maximize, e_pred):
         if shuffles and peer.order_dependent:
             runs = [peer.runner(ds, o) for o in shuffles]
             epochs = [r.mean_epochs() for r in runs]
-            regrets = [regret(r.estimate, truths, maximize, top) for r in runs]
+            regrets = [regret(pick_order(r), truths, maximize, top) for r in runs]
             over = collections.OrderedDict()
             over["shuffles"] = len(runs)
             over["seed"] = args.seed

@@ -17,7 +17,7 @@
 DeepHyper gives each job a deep copy of the stopper; the copies share one
 Penguin engine (network id = the job's number); a process-based evaluator
 pickles the stopper for each job, which then builds its own engine (the same
-decisions unless ``select_top`` is set). ``budget`` counts
+decisions unless ``select_top`` or ``select_halving`` is set). ``budget`` counts
 observations from 1, so budget ``k`` is epoch ``k * E``, as for the Optuna
 pruner. ``stop()`` is true once Penguin's state is not ``continue`` (converged,
 or ``e_pred`` reached), or when DeepHyper's own rules say so (``max_steps``,

@@ -115,6 +115,24 @@ class Compare(unittest.TestCase):
             self.assertEqual(rows[1]["mae"], guarded["mae"], file)
             self.assertNotEqual(rows[1]["mae"], rows[0]["mae"])
 
+    def test_halving_rows_pick_the_finalists_first_as_penguin_replay(self):
+        rows, full = self.check_replay(
+            "fmnist_mlp_s67.csv",
+            ["--penguin", "halving=preset=robust,chance_level=10,select_halving=3"],
+            ["--preset", "robust", "--chance_level", "10", "--select_halving", "3"],
+        )
+        halving = rows[1]
+        self.assertEqual(halving["mean_epochs"], full["mean_stop_epoch"])
+        self.assertEqual(halving["mae"], full["mae"])
+        self.assertAlmostEqual(halving["regret_at_10"], full["regret"]["10"], places=9)
+        # By the answers alone the stopped networks' predictions crowd the
+        # finalists out of the top 10.
+        run_ = compare.Run(3)
+        run_.estimate = [90.0, 80.0, 85.0]
+        run_.finalist = [False, True, True]
+        self.assertEqual(compare.pick_order(run_)[1:], [80.0, 85.0])
+        self.assertLess(compare.pick_order(run_)[0], 80.0)
+
     def test_sequential_order_through_the_pruner(self):
         path = small_file()
         a = os.path.join(TMP, "sync.json")

@@ -67,8 +67,8 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// keys set after it override it.
 ///
 /// The rules apply in this order to each observation, each to the decision
-/// the one before left: Algorithm 2, the width gate, rank-aware stopping, the
-/// late-bloomer guard (with the late-bloomer dial), the training budget,
+/// the one before left: Algorithm 2, the width gate, rank-aware stopping,
+/// successive halving, the late-bloomer guard (with the late-bloomer dial), the training budget,
 /// `fallback_width`, the never-learner stop (which only stops a network still
 /// training, and waits for the dial).
 ///
@@ -91,6 +91,22 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// window of N predictions), `select_hold_reach` does the same for
 /// holding a converged network, and no network is held from epoch
 /// `select_hold_until` x `e_pred` on.
+///
+/// Successive halving, `select_halving = eta` (> 1; 0 = off): Penguin
+/// allocates training as successive halving does and still answers a
+/// prediction for every network. Its rungs lie at `e_pred / eta^k` (k = 1, 2,
+/// ...) after the warm-up of N x E epochs. A network's first observation at
+/// or after a rung is compared with those of every network that reached the
+/// rung (the tracked ones and this call's): unless it is at least as good as
+/// the max(X, ceil(m / eta))-th best of those m (X = `select_top`, at least
+/// 1), the network stops there (`PENGUIN_CONVERGED`, answering its newest
+/// prediction, or its observed value without a valid one). The others train
+/// on to the next rung, the last ones to `e_pred` (`PENGUIN_REACHED_E_PRED`):
+/// pick your top X among those first. Algorithm 2 and rank-aware stopping
+/// stop no network then; the late-bloomer guard, the budget and the
+/// never-learner stop still apply. A call's entries are judged together;
+/// single observations, against the networks before them (as Optuna's
+/// `SuccessiveHalvingPruner`). It costs a pass over all networks per call.
 ///
 /// Values are checked alone here; contradictions between keys are reported by
 /// `penguin_new`.

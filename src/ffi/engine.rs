@@ -15,7 +15,7 @@ pub const PENGUIN_MAX_PARAMS: usize = 8;
 pub const PENGUIN_CONTINUE: i32 = 0;
 /// Stop training before `e_pred`; `prediction` is final: the predictions
 /// converged, or an opt-in rule stopped the network (`select_top`,
-/// `chance_patience`, `max_epoch`).
+/// `select_halving`, `chance_patience`, `max_epoch`).
 pub const PENGUIN_CONVERGED: i32 = 1;
 /// Stop training: `e_pred` was reached; `prediction` holds the observed value.
 pub const PENGUIN_REACHED_E_PRED: i32 = 2;
@@ -378,7 +378,9 @@ pub extern "C" fn penguin_observe(
 /// (config key `threads`). The decisions are identical to `n` calls of
 /// `penguin_observe` in the same order (with `select_top`, all entries are
 /// judged against the cutoff at the start of the call, where single calls each
-/// see the cutoff of their own start). `statuses_out` (NULL allowed) receives
+/// see the cutoff of their own start; with `select_halving`, the entries that
+/// reach a rung are judged together, where single calls each see the values
+/// there before them). `statuses_out` (NULL allowed) receives
 /// the state after each entry.
 ///
 /// All or nothing: if any entry is rejected, the call returns that entry's code

@@ -84,7 +84,18 @@ pub fn skip_outside_ci(why: &str) {
 /// The bundled Fashion-MNIST CNN curves: (id, [(epoch, val_acc)]), in file
 /// order.
 pub fn fmnist_curves() -> Vec<(String, Vec<(f64, f64)>)> {
-    let text = include_str!("../data/fmnist_random_cnn.csv");
+    parse_curves(include_str!("../data/fmnist_random_cnn.csv"))
+}
+
+/// The curves of a bundled file (`tests/data/<file>`), as [`fmnist_curves`].
+pub fn bundled_curves(file: &str) -> Vec<(String, Vec<(f64, f64)>)> {
+    let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    parse_curves(&std::fs::read_to_string(path).unwrap())
+}
+
+/// Curves of a CSV with `model_id`, `epoch` and `val_acc` columns, rows of a
+/// network together, in file order.
+fn parse_curves(text: &str) -> Vec<(String, Vec<(f64, f64)>)> {
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |n: &str| head.iter().position(|h| *h == n).unwrap();

@@ -39,7 +39,7 @@
 //!   points above chance; never-learners' mean stop epoch.
 
 use super::{DatasetReport, Options, Outcome, Stop};
-use penguin::config::Direction;
+use penguin::config::{Config, Direction};
 
 /// A number per x of the top x (None where not defined).
 pub type PerX = Vec<(usize, Option<f64>)>;
@@ -236,6 +236,37 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
 }
 
+/// The key Penguin's pick of a top x ranks networks by: their answers; with
+/// `select_halving`, the networks trained to `e_pred` (halving's finalists)
+/// before all others, each group by its answers. The others are moved past
+/// every finalist by the span of all answers, which keeps their order.
+pub fn pick_key<'a>(out: &'a [Outcome], config: &Config) -> impl Fn(usize) -> f64 + 'a {
+    let (lo, hi) = out
+        .iter()
+        .map(|o| o.output)
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let span = if config.select_halving > 0.0 && lo <= hi {
+        hi - lo + 1.0
+    } else {
+        0.0
+    };
+    let behind = match config.direction {
+        Direction::Maximize => -span,
+        Direction::Minimize => span,
+    };
+    move |i| {
+        let o = &out[i];
+        if o.stop == Stop::ReachedEPred {
+            o.output
+        } else {
+            o.output + behind
+        }
+    }
+}
+
 /// The metrics of `subset` (indices into the data set's networks).
 pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> Metrics {
     let out: &[Outcome] = &report.outcomes;
@@ -246,10 +277,11 @@ pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> M
         .copied()
         .filter(|&i| truth[i].is_finite())
         .collect();
+    let pick = pick_key(out, &options.config);
     let mut sensitivity = Vec::new();
     let mut specificity = Vec::new();
     for &x in &options.top {
-        let r = top_x(&ranked, |i| out[i].output, |i| truth[i], direction, x);
+        let r = top_x(&ranked, &pick, |i| truth[i], direction, x);
         sensitivity.push((x, r.map(|r| r.0)));
         specificity.push((x, r.map(|r| r.1)));
     }
@@ -318,12 +350,7 @@ pub fn compute(report: &DatasetReport, subset: &[usize], options: &Options) -> M
     let regret_x = options
         .top
         .iter()
-        .map(|&x| {
-            (
-                x,
-                regret(&ranked, |i| out[i].output, |i| truth[i], direction, x),
-            )
-        })
+        .map(|&x| (x, regret(&ranked, &pick, |i| truth[i], direction, x)))
         .collect();
     let halving = options
         .top

@@ -224,18 +224,13 @@ fn fig4(path: &Path, d: &DatasetReport, i: usize, config: &Config, metric: &str)
     Ok(())
 }
 
-fn fig5(
-    path: &Path,
-    d: &DatasetReport,
-    x: usize,
-    direction: Direction,
-    metric: &str,
-    e_pred: f64,
-) -> DrawResult {
+fn fig5(path: &Path, d: &DatasetReport, x: usize, config: &Config, metric: &str) -> DrawResult {
+    let (direction, e_pred) = (config.direction, config.e_pred);
     let ranked: Vec<usize> = (0..d.outcomes.len())
         .filter(|&i| d.ground_truth[i].is_finite())
         .collect();
-    let predicted = &rank(&ranked, |i| d.outcomes[i].output, direction)[..x];
+    let pick = super::metrics::pick_key(&d.outcomes, config);
+    let predicted = &rank(&ranked, &pick, direction)[..x];
     let actual = &rank(&ranked, |i| d.ground_truth[i], direction)[..x];
     let (lo, hi) = padded_range(
         ranked
@@ -399,8 +394,7 @@ pub fn write(report: &Report, dir: &Path, show: &[String]) -> Result<Vec<PathBuf
                 continue;
             }
             let path = dir.join(format!("fig5_{name}_top{x}.svg"));
-            fig5(&path, d, x, direction, &report.metric, opts.config.e_pred)
-                .map_err(|e| io_error(&path, e))?;
+            fig5(&path, d, x, &opts.config, &report.metric).map_err(|e| io_error(&path, e))?;
             written.push(path);
         }
         for (k, run) in d.baselines.iter().enumerate() {

@@ -7,7 +7,7 @@ use crate::config::{Config, Direction};
 use crate::error::{Error, ErrorCode, Result};
 use crate::network::{Cohort, Network, Snapshot};
 pub use crate::network::{State, Status};
-use crate::ranking::ScoreIndex;
+use crate::ranking::{RungIndex, ScoreIndex, best_first, rung_keep, values_at_rungs};
 use rayon::prelude::*;
 use std::sync::{Arc, OnceLock};
 
@@ -65,6 +65,9 @@ pub struct Engine {
     /// observations; None until one needs it and after anything else changes
     /// the networks (a batch, `forget`, a restore), which rebuilds it.
     ranked: Option<ScoreIndex>,
+    /// The values at the `select_halving` rungs, kept up to date by single
+    /// observations like `ranked` (and dropped when it is).
+    rung_index: Option<RungIndex>,
 }
 
 impl Clone for Engine {
@@ -74,6 +77,7 @@ impl Clone for Engine {
             networks: self.networks.clone(),
             pool: OnceLock::new(),
             ranked: None,
+            rung_index: None,
         }
     }
 }
@@ -86,6 +90,7 @@ impl Engine {
             networks: NetworkTable::default(),
             pool: OnceLock::new(),
             ranked: None,
+            rung_index: None,
         })
     }
 
@@ -118,7 +123,9 @@ impl Engine {
                     + n.params.capacity())
             })
             .sum();
-        self.networks.table_bytes() + vectors + self.ranked.as_ref().map_or(0, |r| r.heap_bytes())
+        let indexes = self.ranked.as_ref().map_or(0, |r| r.heap_bytes())
+            + self.rung_index.as_ref().map_or(0, |r| r.heap_bytes());
+        self.networks.table_bytes() + vectors + indexes
     }
 
     /// The tracked networks (for saving and inspection).
@@ -132,6 +139,7 @@ impl Engine {
     /// configuration (`networks().clone()` of this engine or its clone).
     pub fn replace_networks(&mut self, networks: NetworkTable) -> NetworkTable {
         self.ranked = None;
+        self.rung_index = None;
         std::mem::replace(&mut self.networks, networks)
     }
 
@@ -154,9 +162,10 @@ impl Engine {
         let cutoff = self.single_cutoff();
         let slot = self.networks.slot(id);
         let o = Observation { id, epoch, value };
-        let rungs = self.rungs(&[o]);
-        // Out while the network changes: should its fit panic, the index is
-        // rebuilt next time rather than left stale.
+        // Out while the network changes: should its fit panic, or the
+        // observation be refused, the indexes are rebuilt next time rather
+        // than left stale.
+        let (rungs, rung_index) = self.single_rungs(o);
         let mut ranked = self.ranked.take();
         let cohort = Cohort {
             cutoff,
@@ -169,7 +178,34 @@ impl Engine {
             index.set(s, self.networks.at(s).score(&config));
         }
         self.ranked = ranked;
+        self.rung_index = rung_index;
         Ok(status)
+    }
+
+    /// [`Engine::rungs`] for a call with the one observation `o`: the same
+    /// thresholds, from the rung index (built by one pass the first time),
+    /// which takes `o`'s value at each rung it reaches. The index is handed
+    /// back to keep once the observation is accepted.
+    fn single_rungs(&mut self, o: Observation) -> (Vec<(f64, f64)>, Option<RungIndex>) {
+        let config = &self.config;
+        let rungs = config.halving_rungs();
+        if rungs.is_empty() {
+            return (Vec::new(), None);
+        }
+        let networks = &self.networks;
+        let mut index = self.rung_index.take().unwrap_or_else(|| {
+            let histories = networks.values().map(|n| (&n.epochs[..], &n.values[..]));
+            RungIndex::new(&rungs, histories, config.direction)
+        });
+        let previous = networks.get(o.id).and_then(|n| n.epochs.last().copied());
+        for k in Config::rungs_reached(&rungs, |r| *r, previous, o.epoch) {
+            index.insert(k, o.value, config.direction);
+        }
+        let (eta, x) = (config.select_halving, config.select_top);
+        let out = (rungs.iter().enumerate())
+            .map(|(k, &r)| (r, index.threshold(k, eta, x)))
+            .collect();
+        (out, Some(index))
     }
 
     /// [`Engine::cutoff`] for a call with one observation: the same value,
@@ -231,6 +267,7 @@ impl Engine {
         losses: Option<&[f64]>,
     ) -> Result<Vec<Status>> {
         self.ranked = None;
+        self.rung_index = None;
         if losses.is_some_and(|l| l.len() != batch.len()) {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,
@@ -437,22 +474,19 @@ impl Engine {
     /// NaN (every one goes on) while m is not above that. Entries of one call
     /// are judged together, as synchronous halving does; calls with one
     /// observation each judge a network against those before it, as Optuna's
-    /// pruner does. Costs a pass over every tracked network when on.
+    /// pruner does. Costs a pass over every tracked network when on (single
+    /// observations take [`Engine::single_rungs`] instead).
     fn rungs(&self, batch: &[Observation]) -> Vec<(f64, f64)> {
         let config = &self.config;
         let rungs = config.halving_rungs();
         if rungs.is_empty() {
             return Vec::new();
         }
-        let mut at_rung: Vec<Vec<f64>> = vec![Vec::new(); rungs.len()];
-        for n in self.networks.values() {
-            for (k, r) in rungs.iter().enumerate() {
-                let i = n.epochs.partition_point(|e| e < r);
-                if let Some(&v) = n.values.get(i) {
-                    at_rung[k].push(v);
-                }
-            }
-        }
+        let histories = self
+            .networks
+            .values()
+            .map(|n| (&n.epochs[..], &n.values[..]));
+        let mut at_rung = values_at_rungs(&rungs, histories);
         // The previous epoch of each entry's network: its history's last, or
         // its entry before in this call.
         let mut last: std::collections::HashMap<u64, f64> = std::collections::HashMap::new();
@@ -466,18 +500,14 @@ impl Engine {
             }
             last.insert(o.id, o.epoch);
         }
-        let best_first = |a: &f64, b: &f64| match config.direction {
-            Direction::Maximize => b.total_cmp(a),
-            Direction::Minimize => a.total_cmp(b),
-        };
         let threshold = |mut values: Vec<f64>| {
             let m = values.len();
-            let share = (m as f64 / config.select_halving).ceil() as usize;
-            let keep = share.max(config.select_top).max(1);
+            let keep = rung_keep(m, config.select_halving, config.select_top);
             if m <= keep {
                 return f64::NAN;
             }
-            *values.select_nth_unstable_by(keep - 1, best_first).1
+            let order = |a: &f64, b: &f64| best_first(config.direction, a, b);
+            *values.select_nth_unstable_by(keep - 1, order).1
         };
         rungs
             .into_iter()
@@ -640,6 +670,7 @@ impl Engine {
     /// checking that each is consistent.
     pub(crate) fn restore_networks(&mut self, networks: Vec<(u64, Network)>) -> Result<()> {
         self.ranked = None;
+        self.rung_index = None;
         let bad = |id: u64, why: &str| {
             Err(Error::new(
                 ErrorCode::InvalidState,
@@ -675,6 +706,8 @@ impl Engine {
         if let Some(index) = self.ranked.as_mut() {
             index.swap_remove(slot);
         }
+        // Its values leave the rungs: the index is rebuilt when next needed.
+        self.rung_index = None;
         Ok(())
     }
 }
@@ -808,6 +841,59 @@ mod tests {
             let s = engine.observe(8, epoch, 58.0).unwrap();
             assert_eq!(s.state, State::Continue, "epoch {epoch}");
         }
+    }
+
+    #[test]
+    fn single_observations_keep_the_rung_thresholds_of_a_full_pass() {
+        // The same observations, one call each (the rung index) and one-entry
+        // batches (a pass per call): the same statuses and errors, with ties,
+        // networks that skip rungs or start past them, refused observations,
+        // and a forgotten network.
+        let mut config = Config::default();
+        config.set("select_halving", "2").unwrap(); // rungs 2.5, 5 and 10
+        config.set("select_top", "3").unwrap();
+        config.set("min_points", "1000").unwrap(); // no fits: fast
+        let mut single = Engine::new(config.clone()).unwrap();
+        let mut batched = Engine::new(config).unwrap();
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut epochs = vec![0.0f64; 40];
+        let mut judged = 0;
+        for step in 0..4000 {
+            let r = next();
+            let id = (r % 40) as usize;
+            if r % 97 == 0 {
+                let a = single.forget(id as u64).map_err(|e| e.code);
+                let b = batched.forget(id as u64).map_err(|e| e.code);
+                assert_eq!(a, b, "step {step}");
+                epochs[id] = 0.0;
+                continue;
+            }
+            // Mostly half an epoch on; sometimes a jump over rungs, sometimes
+            // a refused epoch (not after the previous one).
+            let jump = match (r >> 8) % 13 {
+                0 => 6.0,
+                1 => 0.0,
+                _ => 0.5,
+            };
+            let o = Observation {
+                id: id as u64,
+                epoch: epochs[id] + jump,
+                value: ((r >> 16) % 8) as f64, // ties
+            };
+            let a = single.observe(o.id, o.epoch, o.value);
+            let b = batched.observe_batch(&[o]).map(|mut v| v.remove(0));
+            match (&a, &b) {
+                (Ok(x), Ok(y)) => {
+                    // NaN answers compare unequal: compare their spelling.
+                    assert_eq!(format!("{x:?}"), format!("{y:?}"), "step {step}");
+                    epochs[id] = o.epoch;
+                    judged += usize::from(x.state == State::Converged);
+                }
+                (Err(x), Err(y)) => assert_eq!(x.code, y.code, "step {step}"),
+                _ => panic!("step {step}: {a:?} against {b:?}"),
+            }
+        }
+        assert!(judged > 20, "only {judged} networks stopped at a rung");
     }
 
     #[test]

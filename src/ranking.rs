@@ -1,5 +1,6 @@
-//! The cohort's top-X cutoff for rank-aware stopping (`select_top`), kept up
-//! to date one network at a time.
+//! The cohort's top-X cutoff for rank-aware stopping (`select_top`) and the
+//! thresholds of the `select_halving` rungs, kept up to date one network at a
+//! time.
 //!
 //! A batch takes the cutoff with one pass over the tracked networks; a call
 //! with a single observation would then pass over all of them for one
@@ -7,7 +8,9 @@
 //! networks have each, so that such a call updates one score and reads the
 //! X-th best in O(log n + X) instead. It gives exactly the value of the pass
 //! (the X-th best under `f64::total_cmp`), so decisions do not depend on which
-//! of the two computed it.
+//! of the two computed it. [`RungIndex`] does the same for the rungs: the
+//! values at each rung, sorted, so that a single observation reaching a rung
+//! inserts its value and reads the threshold at once.
 
 use crate::config::Direction;
 use std::collections::BTreeMap;
@@ -108,6 +111,84 @@ impl ScoreIndex {
         // nodes around it.
         self.by_slot.capacity() * std::mem::size_of::<Option<f64>>()
             + self.counts.len() * 2 * std::mem::size_of::<(Key, usize)>()
+    }
+}
+
+/// How many of the `m` networks at a `select_halving` rung go on: the best
+/// max(X, ceil(m / eta)), at least one.
+pub fn rung_keep(m: usize, eta: f64, x: usize) -> usize {
+    ((m as f64 / eta).ceil() as usize).max(x).max(1)
+}
+
+/// Per rung at the epochs `rungs`, the value of each history (`(epochs,
+/// values)`) that reached it: its first observation at or after the rung.
+pub fn values_at_rungs<'a>(
+    rungs: &[f64],
+    histories: impl Iterator<Item = (&'a [f64], &'a [f64])>,
+) -> Vec<Vec<f64>> {
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); rungs.len()];
+    for (epochs, seen) in histories {
+        for (k, r) in rungs.iter().enumerate() {
+            if let Some(&v) = seen.get(epochs.partition_point(|e| e < r)) {
+                values[k].push(v);
+            }
+        }
+    }
+    values
+}
+
+/// The observed values at each `select_halving` rung (each tracked network's
+/// first observation at or after it), sorted best first.
+#[derive(Clone, Debug, Default)]
+pub struct RungIndex {
+    values: Vec<Vec<f64>>,
+}
+
+impl RungIndex {
+    /// The index of the networks' histories (`(epochs, values)` each) at the
+    /// rungs at epochs `rungs` (ascending).
+    pub fn new<'a>(
+        rungs: &[f64],
+        histories: impl Iterator<Item = (&'a [f64], &'a [f64])>,
+        direction: Direction,
+    ) -> RungIndex {
+        let mut values = values_at_rungs(rungs, histories);
+        for v in values.iter_mut() {
+            v.sort_by(|a, b| best_first(direction, a, b));
+        }
+        RungIndex { values }
+    }
+
+    /// Adds `value` at rung `k`, after the values as good as it.
+    pub fn insert(&mut self, k: usize, value: f64, direction: Direction) {
+        let at = &mut self.values[k];
+        let pos = at.partition_point(|v| best_first(direction, v, &value).is_le());
+        at.insert(pos, value);
+    }
+
+    /// Rung `k`'s threshold: the [`rung_keep`]-th best value there (NaN
+    /// while every network there goes on).
+    pub fn threshold(&self, k: usize, eta: f64, x: usize) -> f64 {
+        let at = &self.values[k];
+        let keep = rung_keep(at.len(), eta, x);
+        if at.len() <= keep {
+            f64::NAN
+        } else {
+            at[keep - 1]
+        }
+    }
+
+    /// An estimate of the heap memory the index uses.
+    pub fn heap_bytes(&self) -> usize {
+        self.values.iter().map(|v| v.capacity() * 8).sum()
+    }
+}
+
+/// Best first under `f64::total_cmp`.
+pub fn best_first(direction: Direction, a: &f64, b: &f64) -> std::cmp::Ordering {
+    match direction {
+        Direction::Maximize => b.total_cmp(a),
+        Direction::Minimize => a.total_cmp(b),
     }
 }
 

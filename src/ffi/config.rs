@@ -106,7 +106,8 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// stop no network then; the late-bloomer guard, the budget and the
 /// never-learner stop still apply. A call's entries are judged together;
 /// single observations, against the networks before them (as Optuna's
-/// `SuccessiveHalvingPruner`). It costs a pass over all networks per call.
+/// `SuccessiveHalvingPruner`). A batch costs a pass over all networks; a
+/// single observation keeps an index of the values at the rungs instead.
 ///
 /// Values are checked alone here; contradictions between keys are reported by
 /// `penguin_new`.

@@ -846,54 +846,106 @@ mod tests {
     #[test]
     fn single_observations_keep_the_rung_thresholds_of_a_full_pass() {
         // The same observations, one call each (the rung index) and one-entry
-        // batches (a pass per call): the same statuses and errors, with ties,
-        // networks that skip rungs or start past them, refused observations,
-        // and a forgotten network.
-        let mut config = Config::default();
-        config.set("select_halving", "2").unwrap(); // rungs 2.5, 5 and 10
-        config.set("select_top", "3").unwrap();
-        config.set("min_points", "1000").unwrap(); // no fits: fast
-        let mut single = Engine::new(config.clone()).unwrap();
-        let mut batched = Engine::new(config).unwrap();
-        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
-        let mut epochs = vec![0.0f64; 40];
-        let mut judged = 0;
-        for step in 0..4000 {
-            let r = next();
-            let id = (r % 40) as usize;
-            if r % 97 == 0 {
-                let a = single.forget(id as u64).map_err(|e| e.code);
-                let b = batched.forget(id as u64).map_err(|e| e.code);
-                assert_eq!(a, b, "step {step}");
-                epochs[id] = 0.0;
-                continue;
+        // batches (a pass per call), for both directions: at every call the
+        // index's thresholds must be the pass's, and the statuses and errors
+        // the same. With ties, networks that skip rungs or start past them,
+        // refused observations (an epoch not after the last, a stopped
+        // network), forgotten networks, and fresh ids for stopped ones.
+        for direction in ["maximize", "minimize"] {
+            let mut config = Config::default();
+            config.set("select_halving", "2").unwrap(); // rungs 2.5, 5 and 10
+            config.set("select_top", "3").unwrap();
+            config.set("min_points", "1000").unwrap(); // no fits: fast
+            config.set("direction", direction).unwrap();
+            if direction == "minimize" {
+                config.set("function", "pow3d").unwrap();
             }
-            // Mostly half an epoch on; sometimes a jump over rungs, sometimes
-            // a refused epoch (not after the previous one).
-            let jump = match (r >> 8) % 13 {
-                0 => 6.0,
-                1 => 0.0,
-                _ => 0.5,
-            };
-            let o = Observation {
-                id: id as u64,
-                epoch: epochs[id] + jump,
-                value: ((r >> 16) % 8) as f64, // ties
-            };
-            let a = single.observe(o.id, o.epoch, o.value);
-            let b = batched.observe_batch(&[o]).map(|mut v| v.remove(0));
-            match (&a, &b) {
-                (Ok(x), Ok(y)) => {
-                    // NaN answers compare unequal: compare their spelling.
-                    assert_eq!(format!("{x:?}"), format!("{y:?}"), "step {step}");
-                    epochs[id] = o.epoch;
-                    judged += usize::from(x.state == State::Converged);
+            config.set("valid_max", "1000").unwrap();
+            let mut single = Engine::new(config.clone()).unwrap();
+            let mut batched = Engine::new(config).unwrap();
+            let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
+            // Slot k holds network ids[k], last observed at epochs[k].
+            let mut ids: Vec<u64> = (0..40).collect();
+            let mut epochs = vec![0.0f64; 40];
+            let mut fresh = 40u64;
+            let (mut judged, mut carried) = (0, 0);
+            for step in 0..6000 {
+                let r = next();
+                let k = (r % 40) as usize;
+                if r % 97 == 0 {
+                    let a = single.forget(ids[k]).map_err(|e| e.code);
+                    let b = batched.forget(ids[k]).map_err(|e| e.code);
+                    assert_eq!(a, b, "{direction} step {step}");
+                    epochs[k] = 0.0;
+                    continue;
                 }
-                (Err(x), Err(y)) => assert_eq!(x.code, y.code, "step {step}"),
-                _ => panic!("step {step}: {a:?} against {b:?}"),
+                // Mostly half an epoch on; sometimes a jump over rungs,
+                // sometimes a refused epoch (not after the previous one).
+                let jump = match (r >> 8) % 13 {
+                    0 => 6.0,
+                    1 => 0.0,
+                    _ => 0.5,
+                };
+                let o = Observation {
+                    id: ids[k],
+                    epoch: epochs[k] + jump,
+                    value: ((r >> 16) % 64) as f64 * 0.25, // some ties
+                };
+                // The index's thresholds for this call (on a copy of the
+                // index: the call itself takes the real one) and the pass's.
+                let kept = single.rung_index.clone();
+                carried += usize::from(kept.is_some());
+                let (from_index, _) = single.single_rungs(o);
+                single.rung_index = kept;
+                let from_pass = single.rungs(&[o]);
+                let bits = |v: &[(f64, f64)]| -> Vec<(u64, u64)> {
+                    v.iter().map(|(a, b)| (a.to_bits(), b.to_bits())).collect()
+                };
+                assert_eq!(
+                    bits(&from_index),
+                    bits(&from_pass),
+                    "{direction} step {step}"
+                );
+                let a = single.observe(o.id, o.epoch, o.value);
+                let b = batched.observe_batch(&[o]).map(|mut v| v.remove(0));
+                match (&a, &b) {
+                    (Ok(x), Ok(y)) => {
+                        // NaN answers compare unequal: compare their spelling.
+                        assert_eq!(
+                            format!("{x:?}"),
+                            format!("{y:?}"),
+                            "{direction} step {step}"
+                        );
+                        epochs[k] = o.epoch;
+                        if x.state != State::Continue {
+                            judged += usize::from(x.state == State::Converged);
+                            // One more call on the stopped network is refused
+                            // (AlreadyDecided) by both; then a new network
+                            // takes the slot.
+                            if r % 3 == 0 {
+                                let a = single.observe(o.id, o.epoch + 0.5, 1.0);
+                                let b = batched.observe_batch(&[Observation {
+                                    epoch: o.epoch + 0.5,
+                                    value: 1.0,
+                                    ..o
+                                }]);
+                                assert_eq!(a.unwrap_err().code, b.unwrap_err().code);
+                            }
+                            ids[k] = fresh;
+                            fresh += 1;
+                            epochs[k] = 0.0;
+                        }
+                    }
+                    (Err(x), Err(y)) => assert_eq!(x.code, y.code, "{direction} step {step}"),
+                    _ => panic!("{direction} step {step}: {a:?} against {b:?}"),
+                }
             }
+            assert!(judged > 200, "{direction}: only {judged} stops at a rung");
+            assert!(
+                carried > 3000,
+                "{direction}: the index was kept {carried} times"
+            );
         }
-        assert!(judged > 20, "only {judged} networks stopped at a rung");
     }
 
     #[test]

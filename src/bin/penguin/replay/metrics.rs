@@ -4,7 +4,8 @@
 //! - sensitivity of the predicted top-x = |predicted top-x ∩ true top-x| / x, and
 //!   specificity = true negatives / all true negatives = |outside both| / (n - x)
 //!   (the paper's Tables 8 and 9), where the predicted top-x are the x networks
-//!   with the best Penguin output and the true top-x the x with the best ground
+//!   with the best Penguin output (with `select_halving`, among the networks
+//!   trained to e_pred first: [`pick_key`]) and the true top-x the x with the best ground
 //!   truth; ties are broken by order in the file. Both are absent when x >= n
 //!   (every network would be in the top x);
 //! - epochs saved against a baseline = 1 - (Penguin's epochs / the baseline's

@@ -186,7 +186,8 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
 /// prediction when that is a valid fitness, else its observed value (with no
 /// interval, see [`decide`]). The
 /// late-bloomer guard after it may keep a network at chance training (it meets
-/// the next rung then), and the budget and the never-learner stop still stop.
+/// the next rung then), the budget and the never-learner stop still stop, and
+/// the fallback may still swap a wide prediction for the observed value.
 pub fn halving(f: &Facts, decision: Decision) -> Decision {
     let config = f.config;
     if config.select_halving == 0.0 || matches!(decision, Decision::ReachedEPred { .. }) {

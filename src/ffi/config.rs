@@ -103,8 +103,8 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// prediction, or its observed value without a valid one). The others train
 /// on to the next rung, the last ones to `e_pred` (`PENGUIN_REACHED_E_PRED`):
 /// pick your top X among those first. Algorithm 2 and rank-aware stopping
-/// stop no network then; the late-bloomer guard, the budget and the
-/// never-learner stop still apply. A call's entries are judged together;
+/// stop no network then; the late-bloomer guard, the budget, `fallback_width`
+/// and the never-learner stop still apply. A call's entries are judged together;
 /// single observations, against the networks before them (as Optuna's
 /// `SuccessiveHalvingPruner`). A batch costs a pass over all networks; a
 /// single observation keeps an index of the values at the rungs instead.

@@ -28,14 +28,16 @@ fn main() {
     println!("cargo:rustc-env=PENGUIN_HOST={}", env::var("HOST").unwrap());
 }
 
-/// Writes the header cbindgen generates from src/ffi/ into OUT_DIR (feature
-/// `header`, on by default; tests/header.rs compares it with include/penguin.h).
+/// Writes the header cbindgen generates into OUT_DIR (feature `header`, on by
+/// default; tests/header.rs compares it with include/penguin.h). cbindgen
+/// parses the whole crate (a public integer constant anywhere reaches the
+/// header), so any change under src/ reruns it, not only src/ffi/.
 #[cfg(feature = "header")]
 fn header() {
     use std::path::PathBuf;
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
-    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))

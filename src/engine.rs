@@ -3,7 +3,7 @@
 //! `observe` is a batch of one, so single and batched calls cannot drift apart.
 //! A rejected call leaves the engine exactly as it was.
 
-use crate::config::{Config, Direction};
+use crate::config::Config;
 use crate::error::{Error, ErrorCode, Result};
 use crate::network::{Cohort, Network, Snapshot};
 pub use crate::network::{State, Status};
@@ -534,11 +534,8 @@ impl Engine {
         if scores.len() < x {
             return f64::NAN;
         }
-        let best_first = |a: &f64, b: &f64| match self.config.direction {
-            Direction::Maximize => b.total_cmp(a),
-            Direction::Minimize => a.total_cmp(b),
-        };
-        *scores.select_nth_unstable_by(x - 1, best_first).1
+        let order = |a: &f64, b: &f64| best_first(self.config.direction, a, b);
+        *scores.select_nth_unstable_by(x - 1, order).1
     }
 
     /// Takes the networks of `groups` out of the table (new ones start

@@ -202,10 +202,7 @@ mod tests {
         if x == 0 || v.len() < x {
             return f64::NAN;
         }
-        v.sort_by(|a, b| match direction {
-            Direction::Maximize => b.total_cmp(a),
-            Direction::Minimize => a.total_cmp(b),
-        });
+        v.sort_by(|a, b| best_first(direction, a, b));
         v[x - 1]
     }
 

@@ -30,6 +30,29 @@ fn penguin(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `penguin tune` with `--chance_level 10`, the grid file and a JSON report,
+/// before the options and populations a test adds.
+fn tune_args(grid: &Path, json: &Path) -> Vec<String> {
+    let paths = [grid, json].map(|p| p.to_str().unwrap().to_string());
+    let [grid, json] = paths;
+    [
+        "tune",
+        "--chance_level",
+        "10",
+        "--grid",
+        &grid,
+        "--json",
+        &json,
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// The bundled CNN file, one population per seed (s7, s22).
+fn cnn_by_seed() -> String {
+    format!("{}@split=model_id:_", data("fmnist_random_cnn.csv"))
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -47,23 +70,18 @@ fn held_out_numbers_are_the_replays_and_the_choice_follows_the_objective() {
     .unwrap();
     let json = dir.join("tune.json");
     let conf = dir.join("chosen.conf");
-    let cnn = format!("{}@split=model_id:_", data("fmnist_random_cnn.csv"));
     let mlp = data("fmnist_mlp_mpi.csv");
-    let (ok, stdout, stderr) = penguin(&[
-        "tune",
-        "--chance_level",
-        "10",
-        "--grid",
-        grid.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-        "--out",
-        conf.to_str().unwrap(),
-        "--threads",
-        "2",
-        &cnn,
-        &mlp,
+    let mut args = tune_args(&grid, &json);
+    args.extend([
+        "--out".to_string(),
+        conf.to_str().unwrap().to_string(),
+        "--threads".to_string(),
+        "2".to_string(),
+        cnn_by_seed(),
+        mlp.clone(),
     ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, stdout, stderr) = penguin(&args);
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("Leave one population out"), "{stdout}");
     let j = read_json(&json);
@@ -277,25 +295,12 @@ fn robust_is_tunes_choice_among_its_rank_aware_variants() {
     let grid = dir.join("grid.txt");
     std::fs::write(&grid, grid_text).unwrap();
     let json = dir.join("tune.json");
-    let cnn = format!("{}@split=model_id:_", data("fmnist_random_cnn.csv"));
     let xfel = format!(
         "{}@E=1,x_shift=-1,e_pred=26,chance_level=50,classes=2",
         data("a4nn_xfel_complete.csv")
     );
-    let mut args: Vec<String> = [
-        "tune",
-        "--chance_level",
-        "10",
-        "--grid",
-        grid.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-        cnn.as_str(),
-        xfel.as_str(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = tune_args(&grid, &json);
+    args.extend([cnn_by_seed(), xfel]);
     for f in [
         "fmnist_mlp_mpi.csv",
         "fmnist_mlp_s31.csv",

@@ -1,8 +1,9 @@
 /*
  * nas.h: the pieces of penguin-nas that are not MPI or Penguin: a seeded
  * random number generator, the random search space, Fashion-MNIST from IDX
- * files, and a multilayer perceptron trained with SGD (constant rate) or AdamW
- * (one epoch of linear warm-up, then a cosine decay to 0 at the last epoch).
+ * files, and a network (a multilayer perceptron, optionally behind one or two
+ * convolution layers) trained with SGD (constant rate) or AdamW (one epoch of
+ * linear warm-up, then a cosine decay to 0 at the last epoch).
  *
  * Everything a network is (its hyperparameters, its initial weights, the order
  * of its minibatches) is derived from (seed, network index) only, so a network
@@ -29,7 +30,13 @@ typedef struct {
     uint64_t state;
 } nas_rng_t;
 
-enum { NAS_STREAM_HPARAMS = 1, NAS_STREAM_INIT = 2, NAS_STREAM_SHUFFLE = 3, NAS_STREAM_ADAMW = 4 };
+enum {
+    NAS_STREAM_HPARAMS = 1,
+    NAS_STREAM_INIT = 2,
+    NAS_STREAM_SHUFFLE = 3,
+    NAS_STREAM_ADAMW = 4,
+    NAS_STREAM_CNN = 5
+};
 
 uint64_t nas_mix64(uint64_t x);
 void nas_rng_init(nas_rng_t *rng, uint64_t seed, uint64_t index, uint64_t stream);
@@ -39,6 +46,9 @@ uint64_t nas_rng_below(nas_rng_t *rng, uint64_t n); /* [0, n) */
 
 /* ------------------------------------------------------------- the search */
 #define NAS_MAX_HIDDEN 3
+/* Convolution layers in front of a CNN's dense layers: each 3x3 (no padding),
+ * ReLU, then 2x2 max-pooling (an odd row or column is dropped). */
+#define NAS_MAX_CONV 2
 
 typedef enum { NAS_RELU = 0, NAS_TANH = 1, NAS_SIGMOID = 2 } nas_activation_t;
 
@@ -53,6 +63,13 @@ typedef enum { NAS_SGD = 0, NAS_ADAMW = 1 } nas_optimizer_t;
  *    peak rate, then a cosine decay to 0 at the search's last epoch. */
 typedef enum { NAS_RECIPE_SGD = 0, NAS_RECIPE_ADAMW_COSINE = 1 } nas_recipe_t;
 
+/* The architecture family of a search:
+ *  - NAS_ARCH_MLP: 1-3 dense hidden layers (the default; the networks of
+ *    tests/data/fmnist_mlp_mpi.csv);
+ *  - NAS_ARCH_CNN: 1-2 convolution layers (4 or 8, then 8 or 16 channels),
+ *    then 0-1 dense hidden layers. */
+typedef enum { NAS_ARCH_MLP = 0, NAS_ARCH_CNN = 1 } nas_arch_t;
+
 typedef struct {
     int hidden;                  /* 1..NAS_MAX_HIDDEN hidden layers */
     int width[NAS_MAX_HIDDEN];   /* their widths */
@@ -63,6 +80,9 @@ typedef struct {
                                     AdamW: decoupled, w -= lr wd w */
     int batch;                   /* minibatch size */
     nas_optimizer_t optimizer;   /* NAS_SGD unless the recipe says otherwise */
+    int conv;                    /* convolution layers in front (0: an MLP) */
+    int channels[NAS_MAX_CONV];  /* their output channels (ReLU; the dense
+                                    layers use `activation`) */
 } nas_hparams_t;
 
 /* The hyperparameters of network `index` of the search with `seed` (recipe
@@ -73,10 +93,21 @@ void nas_sample_hparams(uint64_t seed, uint64_t index, nas_hparams_t *hp);
  * AdamW peak rate 10^U(-4, -1.5) and weight decay 0 (30 %) or 10^U(-4, -1). */
 void nas_sample_hparams_recipe(uint64_t seed, uint64_t index, nas_recipe_t recipe,
                                nas_hparams_t *hp);
+/* The same for an architecture family: NAS_ARCH_MLP gives exactly
+ * nas_sample_hparams_recipe; NAS_ARCH_CNN keeps the optimizer's numbers, the
+ * activation and the first width, and draws from a stream of its own 1-2
+ * convolution layers (4 or 8 channels, then 8 or 16) and 0-1 dense hidden
+ * layers. */
+void nas_sample_hparams_search(uint64_t seed, uint64_t index, nas_recipe_t recipe, nas_arch_t arch,
+                               nas_hparams_t *hp);
+/* "mlp" or "cnn"; nas_arch_parse returns -1 for other names. */
+const char *nas_arch_name(nas_arch_t arch);
+int nas_arch_parse(const char *name, nas_arch_t *out);
 /* "sgd" or "adamw-cosine"; nas_recipe_parse returns -1 for other names. */
 const char *nas_recipe_name(nas_recipe_t recipe);
 int nas_recipe_parse(const char *name, nas_recipe_t *out);
-/* "64-32/relu" style summary (hidden widths and activation). */
+/* "64-32/relu" style summary (hidden widths and activation; a CNN's channels
+ * first: "c8-16/64/relu", "c4/relu"). */
 void nas_hparams_arch(const nas_hparams_t *hp, char *buf, size_t len);
 const char *nas_activation_name(nas_activation_t a);
 
@@ -101,12 +132,15 @@ nas_real *nas_data_inputs(const nas_data_t *d, size_t first, size_t n);
 typedef struct nas_mlp nas_mlp_t;
 
 /* A network `in` -> hidden layers of hp -> `out` (softmax, cross-entropy),
- * initialised from the stream NAS_STREAM_INIT of (seed, index). NULL when out of
- * memory. */
+ * initialised from the stream NAS_STREAM_INIT of (seed, index); with hp.conv > 0
+ * the input is a square image of `in` pixels, which the convolution layers see
+ * first. NULL when out of memory, or when a CNN's input is not a square image
+ * large enough for its layers. */
 nas_mlp_t *nas_mlp_new(const nas_hparams_t *hp, int in, int out, uint64_t seed, uint64_t index);
 void nas_mlp_free(nas_mlp_t *m);
 size_t nas_mlp_param_count(const nas_mlp_t *m);
-/* All parameters, contiguous: per layer W[in][out] then b[out]. */
+/* All parameters, contiguous: per convolution layer W[out][in][3][3] then
+ * b[out], then per dense layer W[in][out] then b[out]. */
 nas_real *nas_mlp_params(nas_mlp_t *m);
 
 /* Mean cross-entropy of samples idx[0..n) of X (rows of `in` values) with labels
@@ -165,6 +199,10 @@ int nas_training_init(nas_training_t *t, uint64_t seed, uint64_t index, const na
 int nas_training_init_recipe(nas_training_t *t, uint64_t seed, uint64_t index, const nas_real *X,
                              const uint8_t *Y, size_t n_train, int in, int out, double interval,
                              nas_recipe_t recipe, double total_epochs);
+/* The same with an architecture family. */
+int nas_training_init_search(nas_training_t *t, uint64_t seed, uint64_t index, const nas_real *X,
+                             const uint8_t *Y, size_t n_train, int in, int out, double interval,
+                             nas_recipe_t recipe, nas_arch_t arch, double total_epochs);
 /* Trains up to the next observation, epoch (observed + 1) * interval; returns
  * that epoch and the mean training loss and accuracy (%) since the previous
  * observation. */

@@ -4,13 +4,14 @@
  *   nas-selftest [DATA_DIR]        (default /usr/share/datasets/fashion-mnist)
  *
  *  1. gradient check: backpropagation against central finite differences, for
- *     every activation and 1 to 3 hidden layers (built with -DNAS_REAL=double:
+ *     every activation and 1 to 3 hidden layers, and for convolutional networks
+ *     (1-2 convolution layers, 0-1 hidden layers) (built with -DNAS_REAL=double:
  *     every parameter within 1e-6 relative (1e-5 floor); in float: the whole gradient's
  *     direction and length within 0.1 % and 1 %);
  *  2. one SGD step with momentum and weight decay, and two AdamW steps, written
  *     out by hand; the AdamW-cosine schedule's warm-up and decay;
  *  3. the search: hyperparameters in range and a function of (seed, index)
- *     only; the random numbers in range;
+ *     only, for both architecture families; the random numbers in range;
  *  4. training is deterministic: a network trained twice gives bit-identical
  *     curves, and a minibatch never crosses an observation;
  *  5. accuracy well above chance (10 %) on an easy configuration: one hidden
@@ -45,11 +46,18 @@ static void check(int ok, const char *fmt, ...) {
 static const int is_double = sizeof(nas_real) == sizeof(double);
 
 /* ------------------------------------------------------------ 1. gradients */
-static void gradient_check(nas_activation_t act, int hidden) {
-    enum { IN = 9, OUT = 5, N = 6 };
-    nas_hparams_t hp = {hidden, {7, 6, 5}, act, 0.1, 0.0, 0.0, N, NAS_SGD};
-    nas_mlp_t *m = nas_mlp_new(&hp, IN, OUT, 42, (uint64_t)(10 * act + hidden));
-    nas_real X[N * IN];
+static void gradient_check_net(const nas_hparams_t *hp, int in, const char *what) {
+    enum { OUT = 5, N = 6, MAX_IN = 144 };
+    const int IN = in;
+    nas_activation_t act = hp->activation;
+    int hidden = hp->hidden + 10 * hp->conv + 100 * hp->channels[0];
+    nas_mlp_t *m = nas_mlp_new(hp, IN, OUT, 42, (uint64_t)(10 * act + hidden));
+    if (!m || in > MAX_IN) {
+        check(0, "gradient check: network %s", what);
+        nas_mlp_free(m);
+        return;
+    }
+    nas_real X[N * MAX_IN];
     uint8_t Y[N];
     uint32_t idx[N];
     nas_rng_t rng;
@@ -91,21 +99,37 @@ static void gradient_check(nas_activation_t act, int hidden) {
     }
     double cosine = dot / sqrt(na * nn), ratio = sqrt(na / nn);
     if (is_double)
-        check(worst < 1e-6, "gradient check (double), %s, %d hidden, %zu parameters: worst relative error %.2e",
-              nas_activation_name(act), hidden, np, worst);
+        check(worst < 1e-6, "gradient check (double), %s, %zu parameters: worst relative error %.2e",
+              what, np, worst);
     else
         check(cosine > 0.999 && fabs(ratio - 1) < 0.01,
-              "gradient check (float), %s, %d hidden, %zu parameters: cosine %.6f, length ratio %.5f (worst single %.1e)",
-              nas_activation_name(act), hidden, np, cosine, ratio, worst);
+              "gradient check (float), %s, %zu parameters: cosine %.6f, length ratio %.5f (worst single %.1e)",
+              what, np, cosine, ratio, worst);
     free(g);
     free(num);
     nas_mlp_free(m);
 }
 
+static void gradient_check(nas_activation_t act, int hidden) {
+    nas_hparams_t hp = {hidden, {7, 6, 5}, act, 0.1, 0.0, 0.0, 6, NAS_SGD, 0, {0, 0}};
+    char what[64];
+    snprintf(what, sizeof what, "%s, %d hidden", nas_activation_name(act), hidden);
+    gradient_check_net(&hp, 9, what);
+}
+
+/* A CNN on a 12 x 12 image: 12 -> conv 10 -> pool 5 (-> conv 3 -> pool 1). */
+static void gradient_check_cnn(nas_activation_t act, int conv, int hidden) {
+    nas_hparams_t hp = {hidden, {6, 0, 0}, act, 0.1, 0.0, 0.0, 6, NAS_SGD, conv, {3, 4}};
+    char what[64];
+    snprintf(what, sizeof what, "CNN, %d convolution%s, %d hidden (%s)", conv, conv > 1 ? "s" : "",
+             hidden, nas_activation_name(act));
+    gradient_check_net(&hp, 144, what);
+}
+
 /* ------------------------------------------------------ 2. the SGD update */
 static void sgd_update_check(void) {
     enum { IN = 5, OUT = 3, N = 4 };
-    nas_hparams_t hp = {1, {4, 0, 0}, NAS_TANH, 0.3, 0.8, 0.01, N, NAS_SGD};
+    nas_hparams_t hp = {1, {4, 0, 0}, NAS_TANH, 0.3, 0.8, 0.01, N, NAS_SGD, 0, {0, 0}};
     nas_mlp_t *m = nas_mlp_new(&hp, IN, OUT, 1, 2);
     nas_real X[N * IN];
     uint8_t Y[N] = {0, 1, 2, 1};
@@ -142,7 +166,7 @@ static void sgd_update_check(void) {
 /* ------------------------------------------ 2b. the AdamW update, the schedule */
 static void adamw_update_check(void) {
     enum { IN = 5, OUT = 3, N = 4 };
-    nas_hparams_t hp = {1, {4, 0, 0}, NAS_RELU, 0.01, 0.0, 0.05, N, NAS_ADAMW};
+    nas_hparams_t hp = {1, {4, 0, 0}, NAS_RELU, 0.01, 0.0, 0.05, N, NAS_ADAMW, 0, {0, 0}};
     nas_mlp_t *m = nas_mlp_new(&hp, IN, OUT, 1, 2);
     nas_real X[N * IN];
     uint8_t Y[N] = {0, 1, 2, 1};
@@ -245,7 +269,36 @@ static void search_checks(void) {
               nas_recipe_parse("adamw-cosine", &r_adamw) == 0 && nas_recipe_parse("adam", &r_bad) != 0 &&
               r_sgd == NAS_RECIPE_SGD && r_adamw == NAS_RECIPE_ADAMW_COSINE,
           "recipes: sgd is the default search; adamw-cosine keeps its architectures, AdamW ranges");
+    int cnn_ok = 1, conv_seen[3] = {0}, dense_seen[2] = {0};
+    for (uint64_t i = 0; i < 2000; i++) {
+        nas_hparams_t w, c, mlp;
+        nas_sample_hparams_recipe(3, i, NAS_RECIPE_ADAMW_COSINE, &w);
+        nas_sample_hparams_search(3, i, NAS_RECIPE_ADAMW_COSINE, NAS_ARCH_MLP, &mlp);
+        nas_sample_hparams_search(3, i, NAS_RECIPE_ADAMW_COSINE, NAS_ARCH_CNN, &c);
+        cnn_ok &= memcmp(&w, &mlp, sizeof w) == 0 && mlp.conv == 0;
+        cnn_ok &= c.conv >= 1 && c.conv <= NAS_MAX_CONV && c.hidden >= 0 && c.hidden <= 1;
+        cnn_ok &= c.channels[0] == 4 || c.channels[0] == 8;
+        cnn_ok &= c.conv == 2 ? (c.channels[1] == 8 || c.channels[1] == 16) : c.channels[1] == 0;
+        cnn_ok &= c.lr == w.lr && c.weight_decay == w.weight_decay && c.batch == w.batch &&
+                  c.optimizer == w.optimizer && c.activation == w.activation;
+        cnn_ok &= c.hidden == 0 ? c.width[0] == 0 : c.width[0] == w.width[0];
+        conv_seen[c.conv]++;
+        dense_seen[c.hidden]++;
+    }
+    nas_arch_t a_mlp, a_cnn, a_bad;
+    nas_hparams_t one = {1, {64, 0, 0}, NAS_RELU, 0.1, 0.0, 0.0, 32, NAS_SGD, 2, {8, 16}};
+    char name[64];
+    nas_hparams_arch(&one, name, sizeof name);
+    check(cnn_ok && conv_seen[1] && conv_seen[2] && dense_seen[0] && dense_seen[1] &&
+              nas_arch_parse("mlp", &a_mlp) == 0 && nas_arch_parse("cnn", &a_cnn) == 0 &&
+              nas_arch_parse("resnet", &a_bad) != 0 && a_mlp == NAS_ARCH_MLP &&
+              a_cnn == NAS_ARCH_CNN && strcmp(name, "c8-16/64/relu") == 0,
+          "architectures: mlp is the default search; cnn keeps the optimizer, draws 1-2 "
+          "convolutions and 0-1 hidden layers (\"%s\")", name);
     char buf[64];
+    nas_hparams_t mlp2 = {2, {64, 32, 0}, NAS_TANH, 0.1, 0.0, 0.0, 32, NAS_SGD, 0, {0, 0}};
+    nas_hparams_arch(&mlp2, buf, sizeof buf);
+    check(strcmp(buf, "64-32/tanh") == 0, "an MLP's arch is written as before (\"%s\")", buf);
     double x = nas_as_written(100.0 * 4173 / 5000, buf, sizeof buf);
     check(strcmp(buf, "83.46") == 0 && x == strtod("83.46", NULL),
           "a fitness is given to Penguin as written in the curves file (\"%s\")", buf);
@@ -282,7 +335,7 @@ static void determinism_check(const nas_real *X, const uint8_t *Y, size_t n, con
 /* ------------------------------------------------------------ 5. accuracy */
 static void accuracy_check(const nas_real *X, const uint8_t *Y, size_t n, const nas_real *XT,
                            const uint8_t *YT, size_t nt) {
-    nas_hparams_t hp = {1, {64, 0, 0}, NAS_RELU, 0.01, 0.9, 0.0, 32, NAS_SGD};
+    nas_hparams_t hp = {1, {64, 0, 0}, NAS_RELU, 0.01, 0.9, 0.0, 32, NAS_SGD, 0, {0, 0}};
     nas_mlp_t *m = nas_mlp_new(&hp, 784, 10, 1, 0);
     uint32_t *order = malloc(n * sizeof *order);
     for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
@@ -317,6 +370,9 @@ int main(int argc, char **argv) {
     for (int act = NAS_RELU; act <= NAS_SIGMOID; act++)
         for (int hidden = 1; hidden <= NAS_MAX_HIDDEN; hidden++)
             gradient_check((nas_activation_t)act, hidden);
+    for (int conv = 1; conv <= NAS_MAX_CONV; conv++)
+        for (int hidden = 0; hidden <= 1; hidden++)
+            gradient_check_cnn(hidden ? NAS_TANH : NAS_RELU, conv, hidden);
     sgd_update_check();
     adamw_update_check();
     search_checks();

@@ -1,7 +1,8 @@
 /*
- * penguin-nas: a random-search NAS over small multilayer perceptrons on
- * Fashion-MNIST, trained on MPI ranks, with Penguin deciding on a rank of its
- * own when to stop each network (the paper's decoupled deployment).
+ * penguin-nas: a random-search NAS over small multilayer perceptrons (or,
+ * with --arch cnn, small convolutional networks) on Fashion-MNIST, trained on
+ * MPI ranks, with Penguin deciding on a rank of its own when to stop each
+ * network (the paper's decoupled deployment).
  *
  *   mpirun -np K penguin-nas --networks N --epochs E --seed S [--train-subset M]
  *          [--no-penguin] [--curves OUT.csv] [--KEY VALUE ...Penguin config]
@@ -33,6 +34,11 @@
  *                       adamw-cosine (AdamW, one epoch of linear warm-up, then a
  *                       cosine decay to 0 at --epochs); the curves file's data
  *                       set is FMNIST-MLP or FMNIST-MLP-ADAMW-COS
+ *   --arch A            architecture family: mlp (default: 1-3 dense hidden
+ *                       layers) or cnn (1-2 convolution layers of 3x3, ReLU and
+ *                       2x2 max-pooling, 4 or 8 then 8 or 16 channels, then 0-1
+ *                       dense hidden layers); the data set is then FMNIST-CNN or
+ *                       FMNIST-CNN-ADAMW-COS
  * Penguin keys are spelled as in the C API or with dashes (--N 3, --fit-patience
  * 100, --t=0.5); e_pred is --epochs. Penguin's engine uses threads = 1 unless
  * --threads says otherwise.
@@ -84,6 +90,7 @@ typedef struct {
     double seconds;              /* 0: no limit */
     int no_penguin, top, wait_probe;
     nas_recipe_t recipe;
+    nas_arch_t arch;
     const char *curves, *results, *data_dir, *config_file;
     double interval; /* Penguin's E */
     int nkeys;
@@ -154,7 +161,8 @@ static void usage(FILE *f) {
             "usage: mpirun -np K penguin-nas --networks N --epochs E --seed S [--train-subset M]\n"
             "       [--val-size V] [--seconds T] [--no-penguin] [--curves OUT.csv]\n"
             "       [--results OUT.csv] [--data DIR] [--top K] [--wait sleep|probe]\n"
-            "       [--recipe sgd|adamw-cosine] [--config FILE] [--KEY VALUE ...Penguin configuration]\n"
+            "       [--recipe sgd|adamw-cosine] [--arch mlp|cnn] [--config FILE]\n"
+            "       [--KEY VALUE ...Penguin configuration]\n"
             "K >= 2: rank 0 runs Penguin, ranks 1..K-1 train. --epochs is Penguin's e_pred.\n");
 }
 
@@ -286,6 +294,9 @@ static int parse_options(int argc, char **argv, options_t *o) {
         } else if (strcmp(name, "recipe") == 0) {
             if (nas_recipe_parse(value, &o->recipe) != 0)
                 return bad_option("--recipe: sgd or adamw-cosine, not '%s'", value);
+        } else if (strcmp(name, "arch") == 0) {
+            if (nas_arch_parse(value, &o->arch) != 0)
+                return bad_option("--arch: mlp or cnn, not '%s'", value);
         } else if (strcmp(name, "curves") == 0) {
             o->curves = value;
         } else if (strcmp(name, "results") == 0) {
@@ -374,8 +385,9 @@ static int run_trainer(const options_t *o) {
         if (index < 0) break;
 
         nas_training_t t;
-        if (nas_training_init_recipe(&t, o->seed, (uint64_t)index, X, data.labels, m,
-                                     (int)data.dim, 10, o->interval, o->recipe, o->epochs) != 0)
+        if (nas_training_init_search(&t, o->seed, (uint64_t)index, X, data.labels, m,
+                                     (int)data.dim, 10, o->interval, o->recipe, o->arch,
+                                     o->epochs) != 0)
             die("out of memory for network %" PRId64, index);
         double spent = 0, epoch = 0;
         for (;;) {
@@ -443,7 +455,7 @@ static network_t *new_network(search_t *s, const options_t *o, int64_t index, in
     memset(n, 0, sizeof *n);
     n->index = index;
     n->trainer = trainer;
-    nas_sample_hparams_recipe(o->seed, (uint64_t)index, o->recipe, &n->hp);
+    nas_sample_hparams_search(o->seed, (uint64_t)index, o->recipe, o->arch, &n->hp);
     n->prediction = n->fit_prediction = n->stop_epoch = n->observed = NAN;
     return n;
 }
@@ -551,6 +563,14 @@ static const char *exact(char *buf, size_t len, double x) {
     return buf;
 }
 
+/* The curves file's data set: FMNIST-MLP or FMNIST-CNN, then -ADAMW-COS for
+ * that recipe. */
+static const char *dataset_name(const options_t *o) {
+    int cnn = o->arch == NAS_ARCH_CNN, cos = o->recipe == NAS_RECIPE_ADAMW_COSINE;
+    return cnn ? (cos ? "FMNIST-CNN-ADAMW-COS" : "FMNIST-CNN")
+               : (cos ? DATASET_NAME "-ADAMW-COS" : DATASET_NAME);
+}
+
 static void write_curves(const options_t *o, network_t **by_index, size_t n) {
     FILE *f = open_output(o->curves);
     fprintf(f, "dataset,model_id,epoch,val_acc,val_loss,train_loss,train_acc,lr,batch_size,"
@@ -566,7 +586,7 @@ static void write_curves(const options_t *o, network_t **by_index, size_t n) {
              * given (val_acc has the 10 digits the trainer rounded it to) */
             char t[6][40];
             fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%.9g,%d,%.9g,%.9g,%s,%.3f\n",
-                    o->recipe == NAS_RECIPE_ADAMW_COSINE ? DATASET_NAME "-ADAMW-COS" : DATASET_NAME, id,
+                    dataset_name(o), id,
                     exact(t[0], 40, ob[O_EPOCH]), exact(t[1], 40, ob[O_VAL_ACC]),
                     num(t[2], 40, "%.9g", ob[O_VAL_LOSS]), num(t[3], 40, "%.9g", ob[O_TRAIN_LOSS]),
                     num(t[4], 40, "%.6g", ob[O_TRAIN_ACC]), net->hp.lr, net->hp.batch,

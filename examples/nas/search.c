@@ -80,6 +80,30 @@ void nas_sample_hparams_recipe(uint64_t seed, uint64_t index, nas_recipe_t recip
     hp->weight_decay = nas_rng_uniform(&rng) < 0.3 ? 0.0 : log_uniform(&rng, -4.0, -1.0);
 }
 
+void nas_sample_hparams_search(uint64_t seed, uint64_t index, nas_recipe_t recipe, nas_arch_t arch,
+                               nas_hparams_t *hp) {
+    nas_sample_hparams_recipe(seed, index, recipe, hp);
+    if (arch != NAS_ARCH_CNN) return;
+    /* The optimizer's numbers, the activation and the first width as drawn;
+     * the layers from a stream of their own. */
+    nas_rng_t rng;
+    nas_rng_init(&rng, seed, index, NAS_STREAM_CNN);
+    hp->conv = 1 + (int)nas_rng_below(&rng, NAS_MAX_CONV);
+    hp->channels[0] = nas_rng_below(&rng, 2) ? 8 : 4;
+    hp->channels[1] = hp->conv > 1 ? (nas_rng_below(&rng, 2) ? 16 : 8) : 0;
+    hp->hidden = (int)nas_rng_below(&rng, 2);
+    for (int i = hp->hidden; i < NAS_MAX_HIDDEN; i++) hp->width[i] = 0;
+}
+
+const char *nas_arch_name(nas_arch_t arch) { return arch == NAS_ARCH_CNN ? "cnn" : "mlp"; }
+
+int nas_arch_parse(const char *name, nas_arch_t *out) {
+    if (strcmp(name, "mlp") == 0) *out = NAS_ARCH_MLP;
+    else if (strcmp(name, "cnn") == 0) *out = NAS_ARCH_CNN;
+    else return -1;
+    return 0;
+}
+
 const char *nas_recipe_name(nas_recipe_t recipe) {
     return recipe == NAS_RECIPE_ADAMW_COSINE ? "adamw-cosine" : "sgd";
 }
@@ -101,11 +125,16 @@ const char *nas_activation_name(nas_activation_t a) {
 }
 
 void nas_hparams_arch(const nas_hparams_t *hp, char *buf, size_t len) {
+    /* "c8-16/" (a CNN's channels), "64-32/" (dense widths), then "relu" */
     size_t used = 0;
     buf[0] = 0;
+    for (int i = 0; i < hp->conv && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%d%s", i ? "-" : "c", hp->channels[i],
+                                 i == hp->conv - 1 ? "/" : "");
     for (int i = 0; i < hp->hidden && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%d", i ? "-" : "", hp->width[i]);
-    if (used < len) snprintf(buf + used, len - used, "/%s", nas_activation_name(hp->activation));
+        used += (size_t)snprintf(buf + used, len - used, "%s%d%s", i ? "-" : "", hp->width[i],
+                                 i == hp->hidden - 1 ? "/" : "");
+    if (used < len) snprintf(buf + used, len - used, "%s", nas_activation_name(hp->activation));
 }
 
 double nas_as_written(double x, char *buf, size_t len) {

@@ -14,7 +14,9 @@
 //!   ends at its decision (a trainer stops as soon as it hears "stop");
 //! - the same search with `--no-penguin` trains the same networks to the same
 //!   curves (bit for bit, whichever rank trained them) up to `e_pred`;
-//! - the last line on stdout is the JSON object of the contract.
+//! - the last line on stdout is the JSON object of the contract;
+//! - `--arch cnn --recipe adamw-cosine` trains convolutional networks to
+//!   complete curves under the data set FMNIST-CNN-ADAMW-COS.
 //!
 //! Needs mpirun and mpicc (Debian: openmpi-bin libopenmpi-dev), cmake, make, cc,
 //! zlib (zlib1g-dev) and the data (dataset-fashion-mnist). When one is missing
@@ -393,5 +395,24 @@ fn mpi_nas_decisions_equal_a_replay_of_its_curves() {
             without.len() >= with.len() && without[..with.len()] == with[..],
             "{id}: the curve differs between the modes\nwith Penguin: {with:#?}\nwithout: {without:#?}"
         );
+    }
+    // The CNN family with the cosine recipe: complete curves, its data set,
+    // convolutional architectures ("c8-16/64/relu").
+    let (cnn_stdout, cnn_curves, _) = search(
+        &exe,
+        &work,
+        "cnn",
+        &["--arch", "cnn", "--recipe", "adamw-cosine", "--no-penguin"],
+    );
+    assert_eq!(
+        summary(&cnn_stdout)["networks"].as_u64(),
+        Some(NETWORKS as u64)
+    );
+    let cnn_rows = read_csv(&cnn_curves);
+    assert_eq!(cnn_rows.len(), NETWORKS * (E_PRED / 0.5) as usize);
+    for r in &cnn_rows {
+        assert_eq!(r["dataset"], "FMNIST-CNN-ADAMW-COS");
+        assert!(r["arch"].starts_with('c'), "{}", r["arch"]);
+        assert!(num(&r["val_acc"]).is_finite(), "{r:?}");
     }
 }

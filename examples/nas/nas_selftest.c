@@ -306,13 +306,14 @@ static void search_checks(void) {
 
 /* ------------------------------------------------- 4. deterministic curves */
 static void determinism_check(const nas_real *X, const uint8_t *Y, size_t n, const nas_real *XV,
-                              const uint8_t *YV, size_t nv) {
+                              const uint8_t *YV, size_t nv, nas_arch_t arch) {
     double curve[2][8];
     int boundaries = 1;
     for (int run = 0; run < 2; run++) {
         nas_training_t t;
         /* index 3 of seed 11 (a learning one), an odd subset: half epochs of 500 and 501 samples */
-        if (nas_training_init(&t, 11, 3, X, Y, n, 784, 10, 0.5) != 0) {
+        if (nas_training_init_search(&t, 11, 3, X, Y, n, 784, 10, 0.5, NAS_RECIPE_SGD, arch, 0.0) !=
+            0) {
             check(0, "training init");
             return;
         }
@@ -327,9 +328,9 @@ static void determinism_check(const nas_real *X, const uint8_t *Y, size_t n, con
         nas_training_free(&t);
     }
     check(memcmp(curve[0], curve[1], sizeof curve[0]) == 0 && boundaries,
-          "training is deterministic: the same network twice gives bit-identical curves "
+          "training is deterministic (%s): the same network twice gives bit-identical curves "
           "(val_acc %.2f %.2f %.2f %.2f); observations at exact half epochs",
-          curve[0][0], curve[0][2], curve[0][4], curve[0][6]);
+          nas_arch_name(arch), curve[0][0], curve[0][2], curve[0][4], curve[0][6]);
 }
 
 /* ------------------------------------------------------------ 5. accuracy */
@@ -390,7 +391,8 @@ int main(int argc, char **argv) {
         nas_real *X = nas_data_inputs(&train, 0, n);
         nas_real *XT = nas_data_inputs(&test, 0, nt);
         nas_real *XV = nas_data_inputs(&train, train.n - 500, 500);
-        determinism_check(X, train.labels, 1001, XV, train.labels + train.n - 500, 500);
+        determinism_check(X, train.labels, 1001, XV, train.labels + train.n - 500, 500, NAS_ARCH_MLP);
+        determinism_check(X, train.labels, 1001, XV, train.labels + train.n - 500, 500, NAS_ARCH_CNN);
         accuracy_check(X, train.labels, n, XT, test.labels, nt);
         free(X);
         free(XT);

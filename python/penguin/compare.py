@@ -606,6 +606,52 @@ def table(rows, top):
     return "\n".join(lines)
 
 
+HALVING_PEER = "SuccessiveHalvingPruner(min_resource=4, reduction_factor=3)"
+REGRET_MARGIN = 0.1
+EPOCH_MARGIN = 1.0
+
+
+def _headline(row, top):
+    """(mean epochs, regret@top, how measured) of a row: the mean over the
+    shuffles when there are some and the row depends on the order, else its
+    own run."""
+    o = row["mean_over_shuffles"]
+    if o:
+        return o["mean_epochs"], o["regret_at_%d" % top], "mean over %d shuffles" % o["shuffles"]
+    return row["mean_epochs"], row["regret_at_%d" % top], row["order"].split(" ")[0] + " order"
+
+
+def against_halving(rows, top):
+    """Sets each Penguin row against the halving pruner's row of its data set:
+    adds `vs_successive_halving` to the Penguin rows and returns the lines to
+    print (none when that pruner was not run)."""
+    yes = {True: "yes", False: "no", None: "-"}
+    lines = []
+    for sh in [r for r in rows if r["peer"] == HALVING_PEER]:
+        sh_epochs, sh_regret, sh_how = _headline(sh, top)
+        mine = [r for r in rows if r["dataset"] == sh["dataset"] and r["peer"].startswith("penguin ")]
+        if mine:
+            lines.append("Against %s (%s) on %s:" % (HALVING_PEER, sh_how, sh["dataset"]))
+        for r in mine:
+            epochs, reg, how = _headline(r, top)
+            v = collections.OrderedDict()
+            v["pruner"] = HALVING_PEER
+            v["pruner_mean_epochs"] = sh_epochs
+            v["pruner_regret_at_%d" % top] = sh_regret
+            v["epochs_over"] = epochs - sh_epochs
+            v["regret_over"] = None if reg is None or sh_regret is None else reg - sh_regret
+            v["ranks_as_well"] = None if v["regret_over"] is None else v["regret_over"] <= REGRET_MARGIN
+            v["at_its_cost"] = v["epochs_over"] <= EPOCH_MARGIN
+            r["vs_successive_halving"] = v
+            lines.append(
+                "- %s (%s): regret@%d %s against %s (within +%g: %s); mean epochs %s against %s "
+                "(within +%g: %s)"
+                % (r["peer"], how, top, _fmt(reg), _fmt(sh_regret), REGRET_MARGIN, yes[v["ranks_as_well"]],
+                   _fmt(epochs), _fmt(sh_epochs), EPOCH_MARGIN, yes[v["at_its_cost"]])
+            )
+    return lines
+
+
 # --- the batch benchmark -----------------------------------------------------------
 
 
@@ -740,6 +786,10 @@ def main(argv=None):
         % (args.curves, args.e_pred, E, args.direction, args.top, _capi.lib.penguin_version().decode(), optuna.__version__)
     )
     print(table(rows, args.top))
+    verdicts = against_halving(rows, args.top)
+    if verdicts:
+        print()
+        print("\n".join(verdicts))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

@@ -1,6 +1,7 @@
 """python -m penguin.compare: runs on a small file; its Penguin rows equal
-`penguin replay` on the same settings (mean stop epoch and MAE); regret keeps
-its sign for minimized metrics; --shuffles and --bench."""
+`penguin replay` on the same settings (mean stop epoch and MAE) and are set
+against the halving pruner; regret keeps its sign for minimized metrics;
+--shuffles and --bench."""
 
 import contextlib
 import csv
@@ -83,6 +84,16 @@ class Compare(unittest.TestCase):
             if r["peer"].startswith("penguin"):
                 self.assertIsNotNone(r["mae"])
                 self.assertIsNone(r["mean_over_shuffles"])  # synchronous: any order
+                # set against the halving pruner's means over the shuffles
+                (sh,) = [q for q in rows if q["dataset"] == r["dataset"] and q["peer"] == compare.HALVING_PEER]
+                v = r["vs_successive_halving"]
+                o = sh["mean_over_shuffles"]
+                self.assertEqual(v["pruner_mean_epochs"], o["mean_epochs"])
+                self.assertAlmostEqual(v["epochs_over"], r["mean_epochs"] - o["mean_epochs"], places=12)
+                self.assertAlmostEqual(v["regret_over"], r["regret_at_10"] - o["regret_at_10"], places=12)
+                self.assertEqual(v["ranks_as_well"], v["regret_over"] <= 0.1)
+                self.assertEqual(v["at_its_cost"], v["epochs_over"] <= 1.0)
+                self.assertIn("- %s (any order): regret@10 %.2f against %.2f" % (r["peer"], r["regret_at_10"], o["regret_at_10"]), p.stdout)
             else:
                 self.assertIsNone(r["mae"])
                 o = r["mean_over_shuffles"]

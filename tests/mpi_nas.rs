@@ -415,4 +415,11 @@ fn mpi_nas_decisions_equal_a_replay_of_its_curves() {
         assert!(r["arch"].starts_with('c'), "{}", r["arch"]);
         assert!(num(&r["val_acc"]).is_finite(), "{r:?}");
     }
+    // They learn: the best ends well above chance (10 %).
+    let best_last = cnn_rows
+        .iter()
+        .filter(|r| num(&r["epoch"]) == E_PRED)
+        .map(|r| num(&r["val_acc"]))
+        .fold(f64::NAN, f64::max);
+    assert!(best_last > 50.0, "best CNN at epoch {E_PRED}: {best_last}");
 }

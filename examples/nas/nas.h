@@ -71,9 +71,9 @@ typedef enum { NAS_RECIPE_SGD = 0, NAS_RECIPE_ADAMW_COSINE = 1 } nas_recipe_t;
 typedef enum { NAS_ARCH_MLP = 0, NAS_ARCH_CNN = 1 } nas_arch_t;
 
 typedef struct {
-    int hidden;                  /* 1..NAS_MAX_HIDDEN hidden layers */
+    int hidden;                  /* hidden dense layers: 1..NAS_MAX_HIDDEN (a CNN: 0..1) */
     int width[NAS_MAX_HIDDEN];   /* their widths */
-    nas_activation_t activation; /* of the hidden layers */
+    nas_activation_t activation; /* of the hidden dense layers (none: unused) */
     double lr;                   /* learning rate (AdamW: the peak of the schedule) */
     double momentum;             /* SGD: 0 = plain SGD; AdamW: 0 (unused) */
     double weight_decay;         /* SGD: L2, added to the gradient (as PyTorch's SGD);
@@ -107,7 +107,8 @@ int nas_arch_parse(const char *name, nas_arch_t *out);
 const char *nas_recipe_name(nas_recipe_t recipe);
 int nas_recipe_parse(const char *name, nas_recipe_t *out);
 /* "64-32/relu" style summary (hidden widths and activation; a CNN's channels
- * first: "c8-16/64/relu", "c4/relu"). */
+ * first: "c8-16/64/relu", and "c4-8" without hidden layers, whose drawn
+ * activation no layer uses). */
 void nas_hparams_arch(const nas_hparams_t *hp, char *buf, size_t len);
 const char *nas_activation_name(nas_activation_t a);
 

@@ -388,7 +388,7 @@ static int run_trainer(const options_t *o) {
         if (nas_training_init_search(&t, o->seed, (uint64_t)index, X, data.labels, m,
                                      (int)data.dim, 10, o->interval, o->recipe, o->arch,
                                      o->epochs) != 0)
-            die("out of memory for network %" PRId64, index);
+            die("network %" PRId64 ": out of memory, or images too small for its layers", index);
         double spent = 0, epoch = 0;
         for (;;) {
             double t0 = MPI_Wtime(), train_loss, train_acc, val_loss, val_acc;

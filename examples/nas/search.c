@@ -125,16 +125,19 @@ const char *nas_activation_name(nas_activation_t a) {
 }
 
 void nas_hparams_arch(const nas_hparams_t *hp, char *buf, size_t len) {
-    /* "c8-16/" (a CNN's channels), "64-32/" (dense widths), then "relu" */
+    /* "c8-16" (a CNN's channels), "64-32" (dense widths), "relu" (their
+     * activation), joined by "/"; no activation without dense layers */
+    int conv = hp->conv < 0 ? 0 : hp->conv > NAS_MAX_CONV ? NAS_MAX_CONV : hp->conv;
+    int hidden = hp->hidden < 0 ? 0 : hp->hidden > NAS_MAX_HIDDEN ? NAS_MAX_HIDDEN : hp->hidden;
     size_t used = 0;
     buf[0] = 0;
-    for (int i = 0; i < hp->conv && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%d%s", i ? "-" : "c", hp->channels[i],
-                                 i == hp->conv - 1 ? "/" : "");
-    for (int i = 0; i < hp->hidden && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%d%s", i ? "-" : "", hp->width[i],
-                                 i == hp->hidden - 1 ? "/" : "");
-    if (used < len) snprintf(buf + used, len - used, "%s", nas_activation_name(hp->activation));
+    for (int i = 0; i < conv && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%d", i ? "-" : "c", hp->channels[i]);
+    for (int i = 0; i < hidden && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%d", i ? "-" : conv ? "/" : "",
+                                 hp->width[i]);
+    if (hidden > 0 && used < len)
+        snprintf(buf + used, len - used, "/%s", nas_activation_name(hp->activation));
 }
 
 double nas_as_written(double x, char *buf, size_t len) {

@@ -886,3 +886,74 @@ fn plots_are_svg_files() {
     assert!(stderr(&out).contains("nope"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Under `select_halving` the "best" network of Fig. 4 is the one the report's
+/// top X starts with: the best of those trained to e_pred, not a network
+/// stopped early with a high answer (on MLPs s67 the highest answer belongs
+/// to a network stopped at a rung).
+#[test]
+fn halving_plots_draw_the_best_finalist() {
+    let dir = scratch("halving-plots");
+    let plots = dir.join("figs");
+    let json = dir.join("report.json");
+    let csv = format!(
+        "{}/tests/data/fmnist_mlp_s67.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let keys = [
+        "--no-group",
+        "--no-progress",
+        "--preset",
+        "robust",
+        "--chance_level",
+        "10",
+        "--select_halving",
+        "3",
+    ];
+    let out = penguin(
+        &[
+            &["replay", csv.as_str(), "--plots", plots.to_str().unwrap()][..],
+            &["--json", json.to_str().unwrap()],
+            &keys,
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = read_json(&json);
+    let (_, set) = report["datasets"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    let nets = set["per_network"].as_array().unwrap();
+    let answer = |n: &&Value| n["prediction"].as_f64().unwrap();
+    let best_of = |stop: Option<&str>| {
+        nets.iter()
+            .filter(|n| stop.is_none_or(|s| n["stop"] == s))
+            .max_by(|a, b| answer(a).total_cmp(&answer(b)))
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let finalist = best_of(Some("reached_e_pred"));
+    let highest = best_of(None);
+    assert_ne!(finalist, highest, "the case this test is about");
+    let drawn: Vec<String> = std::fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("fig4_"))
+        .collect();
+    assert!(
+        drawn
+            .iter()
+            .any(|n| n.ends_with(&format!("_{finalist}.svg"))),
+        "{finalist} not drawn: {drawn:?}"
+    );
+    assert!(
+        !drawn
+            .iter()
+            .any(|n| n.ends_with(&format!("_{highest}.svg"))),
+        "{highest} drawn: {drawn:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,9 +7,9 @@
 //! - Fig. 6: histogram of the % of a baseline's epochs saved per network
 //!   (`fig6_<dataset>_<baseline>.svg`, for each baseline the data reach).
 
-use super::metrics::rank;
+use super::metrics::{pick_key, rank};
 use super::{DatasetReport, Report, Stop};
-use penguin::config::{Config, Direction};
+use penguin::config::Config;
 use penguin::error::{Error, ErrorCode, Result};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -56,9 +56,11 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// Networks worth drawing in Fig. 4 when none is asked for: a converged network
-/// with the median stop epoch, the best predicted one, a predicted never-learner
+/// with the median stop epoch, the best one as the report's top X is picked, a
+/// predicted never-learner
 /// and an anomaly (when there are such), without repeats.
-pub fn typical(d: &DatasetReport, options_margin: f64, direction: Direction) -> Vec<usize> {
+pub fn typical(d: &DatasetReport, options_margin: f64, config: &Config) -> Vec<usize> {
+    let direction = config.direction;
     let n = d.outcomes.len();
     let all: Vec<usize> = (0..n).collect();
     let mut picks = Vec::new();
@@ -77,7 +79,9 @@ pub fn typical(d: &DatasetReport, options_margin: f64, direction: Direction) -> 
     if !converged.is_empty() {
         picks.push(converged[converged.len() / 2]);
     }
-    if let Some(&best) = rank(&all, |i| d.outcomes[i].output, direction).first() {
+    // the best as the report picks its top (under select_halving, a network
+    // trained to e_pred before any other)
+    if let Some(&best) = rank(&all, pick_key(&d.outcomes, config), direction).first() {
         picks.push(best);
     }
     if d.learning.is_some() {
@@ -357,7 +361,6 @@ fn fig6(path: &Path, d: &DatasetReport, k: usize) -> DrawResult {
 pub fn write(report: &Report, dir: &Path, show: &[String]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let opts = &report.options;
-    let direction = opts.config.direction;
     let mut written = Vec::new();
     for wanted in show {
         let found = report
@@ -374,7 +377,7 @@ pub fn write(report: &Report, dir: &Path, show: &[String]) -> Result<Vec<PathBuf
     for d in &report.datasets {
         let name = file_part(&d.dataset.name);
         let picks: Vec<usize> = if show.is_empty() {
-            typical(d, opts.learn_margin, direction)
+            typical(d, opts.learn_margin, &opts.config)
         } else {
             (0..d.dataset.networks.len())
                 .filter(|&i| show.contains(&d.dataset.networks[i].id))

@@ -499,6 +499,12 @@ impl Config {
         64
     }
 
+    /// Whether rank-aware stopping takes the cohort's top-X cutoff:
+    /// `select_top` is set and `select_halving`, which needs none, is off.
+    pub fn takes_cutoff(&self) -> bool {
+        self.select_top > 0 && self.select_halving == 0.0
+    }
+
     /// Sets one key from its string value (the C API's `penguin_config_set`).
     /// Checks the value alone; cross-key checks happen in [`Config::validate`].
     /// On error the configuration is unchanged.
@@ -1045,7 +1051,7 @@ impl Config {
                 ));
             }
         }
-        if self.select_top > 0 && self.interval == 0.0 && self.select_halving == 0.0 {
+        if self.takes_cutoff() && self.interval == 0.0 {
             return bad(format!(
                 "select_top = {} needs prediction intervals (interval > 0)",
                 self.select_top

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorCode, Result};
 use crate::network::{Cohort, Network, Snapshot};
 pub use crate::network::{State, Status};
-use crate::ranking::{RungIndex, ScoreIndex, best_first, rung_keep, values_at_rungs};
+use crate::ranking::{RungIndex, ScoreIndex, best_first, rung_threshold_position, values_at_rungs};
 use rayon::prelude::*;
 use std::sync::{Arc, OnceLock};
 
@@ -212,7 +212,7 @@ impl Engine {
     /// from the score index (built by one pass the first time).
     fn single_cutoff(&mut self) -> f64 {
         let x = self.config.select_top;
-        if x == 0 || self.config.select_halving > 0.0 {
+        if !self.config.takes_cutoff() {
             return f64::NAN;
         }
         let config = &self.config;
@@ -501,13 +501,10 @@ impl Engine {
             last.insert(o.id, o.epoch);
         }
         let threshold = |mut values: Vec<f64>| {
-            let m = values.len();
-            let keep = rung_keep(m, config.select_halving, config.select_top);
-            if m <= keep {
-                return f64::NAN;
-            }
+            let at =
+                rung_threshold_position(values.len(), config.select_halving, config.select_top);
             let order = |a: &f64, b: &f64| best_first(config.direction, a, b);
-            *values.select_nth_unstable_by(keep - 1, order).1
+            at.map_or(f64::NAN, |k| *values.select_nth_unstable_by(k, order).1)
         };
         rungs
             .into_iter()
@@ -523,7 +520,7 @@ impl Engine {
     /// Costs a pass over every tracked network.
     pub fn cutoff(&self) -> f64 {
         let x = self.config.select_top;
-        if x == 0 || self.config.select_halving > 0.0 || self.networks.len() < x {
+        if !self.config.takes_cutoff() || self.networks.len() < x {
             return f64::NAN;
         }
         let mut scores: Vec<f64> = self

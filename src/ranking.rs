@@ -114,10 +114,12 @@ impl ScoreIndex {
     }
 }
 
-/// How many of the `m` networks at a `select_halving` rung go on: the best
-/// max(X, ceil(m / eta)), at least one.
-pub fn rung_keep(m: usize, eta: f64, x: usize) -> usize {
-    ((m as f64 / eta).ceil() as usize).max(x).max(1)
+/// Where the threshold of a `select_halving` rung with `m` values lies among
+/// them, best first (0-based): the best max(X, ceil(m / eta)), at least one,
+/// go on, so the threshold is the last of those; None while all m go on.
+pub fn rung_threshold_position(m: usize, eta: f64, x: usize) -> Option<usize> {
+    let keep = ((m as f64 / eta).ceil() as usize).max(x).max(1);
+    (m > keep).then(|| keep - 1)
 }
 
 /// Per rung at the epochs `rungs`, the value of each history (`(epochs,
@@ -166,16 +168,11 @@ impl RungIndex {
         at.insert(pos, value);
     }
 
-    /// Rung `k`'s threshold: the [`rung_keep`]-th best value there (NaN
-    /// while every network there goes on).
+    /// Rung `k`'s threshold (see [`rung_threshold_position`]; NaN while
+    /// every network there goes on).
     pub fn threshold(&self, k: usize, eta: f64, x: usize) -> f64 {
         let at = &self.values[k];
-        let keep = rung_keep(at.len(), eta, x);
-        if at.len() <= keep {
-            f64::NAN
-        } else {
-            at[keep - 1]
-        }
+        rung_threshold_position(at.len(), eta, x).map_or(f64::NAN, |p| at[p])
     }
 
     /// An estimate of the heap memory the index uses.

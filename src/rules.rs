@@ -136,8 +136,7 @@ pub fn width_gate(f: &Facts, decision: Decision) -> Decision {
 pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     let config = f.config;
     let [lo, hi] = f.interval;
-    let off = config.select_top == 0 || config.select_halving > 0.0;
-    if off || !f.cutoff.is_finite() || !lo.is_finite() || !hi.is_finite() {
+    if !config.takes_cutoff() || !f.cutoff.is_finite() || !lo.is_finite() || !hi.is_finite() {
         return decision;
     }
     let maximize = config.direction == Direction::Maximize;

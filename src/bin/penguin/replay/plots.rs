@@ -233,7 +233,7 @@ fn fig5(path: &Path, d: &DatasetReport, x: usize, config: &Config, metric: &str)
     let ranked: Vec<usize> = (0..d.outcomes.len())
         .filter(|&i| d.ground_truth[i].is_finite())
         .collect();
-    let pick = super::metrics::pick_key(&d.outcomes, config);
+    let pick = pick_key(&d.outcomes, config);
     let predicted = &rank(&ranked, &pick, direction)[..x];
     let actual = &rank(&ranked, |i| d.ground_truth[i], direction)[..x];
     let (lo, hi) = padded_range(

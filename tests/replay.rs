@@ -957,3 +957,39 @@ fn halving_plots_draw_the_best_finalist() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_baseline_the_configuration_does_not_hold_at_is_not_available() {
+    // With N = 5 and E = 0.5 the warm-up lasts 2.5 epochs; select_halving = 5
+    // has its rung at 25 / 5 = 5 epochs for NSGA-Net's 25 (and the main
+    // e_pred 25), at 4 for MENNDL's 20, but none after the warm-up for
+    // EvoCNN's 10 (10 / 5 = 2). The replay must run, EvoCNN n/a.
+    let dir = scratch("baseline_config");
+    let f = write(&dir, "c.csv", &synthetic(4, 25.0, ""));
+    let json = dir.join("r.json");
+    let args = [
+        "replay",
+        &f,
+        "--e_pred",
+        "25",
+        "--N",
+        "5",
+        "--select_halving",
+        "5",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let out = penguin(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let full = &read_json(&json)["datasets"]["toy"]["full"];
+    assert!(full["epochs_saved"]["evocnn"].is_null(), "{full}");
+    assert!(full["epochs_saved"]["menndl"].as_f64().is_some(), "{full}");
+    assert!(full["epochs_saved"]["nsganet"].as_f64().is_some(), "{full}");
+    // The same keys at e_pred 10 are refused, with the reason.
+    let mut short = args;
+    short[3] = "10";
+    let out = penguin(&short);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("0 rungs"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -363,9 +363,20 @@ pub struct Report {
     pub datasets: Vec<DatasetReport>,
 }
 
+/// Whether the configuration is valid with `e_pred` = `epochs` (a baseline's
+/// length). It may not be: `select_halving` needs a rung between the warm-up
+/// and `e_pred`, which a shorter baseline (EvoCNN's 10 epochs) may not leave.
+fn holds_at(config: &Config, epochs: f64) -> bool {
+    let mut c = config.clone();
+    c.e_pred = epochs;
+    c.validate().is_ok()
+}
+
 /// Replays every data set: once with the configured `e_pred`, and once per
 /// baseline with `e_pred` = the baseline's epochs (the same replay is not run
-/// twice). `progress(done, total)` reports observations.
+/// twice; nor is it run when the data do not reach the baseline's epochs or
+/// the configuration does not hold at them: that baseline is then reported
+/// as not available). `progress(done, total)` reports observations.
 pub fn replay(
     datasets: Vec<Dataset>,
     options: &Options,
@@ -379,7 +390,7 @@ pub fn replay(
         let max = ds.max_epoch();
         let mut runs = vec![main_e];
         for b in &options.baselines {
-            if max >= b.epochs && !runs.contains(&b.epochs) {
+            if max >= b.epochs && !runs.contains(&b.epochs) && holds_at(&options.config, b.epochs) {
                 runs.push(b.epochs);
             }
         }

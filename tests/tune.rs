@@ -362,3 +362,87 @@ fn mistakes_are_usage_errors() {
     let (ok, stdout, _) = penguin(&["tune", "--print-grid"]);
     assert!(ok && stdout.lines().next() == Some("paper"), "{stdout}");
 }
+
+/// A small population file: `n` networks, one observation per epoch to 12.
+fn small_population(dir: &Path, name: &str, n: usize, seed: f64) -> String {
+    let mut s = String::from("model_id,epoch,val_acc,val_loss\n");
+    for k in 0..n {
+        for e in 1..=12 {
+            let top = 60.0 + 2.5 * k as f64 + seed;
+            let acc = top - 45.0 * (0.7 + 0.01 * k as f64).powi(e) + 0.3 * (e as f64 * seed).sin();
+            s += &format!("{name}{k},{e},{acc},{}\n", 2.0 / e as f64);
+        }
+    }
+    let p = dir.join(format!("{name}.csv"));
+    std::fs::write(&p, s).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// With E = 1 and e_pred = 10, the built-in grid's halving lines with N = 5
+/// leave no rung after the 5-epoch warm-up: they are left out and listed,
+/// and tune runs the rest. The same line in a grid file is an error.
+#[test]
+fn built_in_settings_that_do_not_hold_are_left_out_and_listed() {
+    let dir = scratch("left_out");
+    let a = small_population(&dir, "a", 14, 1.0);
+    let b = small_population(&dir, "b", 14, 2.0);
+    let json = dir.join("tune.json");
+    let keys = [
+        "tune",
+        "--chance_level",
+        "10",
+        "--E",
+        "1",
+        "--e_pred",
+        "10",
+        "--threads",
+        "2",
+        "--json",
+        json.to_str().unwrap(),
+        &a,
+        &b,
+    ];
+    let (ok, stdout, stderr) = penguin(&keys);
+    assert!(ok, "{stdout}\n{stderr}");
+    let (_, grid, _) = penguin(&["tune", "--print-grid"]);
+    let halving_n5: Vec<&str> = grid
+        .lines()
+        .filter(|l| l.contains("select_halving") && l.contains("N=5"))
+        .collect();
+    assert_eq!(halving_n5.len(), 12, "{grid}");
+    assert!(
+        stdout.contains("12 settings of the built-in grid do not hold on every population"),
+        "{stdout}"
+    );
+    let j = read_json(&json);
+    let left: Vec<&str> = j["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["setting"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, halving_n5);
+    assert!(
+        j["left_out"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("0 rungs")
+    );
+    assert_eq!(
+        j["grid"].as_array().unwrap().len(),
+        grid.lines().count() - 12
+    );
+    // The halving lines with N = 3 hold (rung at 10 / 3 after 3 epochs) and ran.
+    assert!(j["grid"].as_array().unwrap().iter().any(|g| {
+        let s = g["setting"].as_str().unwrap();
+        s.contains("select_halving") && !s.contains("N=5")
+    }));
+    // A grid file is the user's own: the same line there is an error.
+    let file = dir.join("grid.txt");
+    std::fs::write(&file, format!("{}\n", halving_n5[0])).unwrap();
+    let mut own: Vec<&str> = keys[..keys.len() - 4].to_vec();
+    own.extend(["--grid", file.to_str().unwrap(), &a, &b]);
+    let (ok, _, stderr) = penguin(&own);
+    assert!(!ok && stderr.contains("0 rungs"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -993,3 +993,82 @@ fn a_baseline_the_configuration_does_not_hold_at_is_not_available() {
     assert!(stderr(&out).contains("0 rungs"), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With `select_halving` and few finalists (60 CNNs, `select_top = 1`: about
+/// 7 trained to e_pred), the top 10 goes to the finalists, then to the
+/// networks stopped at the second rung (epoch 7), then to those stopped at
+/// the first (2.5), each group by its answers: recomputed here from the
+/// per-network report. Ranked by the answers alone after the finalists, the
+/// first rung's extrapolations take the places and the regret is far worse.
+#[test]
+fn halving_picks_by_the_rung_a_network_reached() {
+    let dir = scratch("halving-pick");
+    let json = dir.join("report.json");
+    let csv = format!(
+        "{}/tests/data/fmnist_cnn_s227.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = penguin(&[
+        "replay",
+        csv.as_str(),
+        "--no-group",
+        "--no-progress",
+        "--chance_level",
+        "10",
+        "--select_halving",
+        "3",
+        "--select_top",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = read_json(&json);
+    let (_, set) = report["datasets"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    let nets = set["per_network"].as_array().unwrap();
+    let rungs = [20.0 / 9.0, 20.0 / 3.0];
+    let depth = |n: &Value| {
+        if n["stop"] == "reached_e_pred" {
+            3
+        } else {
+            let e = n["stop_epoch"].as_f64().unwrap();
+            rungs.iter().filter(|&&r| r <= e).count()
+        }
+    };
+    let truth = |n: &Value| n["observed"].as_f64().unwrap();
+    let answer = |n: &Value| n["prediction"].as_f64().unwrap();
+    let regret = |by_depth: bool| {
+        let mut order: Vec<&Value> = nets.iter().collect();
+        order.sort_by(|a, b| {
+            let (da, db) = if by_depth {
+                (depth(a), depth(b))
+            } else {
+                (depth(a) / 3, depth(b) / 3)
+            };
+            db.cmp(&da).then(answer(b).total_cmp(&answer(a)))
+        });
+        let mut truths: Vec<f64> = nets.iter().map(truth).collect();
+        truths.sort_by(|a, b| b.total_cmp(a));
+        let best: f64 = truths[..10].iter().sum::<f64>() / 10.0;
+        best - order[..10].iter().map(|n| truth(n)).sum::<f64>() / 10.0
+    };
+    let finalists = nets.iter().filter(|n| depth(n) == 3).count();
+    let second = nets.iter().filter(|n| depth(n) == 2).count();
+    assert!(
+        finalists < 10 && finalists + second >= 10,
+        "{finalists} {second}"
+    );
+    let reported = set["full"]["regret"]["10"].as_f64().unwrap();
+    assert!((reported - regret(true)).abs() < 1e-9, "{reported}");
+    assert!(
+        regret(false) > reported + 0.5,
+        "{} {reported}",
+        regret(false)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -194,17 +194,45 @@ def regret(estimates, truths, maximize, top):
     return a - b if maximize else b - a
 
 
+def halving_rungs(keys):
+    """The epochs of select_halving's rungs for these engine keys, as the
+    engine places them (``Config::halving_rungs``): e_pred / eta^k for k = 1,
+    2, ... while after the warm-up of N x E epochs, ascending."""
+    from ._keys import key_value
+
+    keys = dict(keys)
+    config = keys.pop("config", None)
+    eta = key_value(config, keys, "select_halving")
+    warm_up = key_value(config, keys, "N") * key_value(config, keys, "E")
+    r = key_value(config, keys, "e_pred") / eta
+    rungs = []
+    while eta > 1 and r > warm_up and len(rungs) <= 64:
+        rungs.append(r)
+        r /= eta
+    return rungs[::-1]
+
+
 def pick_order(run):
     """What a method's top is chosen by: its estimates; for Penguin with
-    ``select_halving``, the networks it trained to e_pred (halving's
-    finalists) before all others, each group by its estimates (the others are
-    moved past every finalist by the span of all estimates)."""
+    ``select_halving``, first how far halving trained each network (the ones
+    trained to e_pred, its finalists, before all others; then those stopped at
+    a later rung, counted as the rungs at or before the stop epoch), each group
+    by its estimates, as ``penguin replay`` picks (each group lower down is
+    moved past the one above by the span of all estimates)."""
     if run.finalist is None:
         return run.estimate
     seen = [v for v in run.estimate if v == v]
     span = max(seen) - min(seen) + 1.0 if seen else 0.0
     behind = -span if run.maximize else span
-    return [v if f else v + behind for v, f in zip(run.estimate, run.finalist)]
+    rungs = run.rungs or []
+    top = len(rungs) + 1
+
+    def depth(i):
+        if run.finalist[i]:
+            return top
+        return sum(1 for r in rungs if r <= run.stop_epoch[i])
+
+    return [v + behind * (top - depth(i)) for i, v in enumerate(run.estimate)]
 
 
 def mae(estimates, truths):
@@ -222,8 +250,10 @@ class Run:
         self.seconds = 0.0
         self.observations = 0
         # Per network, whether it was trained to e_pred, when the top goes to
-        # those first (Penguin with select_halving); None otherwise.
+        # those first (Penguin with select_halving); None otherwise. Then the
+        # rungs' epochs (see pick_order).
         self.finalist = None
+        self.rungs = None
         self.maximize = True
 
     def mean_epochs(self):
@@ -250,6 +280,7 @@ def penguin_synchronous(ds, keys):
     run = Run(n)
     if _halving(keys):
         run.finalist = [False] * n
+        run.rungs = halving_rungs(keys)
         run.maximize = str(keys.get("direction", "maximize")) != "minimize"
     epochs = sorted({e for net in nets for e in net.epochs})
     cursor = [0] * n
@@ -303,17 +334,19 @@ def _optuna():
     return optuna
 
 
-def optuna_run(ds, order, make_pruner, maximize, e_pred, penguin_pruner=False, finalists=False):
+def optuna_run(ds, order, make_pruner, maximize, e_pred, penguin_pruner=False, rungs=None):
     """The networks as Optuna trials, one after another in `order`: trial k
     replays network order[k], reporting observation j at step j (from 1) and
     asking should_prune() after each; a pruned trial raises TrialPruned.
-    ``finalists``: the top goes to the trials Penguin trained to e_pred first
-    (see :func:`pick_order`)."""
+    ``rungs`` (Penguin with select_halving: its rungs' epochs): the top goes
+    to the trials Penguin trained furthest first (see :func:`pick_order`)."""
     optuna = _optuna()
     nets = ds.networks
     run = Run(len(nets))
+    finalists = rungs is not None
     if finalists:
         run.finalist = [False] * len(nets)
+        run.rungs = rungs
         run.maximize = maximize
     pruner = make_pruner()
     study = optuna.create_study(
@@ -489,7 +522,7 @@ def make_peers(args, common, maximize, e_pred, E):
                         maximize,
                         e_pred,
                         penguin_pruner=True,
-                        finalists=_halving(k),
+                        rungs=halving_rungs(k) if _halving(k) else None,
                     ),
                     True,
                 )

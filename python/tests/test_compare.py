@@ -157,6 +157,28 @@ class Compare(unittest.TestCase):
         self.assertEqual(compare.pick_order(run_)[1:], [80.0, 85.0])
         self.assertLess(compare.pick_order(run_)[0], 80.0)
 
+    def test_halving_picks_by_the_rung_reached_as_penguin_replay(self):
+        # 60 CNNs, select_top = 1: about 7 finalists, so the top 10 also takes
+        # networks stopped at the second rung (epoch 7) before any stopped at
+        # the first (epoch 2.5), whatever their answers.
+        rows, full = self.check_replay(
+            "fmnist_cnn_s227.csv",
+            ["--penguin", "halving=chance_level=10,select_halving=3,select_top=1"],
+            ["--chance_level", "10", "--select_halving", "3", "--select_top", "1"],
+        )
+        halving = rows[1]
+        self.assertEqual(halving["mean_epochs"], full["mean_stop_epoch"])
+        self.assertAlmostEqual(halving["regret_at_10"], full["regret"]["10"], places=9)
+        self.assertEqual(compare.halving_rungs({"select_halving": 3}), [20 / 9, 20 / 3])
+        self.assertEqual(compare.halving_rungs({"select_halving": 3, "E": 1, "N": 4, "e_pred": 26}), [26 / 3])
+        run_ = compare.Run(4)
+        run_.estimate = [95.0, 80.0, 85.0, 70.0]
+        run_.stop_epoch = [2.5, 7.0, 20.0, 7.0]
+        run_.finalist = [False, False, True, False]
+        run_.rungs = [20 / 9, 20 / 3]
+        order = compare.pick_order(run_)
+        self.assertEqual(sorted(range(4), key=lambda i: -order[i]), [2, 1, 3, 0])
+
     def test_sequential_order_through_the_pruner(self):
         path = small_file()
         a = os.path.join(TMP, "sync.json")

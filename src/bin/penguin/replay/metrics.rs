@@ -4,8 +4,8 @@
 //! - sensitivity of the predicted top-x = |predicted top-x ∩ true top-x| / x, and
 //!   specificity = true negatives / all true negatives = |outside both| / (n - x)
 //!   (the paper's Tables 8 and 9), where the predicted top-x are the x networks
-//!   with the best Penguin output (with `select_halving`, among the networks
-//!   trained to e_pred first: [`pick_key`]) and the true top-x the x with the best ground
+//!   with the best Penguin output (with `select_halving`, the networks halving
+//!   trained furthest first: [`pick_key`]) and the true top-x the x with the best ground
 //!   truth; ties are broken by order in the file. Both are absent when x >= n
 //!   (every network would be in the top x);
 //! - epochs saved against a baseline = 1 - (Penguin's epochs / the baseline's
@@ -238,10 +238,18 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 }
 
 /// The key Penguin's pick of a top x ranks networks by: their answers; with
-/// `select_halving`, the networks trained to `e_pred` (halving's finalists)
-/// before all others, each group by its answers. The others are moved past
-/// every finalist by the span of all answers, which keeps their order.
+/// `select_halving`, first how far halving trained them (the networks trained
+/// to `e_pred`, its finalists, before all others; then those stopped at a
+/// later rung before those stopped at an earlier one, counted as the rungs at
+/// or before the stop epoch), each group by its answers, as successive halving
+/// ranks. Each group lower down is moved past the one above by the span of all
+/// answers, which keeps the order within it.
 pub fn pick_key<'a>(out: &'a [Outcome], config: &Config) -> impl Fn(usize) -> f64 + 'a {
+    let rungs = if config.select_halving > 0.0 {
+        config.halving_rungs()
+    } else {
+        Vec::new()
+    };
     let (lo, hi) = out
         .iter()
         .map(|o| o.output)
@@ -249,7 +257,7 @@ pub fn pick_key<'a>(out: &'a [Outcome], config: &Config) -> impl Fn(usize) -> f6
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
-    let span = if config.select_halving > 0.0 && lo <= hi {
+    let span = if !rungs.is_empty() && lo <= hi {
         hi - lo + 1.0
     } else {
         0.0
@@ -258,13 +266,15 @@ pub fn pick_key<'a>(out: &'a [Outcome], config: &Config) -> impl Fn(usize) -> f6
         Direction::Maximize => -span,
         Direction::Minimize => span,
     };
+    let finalists = rungs.len() + 1;
     move |i| {
         let o = &out[i];
-        if o.stop == Stop::ReachedEPred {
-            o.output
+        let depth = if o.stop == Stop::ReachedEPred {
+            finalists
         } else {
-            o.output + behind
-        }
+            rungs.partition_point(|&r| r <= o.stop_epoch)
+        };
+        o.output + behind * (finalists - depth) as f64
     }
 }
 

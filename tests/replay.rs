@@ -981,8 +981,19 @@ fn a_baseline_the_configuration_does_not_hold_at_is_not_available() {
     ];
     let out = penguin(&args);
     assert!(out.status.success(), "{}", stderr(&out));
-    let full = &read_json(&json)["datasets"]["toy"]["full"];
+    let set = &read_json(&json)["datasets"]["toy"];
+    let full = &set["full"];
     assert!(full["epochs_saved"]["evocnn"].is_null(), "{full}");
+    let why = set["baselines"]["evocnn"]["refused"].as_str().unwrap();
+    assert!(why.contains("0 rungs"), "{why}");
+    assert!(set["baselines"]["menndl"]["refused"].is_null());
+    assert!(
+        stdout(&out).contains(
+            "not replayed with e_pred = 10 for EvoCNN, where the configuration does not hold"
+        ),
+        "{}",
+        stdout(&out)
+    );
     assert!(full["epochs_saved"]["menndl"].as_f64().is_some(), "{full}");
     assert!(full["epochs_saved"]["nsganet"].as_f64().is_some(), "{full}");
     // The same keys at e_pred 10 are refused, with the reason.

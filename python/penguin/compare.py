@@ -16,8 +16,8 @@ and prints for each, per data set:
 - ``regret_at_10``: regret of the chosen top 10, in fitness points: the mean
   observed fitness at ``e_pred`` of the true top 10 minus that of the top 10 by
   the method's own estimate (Penguin's answer, with ``select_halving`` the
-  networks Penguin trained to ``e_pred`` first; a pruner's last reported
-  value); for ``--direction minimize`` the chosen minus the true, so >= 0 both
+  networks Penguin trained furthest first, rung by rung, as ``penguin
+  replay`` picks; a pruner's last reported value); for ``--direction minimize`` the chosen minus the true, so >= 0 both
   ways. ``null`` when there are not more networks than the top;
 - ``mae``: mean |estimate - observed fitness at e_pred| for methods that
   predict (Penguin), else ``null``;
@@ -221,16 +221,18 @@ def pick_order(run):
     moved past the one above by the span of all estimates)."""
     if run.finalist is None:
         return run.estimate
-    seen = [v for v in run.estimate if v == v]
+    seen = [v for v in run.estimate if math.isfinite(v)]
     span = max(seen) - min(seen) + 1.0 if seen else 0.0
     behind = -span if run.maximize else span
     rungs = run.rungs or []
     top = len(rungs) + 1
+    # The epoch the engine saw (step x E trial after trial), else the file's.
+    epochs = run.engine_epoch if run.engine_epoch is not None else run.stop_epoch
 
     def depth(i):
         if run.finalist[i]:
             return top
-        return sum(1 for r in rungs if r <= run.stop_epoch[i])
+        return sum(1 for r in rungs if r <= epochs[i])
 
     return [v + behind * (top - depth(i)) for i, v in enumerate(run.estimate)]
 
@@ -254,6 +256,7 @@ class Run:
         # rungs' epochs (see pick_order).
         self.finalist = None
         self.rungs = None
+        self.engine_epoch = None
         self.maximize = True
 
     def mean_epochs(self):
@@ -264,10 +267,15 @@ class Run:
 
 
 def _halving(keys):
-    """Whether a Penguin row's keys turn on select_halving."""
+    """Whether a Penguin row's keys (a ``config`` file among them) turn on
+    select_halving, as the engine will read them."""
+    from ._keys import key_value
+
+    keys = dict(keys)
+    config = keys.pop("config", None)
     try:
-        return float(keys.get("select_halving", 0)) > 0
-    except (TypeError, ValueError):
+        return key_value(config, keys, "select_halving") > 0
+    except (PenguinError, OSError, TypeError, ValueError):
         return False
 
 
@@ -347,6 +355,7 @@ def optuna_run(ds, order, make_pruner, maximize, e_pred, penguin_pruner=False, r
     if finalists:
         run.finalist = [False] * len(nets)
         run.rungs = rungs
+        run.engine_epoch = [float("nan")] * len(nets)
         run.maximize = maximize
     pruner = make_pruner()
     study = optuna.create_study(
@@ -377,6 +386,7 @@ def optuna_run(ds, order, make_pruner, maximize, e_pred, penguin_pruner=False, r
                         run.estimate[i] = s.prediction
                     if finalists:
                         run.finalist[i] = s is not None and s.state == "reached_e_pred"
+                        run.engine_epoch[i] = s.epoch if s is not None else run.stop_epoch[i]
                 if prune:
                     raise optuna.TrialPruned()
         return net.values[m - 1]

@@ -178,6 +178,11 @@ class Compare(unittest.TestCase):
         run_.rungs = [20 / 9, 20 / 3]
         order = compare.pick_order(run_)
         self.assertEqual(sorted(range(4), key=lambda i: -order[i]), [2, 1, 3, 0])
+        # An infinite estimate does not turn the others' keys into NaN.
+        run_.estimate[0] = float("inf")
+        order = compare.pick_order(run_)
+        self.assertEqual(order[2], 85.0)
+        self.assertTrue(all(v == v for v in order), order)
 
     def test_sequential_order_through_the_pruner(self):
         path = small_file()

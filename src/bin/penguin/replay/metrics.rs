@@ -266,15 +266,17 @@ pub fn pick_key<'a>(out: &'a [Outcome], config: &Config) -> impl Fn(usize) -> f6
         Direction::Maximize => -span,
         Direction::Minimize => span,
     };
-    let finalists = rungs.len() + 1;
+    // A network's depth: the rungs at or before its stop epoch; the
+    // finalists' is one more than any stopped network's.
+    let top = rungs.len() + 1;
     move |i| {
         let o = &out[i];
         let depth = if o.stop == Stop::ReachedEPred {
-            finalists
+            top
         } else {
             rungs.partition_point(|&r| r <= o.stop_epoch)
         };
-        o.output + behind * (finalists - depth) as f64
+        o.output + behind * (top - depth) as f64
     }
 }
 

@@ -314,8 +314,8 @@ impl Options {
 pub struct BaselineRun {
     /// The baseline.
     pub baseline: Baseline,
-    /// Whether the data reach the baseline's epoch (otherwise nothing was
-    /// replayed and its numbers are absent).
+    /// Whether the baseline was replayed: the data reach its epoch and the
+    /// configuration holds there (otherwise its numbers are absent).
     pub available: bool,
     /// Whether its training-loss rule was applied (MENNDL with a loss column).
     pub loss_rule: bool,
@@ -324,6 +324,9 @@ pub struct BaselineRun {
     /// Penguin's outcomes with `e_pred` = the baseline's epochs (empty when
     /// unavailable).
     pub penguin: Vec<Outcome>,
+    /// Why the configuration does not hold with `e_pred` = the baseline's
+    /// epochs, when that is why it is unavailable.
+    pub refused: Option<String>,
 }
 
 /// Everything replayed for one data set.
@@ -363,13 +366,14 @@ pub struct Report {
     pub datasets: Vec<DatasetReport>,
 }
 
-/// Whether the configuration is valid with `e_pred` = `epochs` (a baseline's
-/// length). It may not be: `select_halving` needs a rung between the warm-up
-/// and `e_pred`, which a shorter baseline (EvoCNN's 10 epochs) may not leave.
-fn holds_at(config: &Config, epochs: f64) -> bool {
+/// Why the configuration is not valid with `e_pred` = `epochs` (a
+/// baseline's length), or None when it is. It may not be: `select_halving`
+/// needs a rung between the warm-up and `e_pred`, which a shorter baseline
+/// (EvoCNN's 10 epochs) may not leave.
+fn refusal_at(config: &Config, epochs: f64) -> Option<String> {
     let mut c = config.clone();
     c.e_pred = epochs;
-    c.validate().is_ok()
+    c.validate().err().map(|e| e.message)
 }
 
 /// Replays every data set: once with the configured `e_pred`, and once per
@@ -390,7 +394,10 @@ pub fn replay(
         let max = ds.max_epoch();
         let mut runs = vec![main_e];
         for b in &options.baselines {
-            if max >= b.epochs && !runs.contains(&b.epochs) && holds_at(&options.config, b.epochs) {
+            if max >= b.epochs
+                && !runs.contains(&b.epochs)
+                && refusal_at(&options.config, b.epochs).is_none()
+            {
                 runs.push(b.epochs);
             }
         }
@@ -436,6 +443,7 @@ pub fn replay(
                             .map(|n| b.stop_epoch(&n.points, loss_rule))
                             .collect(),
                         penguin: o.clone(),
+                        refused: None,
                     },
                     None => BaselineRun {
                         baseline: *b,
@@ -443,6 +451,11 @@ pub fn replay(
                         loss_rule,
                         baseline_epochs: Vec::new(),
                         penguin: Vec::new(),
+                        refused: if reached {
+                            refusal_at(&options.config, b.epochs)
+                        } else {
+                            None
+                        },
                     },
                 }
             })

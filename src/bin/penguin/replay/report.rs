@@ -445,7 +445,15 @@ fn notes(report: &Report) -> String {
     for d in &report.datasets {
         let max = d.dataset.max_epoch();
         for run in &d.baselines {
-            if !run.available {
+            if let Some(why) = &run.refused {
+                notes.push(format!(
+                    "{NO_DATA}: {}: not replayed with e_pred = {} for {}, where the \
+                     configuration does not hold: {why}.",
+                    d.dataset.name,
+                    short(run.baseline.epochs),
+                    run.baseline.name
+                ));
+            } else if !run.available {
                 notes.push(format!(
                     "{NO_DATA}: {}'s curves end at epoch {}, before {}'s {} epochs: not replayed.",
                     d.dataset.name,
@@ -617,7 +625,7 @@ pub fn to_json(report: &Report) -> Value {
             .map(|r| {
                 (
                     r.baseline.key.to_string(),
-                    json!({"available": r.available, "loss_rule": r.loss_rule}),
+                    json!({"available": r.available, "loss_rule": r.loss_rule, "refused": r.refused}),
                 )
             })
             .collect();

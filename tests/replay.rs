@@ -42,6 +42,13 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The one data set of a report.
+fn only_dataset(report: &Value) -> &Value {
+    let sets = report["datasets"].as_object().unwrap();
+    assert_eq!(sets.len(), 1, "one data set");
+    sets.values().next().unwrap()
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("valid JSON")
 }
@@ -920,12 +927,7 @@ fn halving_plots_draw_the_best_finalist() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let report = read_json(&json);
-    let (_, set) = report["datasets"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .next()
-        .unwrap();
+    let set = only_dataset(&report);
     let nets = set["per_network"].as_array().unwrap();
     let answer = |n: &&Value| n["prediction"].as_f64().unwrap();
     let best_of = |stop: Option<&str>| {
@@ -1035,12 +1037,7 @@ fn halving_picks_by_the_rung_a_network_reached() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report = read_json(&json);
-    let (_, set) = report["datasets"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .next()
-        .unwrap();
+    let set = only_dataset(&report);
     let nets = set["per_network"].as_array().unwrap();
     let rungs = [20.0 / 9.0, 20.0 / 3.0];
     let depth = |n: &Value| {

@@ -59,7 +59,7 @@ import time
 
 import numpy as np
 
-from . import _capi
+from . import _capi, _pick
 from ._errors import InconsistentConfigError, PenguinError, UnknownConfigKeyError
 from .engine import CONTINUE, REACHED_E_PRED, STATUS_DTYPE, Engine
 
@@ -195,21 +195,12 @@ def regret(estimates, truths, maximize, top):
 
 
 def halving_rungs(keys):
-    """The epochs of select_halving's rungs for these engine keys, as the
-    engine places them (``Config::halving_rungs``): e_pred / eta^k for k = 1,
-    2, ... while after the warm-up of N x E epochs, ascending."""
-    from ._keys import key_value
-
+    """The epochs of select_halving's rungs for these engine keys (a
+    ``config`` file among them), as the engine places them; see
+    :func:`penguin._pick.halving_rungs`."""
     keys = dict(keys)
     config = keys.pop("config", None)
-    eta = key_value(config, keys, "select_halving")
-    warm_up = key_value(config, keys, "N") * key_value(config, keys, "E")
-    r = key_value(config, keys, "e_pred") / eta
-    rungs = []
-    while eta > 1 and r > warm_up and len(rungs) <= 64:
-        rungs.append(r)
-        r /= eta
-    return rungs[::-1]
+    return _pick.halving_rungs(config, keys)
 
 
 def pick_order(run):
@@ -217,24 +208,10 @@ def pick_order(run):
     ``select_halving``, first how far halving trained each network (the ones
     trained to e_pred, its finalists, before all others; then those stopped at
     a later rung, counted as the rungs at or before the stop epoch), each group
-    by its estimates, as ``penguin replay`` picks (each group lower down is
-    moved past the one above by the span of all estimates)."""
-    if run.finalist is None:
-        return run.estimate
-    seen = [v for v in run.estimate if math.isfinite(v)]
-    span = max(seen) - min(seen) + 1.0 if seen else 0.0
-    behind = -span if run.maximize else span
-    rungs = run.rungs or []
-    top = len(rungs) + 1
+    by its estimates, as ``penguin replay`` picks (see :mod:`penguin._pick`)."""
     # The epoch the engine saw (step x E trial after trial), else the file's.
     epochs = run.engine_epoch if run.engine_epoch is not None else run.stop_epoch
-
-    def depth(i):
-        if run.finalist[i]:
-            return top
-        return sum(1 for r in rungs if r <= epochs[i])
-
-    return [v + behind * (top - depth(i)) for i, v in enumerate(run.estimate)]
+    return _pick.pick_keys(run.estimate, run.maximize, run.finalist, epochs, run.rungs)
 
 
 def mae(estimates, truths):

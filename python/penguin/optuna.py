@@ -28,6 +28,7 @@ import threading
 
 import optuna
 
+from . import _pick
 from ._keys import key_value
 from .engine import Engine
 
@@ -131,3 +132,30 @@ class PenguinPruner(optuna.pruners.BasePruner):
         """The :class:`penguin.Engine` of ``study`` (e.g. to save it)."""
         with self._lock:
             return self._engine(study)
+
+    def top(self, study, x=None):
+        """The trial numbers of ``study`` picked best first, as ``penguin
+        replay`` picks (its regret@x is measured on this pick): by Penguin's
+        answer (:meth:`prediction`); with ``select_halving``, first by how far
+        halving trained the trial (those trained to ``e_pred``, then those
+        stopped at a later rung), each group by its answers. Trials without an
+        answer come last, ties by trial number; only trials that reported a
+        value count. ``x``: the first ``x`` only."""
+        maximize = study.direction != optuna.study.StudyDirection.MINIMIZE
+        with self._lock:
+            items = sorted(
+                (number, status)
+                for (name, number), status in self._status.items()
+                if name == study.study_name and status is not None
+            )
+        numbers = [n for n, _ in items]
+        estimates = [s.prediction for _, s in items]
+        rungs = _pick.halving_rungs(self._config, self._keys)
+        if rungs:
+            finalist = [s.state == "reached_e_pred" for _, s in items]
+            epochs = [s.epoch for _, s in items]
+            keys = _pick.pick_keys(estimates, maximize, finalist, epochs, rungs)
+        else:
+            keys = estimates
+        order = [numbers[i] for i in _pick.best_first(keys, maximize)]
+        return order if x is None else order[:x]

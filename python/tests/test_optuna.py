@@ -150,6 +150,36 @@ class Pruner(unittest.TestCase):
         self.assertEqual(PenguinPruner(preset="a4nn").epochs_per_step, 1.0)
         self.assertEqual(PenguinPruner(preset="a4nn", E=0.5).epochs_per_step, 0.5)
 
+    def test_top_picks_as_penguin_replay(self):
+        # Without halving: by the answers, best first.
+        ds = curves("fmnist_mlp_s67.csv")
+        pruner = PenguinPruner(e_pred=20, E=0.5)
+        study, _ = replay_study(ds, pruner)
+        top = pruner.top(study)
+        answers = [pruner.prediction(n, study=study) for n in top]
+        self.assertEqual(len(top), len(ds.networks))
+        self.assertEqual(answers, sorted(answers, reverse=True))
+        self.assertEqual(pruner.top(study, 10), top[:10])
+        # With halving and select_top = 1 (60 CNNs): finalists, then the second rung's stopped trials, then the first's,
+        # each by its answers; the engine's rungs are 20/9 and 20/3.
+        ds = curves("fmnist_cnn_s227.csv")
+        pruner = PenguinPruner(e_pred=20, E=0.5, chance_level=10, select_halving=3, select_top=1)
+        study, _ = replay_study(ds, pruner)
+        top = pruner.top(study)
+        rungs = [20 / 9, 20 / 3]
+
+        def depth(n):
+            s = pruner.status(n, study=study)
+            return 3 if s.state == "reached_e_pred" else sum(1 for r in rungs if r <= s.epoch)
+
+        keys = [(depth(n), pruner.prediction(n, study=study)) for n in top]
+        self.assertEqual(keys, sorted(keys, key=lambda k: (-k[0], -k[1])))
+        self.assertTrue(keys[0][0] == 3 and keys[-1][0] <= 1, keys)
+        # By the answers alone the first ten would differ (a trial stopped at
+        # the first rung answers above every finalist): the case matters.
+        by_answer = sorted(top, key=lambda n: -pruner.prediction(n, study=study))
+        self.assertNotEqual(set(by_answer[:10]), set(top[:10]))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -34,12 +34,15 @@ def key_value(config, keys, name):
             except UnknownFunctionError:
                 # A Python function the engine registers: the file's other
                 # lines one by one (a file is all or nothing).
+                # In the file's order, before the keys given.
+                lines = []
                 with open(path, encoding="utf-8", errors="replace") as fh:
                     for line in fh:
                         line = line.split("#", 1)[0]
                         if "=" in line:
                             k, v = line.split("=", 1)
-                            items.insert(0, (k.strip(), v.strip()))
+                            lines.append((k.strip(), v.strip()))
+                items[:0] = lines
         for k, v in items:
             try:
                 check(lib.penguin_config_set(cfg, k.encode("utf-8"), _value_text(k, v).encode("utf-8")))

@@ -52,7 +52,9 @@ def pick_keys(estimates, maximize, finalist=None, epochs=None, rungs=None):
 
 
 def best_first(keys, maximize):
-    """Indices into ``keys``, best first; NaN keys last; ties by index."""
+    """Indices into ``keys``, best first; NaN keys last (``penguin replay``
+    never ranks one: a network without a ground truth is left out); ties by
+    index."""
 
     def order(i):
         k = keys[i]

@@ -47,9 +47,12 @@ class PenguinPruner(optuna.pruners.BasePruner):
         self._config = config
         self._keys = dict(keys)
         self._E = key_value(config, keys, "E")
+        # select_halving's rungs (empty when off), for top().
+        self._rungs = _pick.halving_rungs(config, keys)
         self._engines = {}
         self._fed = {}  # (study, trial number) -> last step given to Penguin
         self._status = {}  # (study, trial number) -> newest Status
+        self._last = {}  # (study, trial number) -> last finite value given
         self._lock = threading.Lock()
 
     @property
@@ -102,6 +105,7 @@ class PenguinPruner(optuna.pruners.BasePruner):
                     continue
                 status = engine.observe(trial.number, step * self._E, value)
                 self._status[key] = status
+                self._last[key] = value
             return status is not None and status.state == "converged"
 
     def _key(self, trial, study):
@@ -134,27 +138,34 @@ class PenguinPruner(optuna.pruners.BasePruner):
             return self._engine(study)
 
     def top(self, study, x=None):
-        """The trial numbers of ``study`` picked best first, as ``penguin
-        replay`` picks (its regret@x is measured on this pick): by Penguin's
-        answer (:meth:`prediction`); with ``select_halving``, first by how far
-        halving trained the trial (those trained to ``e_pred``, then those
-        stopped at a later rung), each group by its answers. Trials without an
-        answer come last, ties by trial number; only trials that reported a
-        value count. ``x``: the first ``x`` only."""
+        """The numbers of ``study``'s finished trials (complete or pruned)
+        picked best first, as ``penguin replay`` picks (its regret@x is
+        measured on this pick): by Penguin's answer (:meth:`prediction`; for a
+        trial that ended before Penguin decided, its last value); with
+        ``select_halving``, first by how far halving trained the trial (those
+        trained to ``e_pred``, then those stopped at a later rung), each group
+        by its answers. Trials without an answer come last, ties by trial
+        number; only trials that gave Penguin a value count. ``x``: the first
+        ``x`` only."""
+        if x is not None and x < 0:
+            raise ValueError("PenguinPruner.top: x = %r, expected >= 0" % (x,))
+        if len(study.directions) != 1:
+            raise ValueError("PenguinPruner: Optuna prunes single-objective studies only")
         maximize = study.direction != optuna.study.StudyDirection.MINIMIZE
+        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        finished = {t.number for t in study.get_trials(deepcopy=False, states=states)}
         with self._lock:
             items = sorted(
-                (number, status)
+                (number, status, self._last.get((name, number), float("nan")))
                 for (name, number), status in self._status.items()
-                if name == study.study_name and status is not None
+                if name == study.study_name and status is not None and number in finished
             )
-        numbers = [n for n, _ in items]
-        estimates = [s.prediction for _, s in items]
-        rungs = _pick.halving_rungs(self._config, self._keys)
-        if rungs:
-            finalist = [s.state == "reached_e_pred" for _, s in items]
-            epochs = [s.epoch for _, s in items]
-            keys = _pick.pick_keys(estimates, maximize, finalist, epochs, rungs)
+        numbers = [n for n, _, _ in items]
+        estimates = [s.prediction if s.stop else last for _, s, last in items]
+        if self._rungs:
+            finalist = [s.state == "reached_e_pred" for _, s, _ in items]
+            epochs = [s.epoch for _, s, _ in items]
+            keys = _pick.pick_keys(estimates, maximize, finalist, epochs, self._rungs)
         else:
             keys = estimates
         order = [numbers[i] for i in _pick.best_first(keys, maximize)]

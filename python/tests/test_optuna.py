@@ -180,6 +180,51 @@ class Pruner(unittest.TestCase):
         by_answer = sorted(top, key=lambda n: -pruner.prediction(n, study=study))
         self.assertNotEqual(set(by_answer[:10]), set(top[:10]))
 
+    def test_top_with_a_config_file_cut_curves_and_minimize(self):
+        import os
+
+        from penguin import _pick
+        from support import TMP
+
+        ds = curves("fmnist_cnn_s227.csv")
+        # Every third curve ends at epoch 3.5 (7 values), before Penguin
+        # decides on most of them: such a trial ranks by its last value.
+        values = [n.values[:7] if k % 3 == 0 else n.values for k, n in enumerate(ds.networks)]
+        keys = dict(e_pred=20, E=0.5, chance_level=10, select_halving=3, select_top=1)
+        pruner = PenguinPruner(**keys)
+        study, _ = replay_study(ds, pruner, values=values)
+        top = pruner.top(study)
+        self.assertTrue(any(not pruner.status(n, study=study).stop for n in top))
+        # The same keys from a file (lines in order: the later E wins) pick the same.
+        path = os.path.join(TMP, "halving.conf")
+        with open(path, "w") as fh:
+            fh.write("E = 1\ne_pred = 20\nE = 0.5\nchance_level = 10\nselect_halving = 3\nselect_top = 1\n")
+        from_file = PenguinPruner(path)
+        self.assertEqual(from_file.epochs_per_step, 0.5)
+        # A file that names a function the engine registers later is read
+        # line by line: in its order too.
+        from penguin._keys import key_value
+
+        named = os.path.join(TMP, "named.conf")
+        with open(named, "w") as fh:
+            fh.write("function = my_curve\nE = 1\nE = 0.5\n")
+        self.assertEqual(key_value(named, {}, "E"), 0.5)
+        study2, _ = replay_study(ds, from_file, values=values)
+        self.assertEqual(from_file.top(study2), top)
+        # An ended trial's key is its last value: recomputed here.
+        stopped = [pruner.status(n, study=study) for n in top]
+        est = [s.prediction if s.stop else values[n][-1] for n, s in zip(top, stopped)]
+        keys_ = _pick.pick_keys(
+            est, True, [s.state == "reached_e_pred" for s in stopped], [s.epoch for s in stopped], [20 / 9, 20 / 3]
+        )
+        self.assertEqual(_pick.best_first(keys_, True), list(range(len(top))))
+        with self.assertRaises(ValueError):
+            pruner.top(study, -1)
+        # Minimize: lower keys first, NaN last, finalists first.
+        keys_ = _pick.pick_keys([5.0, 1.0, 3.0, float("nan")], False, [True, False, False, False], [20, 7, 2.5, 2.5], [20 / 9, 20 / 3])
+        self.assertEqual(_pick.best_first(keys_, False), [0, 1, 2, 3])
+        self.assertEqual(_pick.halving_rungs(None, {}), [])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -220,6 +220,21 @@ class Pruner(unittest.TestCase):
         self.assertEqual(_pick.best_first(keys_, True), list(range(len(top))))
         with self.assertRaises(ValueError):
             pruner.top(study, -1)
+        # A trial still running is not picked (asked from inside it).
+        pruner = PenguinPruner(**keys)
+        seen = {}
+
+        def objective(trial):
+            for j, v in enumerate(values[trial.number][:4]):
+                trial.report(v, j + 1)
+                trial.should_prune()
+            seen[trial.number] = pruner.top(trial.study)
+            return values[trial.number][3]
+
+        study3 = optuna.create_study(direction="maximize", pruner=pruner)
+        study3.optimize(objective, n_trials=3)
+        self.assertEqual(seen, {0: [], 1: [0], 2: seen[2]})
+        self.assertEqual(sorted(seen[2]), [0, 1])
         # Minimize: lower keys first, NaN last, finalists first.
         keys_ = _pick.pick_keys([5.0, 1.0, 3.0, float("nan")], False, [True, False, False, False], [20, 7, 2.5, 2.5], [20 / 9, 20 / 3])
         self.assertEqual(_pick.best_first(keys_, False), [0, 1, 2, 3])

@@ -196,7 +196,8 @@ def regret(estimates, truths, maximize, top):
 
 def halving_rungs(keys):
     """The epochs of select_halving's rungs for these engine keys (a
-    ``config`` file among them), as the engine places them; see
+    ``config`` file among them), as the engine places them (empty when it is
+    off); see
     :func:`penguin._pick.halving_rungs`."""
     keys = dict(keys)
     config = keys.pop("config", None)
@@ -243,19 +244,6 @@ class Run:
 # --- Penguin -------------------------------------------------------------------
 
 
-def _halving(keys):
-    """Whether a Penguin row's keys (a ``config`` file among them) turn on
-    select_halving, as the engine will read them."""
-    from ._keys import key_value
-
-    keys = dict(keys)
-    config = keys.pop("config", None)
-    try:
-        return key_value(config, keys, "select_halving") > 0
-    except (PenguinError, OSError, TypeError, ValueError):
-        return False
-
-
 def penguin_synchronous(ds, keys):
     """``penguin replay``'s order: one observe_batch per epoch with the next
     observation of every network still training."""
@@ -263,9 +251,10 @@ def penguin_synchronous(ds, keys):
     n = len(nets)
     engine = Engine(**keys)
     run = Run(n)
-    if _halving(keys):
+    rungs = halving_rungs(keys)  # empty without select_halving
+    if rungs:
         run.finalist = [False] * n
-        run.rungs = halving_rungs(keys)
+        run.rungs = rungs
         run.maximize = str(keys.get("direction", "maximize")) != "minimize"
     epochs = sorted({e for net in nets for e in net.epochs})
     cursor = [0] * n
@@ -509,7 +498,7 @@ def make_peers(args, common, maximize, e_pred, E):
                         maximize,
                         e_pred,
                         penguin_pruner=True,
-                        rungs=halving_rungs(k) if _halving(k) else None,
+                        rungs=halving_rungs(k) or None,
                     ),
                     True,
                 )

@@ -400,8 +400,9 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
 /// three quarters of the reach, hold on half of it, hold until 0.6 of
 /// `e_pred`), and the same shares holding on a quarter of the reach
 /// (cheaper), or successive halving (`select_halving = 3`, at least 10
-/// finalists) instead of rank-aware stopping. Every setting works without numbers of the data but
-/// `chance_level` (given once for all, e.g. --chance_level 10).
+/// finalists) instead of rank-aware stopping. Every setting works without
+/// numbers of the data but `chance_level` (given once for all, e.g.
+/// --chance_level 10).
 pub fn default_grid() -> Vec<Setting> {
     let families = [
         "",

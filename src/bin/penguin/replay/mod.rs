@@ -388,16 +388,20 @@ pub fn replay(
 ) -> Result<Vec<DatasetReport>> {
     options.config.validate()?;
     let main_e = options.config.e_pred;
+    // Whether the configuration holds at each baseline's epochs does not
+    // depend on the data: asked once.
+    let refusals: Vec<Option<String>> = options
+        .baselines
+        .iter()
+        .map(|b| refusal_at(&options.config, b.epochs))
+        .collect();
     let mut plan: Vec<(usize, Vec<f64>)> = Vec::new();
     let mut total = 0u64;
     for (d, ds) in datasets.iter().enumerate() {
         let max = ds.max_epoch();
         let mut runs = vec![main_e];
-        for b in &options.baselines {
-            if max >= b.epochs
-                && !runs.contains(&b.epochs)
-                && refusal_at(&options.config, b.epochs).is_none()
-            {
+        for (b, refused) in options.baselines.iter().zip(&refusals) {
+            if max >= b.epochs && !runs.contains(&b.epochs) && refused.is_none() {
                 runs.push(b.epochs);
             }
         }
@@ -429,7 +433,8 @@ pub fn replay(
         let baselines = options
             .baselines
             .iter()
-            .map(|b| {
+            .zip(&refusals)
+            .map(|(b, refused)| {
                 let loss_rule = b.loss_patience.is_some() && ds.train_loss;
                 let reached = ds.max_epoch() >= b.epochs;
                 match of(b.epochs).filter(|_| reached) {
@@ -451,11 +456,7 @@ pub fn replay(
                         loss_rule,
                         baseline_epochs: Vec::new(),
                         penguin: Vec::new(),
-                        refused: if reached {
-                            refusal_at(&options.config, b.epochs)
-                        } else {
-                            None
-                        },
+                        refused: refused.clone().filter(|_| reached),
                     },
                 }
             })

@@ -278,7 +278,7 @@ fn held_out_numbers_are_the_replays_and_the_choice_follows_the_objective() {
 /// rank-aware stopping and with each rank-aware variant of the built-in grid
 /// and its successive halving. If `robust` is the built-in grid's choice it
 /// must also be this grid's, so this fails when a change of its keys, the
-/// choice rule or the bundled curves lets one of these six beat it (not when
+/// choice rule or the bundled curves lets one of these seven beat it (not when
 /// another setting of the built-in grid would: that takes the whole grid,
 /// research.md's command).
 #[test]
@@ -291,6 +291,7 @@ fn robust_is_tunes_choice_among_its_rank_aware_variants() {
         " select_top=10",
         " select_top=10 select_stop_reach=0.75 select_hold_reach=0.5 select_hold_until=0.6",
         " select_top=10 select_stop_reach=0.75 select_hold_reach=0.25 select_hold_until=0.6",
+        " select_top=10 select_hold_reach=0.25 select_hold_until=0.6",
         " select_top=10 select_halving=3",
     ];
     let grid_text: String = rank.iter().map(|r| format!("{base}{r}\n")).collect();

@@ -389,7 +389,7 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
     Ok(a)
 }
 
-/// The built-in grid (120 settings): the paper's method and every combination
+/// The built-in grid (144 settings): the paper's method and every combination
 /// of the options that the bundled curves' experiments found worth trying
 /// (docs/research.md): averaged families (`combine = mean_fitted` with vap3,
 /// with pow3 and log_power, or with all three), the never-learner stop with
@@ -398,11 +398,11 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
 /// and rank-aware stopping for the top 10, judged on the whole interval or
 /// with the shares that a leave-one-population-out search chose (stop on
 /// three quarters of the reach, hold on half of it, hold until 0.6 of
-/// `e_pred`), and the same shares holding on a quarter of the reach
-/// (cheaper), or successive halving (`select_halving = 3`, at least 10
-/// finalists) instead of rank-aware stopping. Every setting works without
-/// numbers of the data but `chance_level` (given once for all, e.g.
-/// --chance_level 10).
+/// `e_pred`), the same shares holding on a quarter of the reach (cheaper),
+/// the quarter hold with the stop judged on the whole interval, or
+/// successive halving (`select_halving = 3`, at least 10 finalists) instead
+/// of rank-aware stopping. Every setting works without numbers of the data
+/// but `chance_level` (given once for all, e.g. --chance_level 10).
 pub fn default_grid() -> Vec<Setting> {
     let families = [
         "",
@@ -421,6 +421,7 @@ pub fn default_grid() -> Vec<Setting> {
         "select_top=10",
         "select_top=10 select_stop_reach=0.75 select_hold_reach=0.5 select_hold_until=0.6",
         "select_top=10 select_stop_reach=0.75 select_hold_reach=0.25 select_hold_until=0.6",
+        "select_top=10 select_hold_reach=0.25 select_hold_until=0.6",
         "select_top=10 select_halving=3",
     ];
     let mut lines: Vec<String> = Vec::new();

@@ -69,6 +69,7 @@ const KEYS_AFTER_0_2_0: &[(&str, &str)] = &[
     ("select_hold_reach", "1"),
     ("select_hold_until", "1"),
     ("select_halving", "0"),
+    ("answer_floor", "off"),
 ];
 
 /// How the predictions of `function` and its `alternatives` become one.
@@ -197,6 +198,11 @@ pub struct Config {
     /// Algorithm 2 and rank-aware stopping stop no network then (see
     /// [`Config::halving_rungs`] and docs/configuration.md).
     pub select_halving: f64,
+    /// The answer floor: a network that stops before `e_pred` answers at
+    /// least the mean of its last N observed values (at most, for
+    /// `direction = minimize`): a fit pulled down by a jumpy curve does not
+    /// answer below what the network already shows.
+    pub answer_floor: bool,
     /// Late-bloomer dial: a network at chance (its answer within
     /// `chance_margin` of `chance_level`) does not stop, by Algorithm 2 or by
     /// the never-learner stop, before epoch `chance_wait` x `e_pred` (0: no
@@ -299,10 +305,12 @@ pub const PRESET_KEEPS: &[&str] = &[
 /// late-bloomer guard, no stop at chance before a fifth of `e_pred`, and
 /// rank-aware stopping for a top 10 that stops a network only when its whole
 /// interval falls short of the cutoff and holds one only while a quarter of
-/// its reach gets there, before 0.6 of `e_pred` (what makes it affordable).
+/// its reach gets there, before 0.6 of `e_pred` (what makes it affordable),
+/// and no answer of a network stopped early below what it shows (the answer
+/// floor).
 const ROBUST: &str = "alternatives = vap3\ncombine = mean_fitted\nchance_patience = 3\n\
     loss_patience = 2\nloss_min_delta = 0.001\nchance_wait = 0.2\nselect_top = 10\n\
-    select_hold_reach = 0.25\nselect_hold_until = 0.6\n";
+    select_hold_reach = 0.25\nselect_hold_until = 0.6\nanswer_floor = on\n";
 
 /// Every configuration key, in the order `Config::pairs` writes them.
 pub const KEYS: &[&str] = &[
@@ -350,6 +358,7 @@ pub const KEYS: &[&str] = &[
     "select_hold_reach",
     "select_hold_until",
     "select_halving",
+    "answer_floor",
 ];
 
 impl Default for Config {
@@ -389,6 +398,7 @@ impl Default for Config {
             select_hold_until: 1.0,
             select_halving: 0.0,
             chance_wait: 0.0,
+            answer_floor: false,
             chance_level: f64::NAN,
             chance_margin: 5.0,
             loss_patience: 0,
@@ -766,6 +776,18 @@ impl Config {
                     }
                     Some(v)
                 }
+            }
+            "answer_floor" => {
+                self.answer_floor = choice(
+                    key,
+                    value,
+                    &[
+                        ("on", true),
+                        ("off", false),
+                        ("true", true),
+                        ("false", false),
+                    ],
+                )?
             }
             "warm_start" => {
                 self.warm_start = choice(
@@ -1243,6 +1265,10 @@ impl Config {
             ("select_hold_reach", fmt_f64(self.select_hold_reach)),
             ("select_hold_until", fmt_f64(self.select_hold_until)),
             ("select_halving", fmt_f64(self.select_halving)),
+            (
+                "answer_floor",
+                if self.answer_floor { "on" } else { "off" }.to_string(),
+            ),
         ]
     }
 

@@ -21,7 +21,9 @@
 //! 7. [`fallback`] (`fallback_width`): a stop on a wide interval answers the
 //!    observed value;
 //! 8. [`never_learner_stop`] (`chance_patience`): a network still training
-//!    that has sat at chance for K observations stops.
+//!    that has sat at chance for K observations stops;
+//! 9. [`answer_floor`] (`answer_floor`): a network that stops before
+//!    `e_pred` answers no worse than the mean of its last N observed values.
 //!
 //! The rules are pure: they read a network's [`Facts`] and change nothing; the
 //! caller ([`crate::network::Network`]) stores the [`Verdict`].
@@ -90,7 +92,8 @@ pub fn decide(f: &Facts) -> Verdict {
         },
     );
     let verdict = fallback(f, verdict);
-    never_learner_stop(f, verdict)
+    let verdict = never_learner_stop(f, verdict);
+    answer_floor(f, verdict)
 }
 
 /// Algorithm 2, the prediction analyzer ([`analyze`]): after the warm-up,
@@ -327,6 +330,37 @@ pub fn never_learner_stop(f: &Facts, verdict: Verdict) -> Verdict {
     }
 }
 
+/// The answer floor (config `answer_floor = on`): a network that stops
+/// before `e_pred` with an answer worse than the mean of its last N observed
+/// values (below it for `maximize`, above it for `minimize`) answers that
+/// mean: a fit pulled down by a jumpy curve (the A4NN run's: 50, 89, 87, 83,
+/// 70, 94, ...) would answer below what the network already shows. The stop
+/// and the interval reported are unchanged.
+pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
+    let Decision::Converged { prediction } = verdict.decision else {
+        return verdict;
+    };
+    let n = f.config.n.min(f.values.len());
+    if !f.config.answer_floor || n == 0 || prediction.is_nan() {
+        return verdict;
+    }
+    let recent = &f.values[f.values.len() - n..];
+    // Each value divided first: the sum of N huge values could overflow.
+    let mean: f64 = recent.iter().map(|v| v / n as f64).sum();
+    let worse = match f.config.direction {
+        Direction::Maximize => prediction < mean,
+        Direction::Minimize => prediction > mean,
+    };
+    if worse {
+        Verdict {
+            decision: Decision::Converged { prediction: mean },
+            ..verdict
+        }
+    } else {
+        verdict
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +393,73 @@ mod tests {
         decision: Decision::Continue,
         interval: [f64::NAN; 2],
     };
+
+    #[test]
+    fn the_answer_floor_lifts_a_stop_to_the_mean_of_the_last_n_values() {
+        // A jumpy curve whose fit answers 65 while its last three values are
+        // 88, 91 and 94 (mean 91).
+        let values = [50.0, 89.0, 70.0, 88.0, 91.0, 94.0];
+        let stop = |p: f64| Verdict {
+            decision: Decision::Converged { prediction: p },
+            interval: [p - 5.0, p + 5.0],
+        };
+        let on = config(&[("answer_floor", "on")]);
+        let f = facts(&on, 3.0, &values, 65.0);
+        let lifted = answer_floor(&f, stop(65.0));
+        assert_eq!(lifted.decision, Decision::Converged { prediction: 91.0 });
+        // The stop and the fit's interval stand.
+        assert_eq!(lifted.interval, [60.0, 70.0]);
+        // An answer already above the floor, a network still training and
+        // one that reached e_pred keep theirs; off, nothing changes.
+        assert_eq!(answer_floor(&f, stop(93.0)), stop(93.0));
+        assert_eq!(answer_floor(&f, GOING).decision, Decision::Continue);
+        let done = Verdict {
+            decision: Decision::ReachedEPred { value: 94.0 },
+            interval: [f64::NAN; 2],
+        };
+        assert_eq!(answer_floor(&f, done).decision, done.decision);
+        let off = config(&[]);
+        assert_eq!(
+            answer_floor(&facts(&off, 3.0, &values, 65.0), stop(65.0)),
+            stop(65.0)
+        );
+        // N = 2 averages the last two; fewer values than N average them all.
+        let n2 = config(&[("answer_floor", "on"), ("N", "2")]);
+        let f = facts(&n2, 3.0, &values, 65.0);
+        assert_eq!(
+            answer_floor(&f, stop(65.0)).decision,
+            Decision::Converged { prediction: 92.5 }
+        );
+        let f = facts(&on, 1.0, &values[..2], 30.0);
+        assert_eq!(
+            answer_floor(&f, stop(30.0)).decision,
+            Decision::Converged { prediction: 69.5 }
+        );
+        // Minimize mirrors it: a loss answer above the recent losses falls.
+        let min = config(&[
+            ("answer_floor", "on"),
+            ("direction", "minimize"),
+            ("trend", "decreasing"),
+        ]);
+        let losses = [2.0, 0.9, 0.6, 0.7, 0.5];
+        let f = facts(&min, 2.5, &losses, 0.2);
+        assert_eq!(
+            answer_floor(&f, stop(0.9)).decision,
+            Decision::Converged { prediction: 0.6 }
+        );
+        assert_eq!(answer_floor(&f, stop(0.2)), stop(0.2));
+        // It comes last in the chain: a never-learner stop's mean is its own
+        // floor, and Algorithm 2's converged answer is lifted.
+        let chain = config(&[("answer_floor", "on"), ("t", "100")]);
+        let f = Facts {
+            window: &[65.0, 65.0, 65.0],
+            ..facts(&chain, 3.0, &values, 65.0)
+        };
+        assert_eq!(
+            decide(&f).decision,
+            Decision::Converged { prediction: 91.0 }
+        );
+    }
 
     #[test]
     fn chance_wait_holds_a_network_at_chance_until_its_share_of_e_pred() {

@@ -159,6 +159,8 @@ fn bad_configuration_values() {
         ("select_halving", "1", ErrorCode::InvalidConfigValue),
         ("select_halving", "-3", ErrorCode::InvalidConfigValue),
         ("select_halving", "inf", ErrorCode::InvalidConfigValue),
+        ("answer_floor", "maybe", ErrorCode::InvalidConfigValue),
+        ("answer_floor", "1", ErrorCode::InvalidConfigValue),
         ("preset", "fast", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();

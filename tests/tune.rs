@@ -273,12 +273,13 @@ fn held_out_numbers_are_the_replays_and_the_choice_follows_the_objective() {
 
 /// `robust` is what `penguin tune` chose with its defaults (objective
 /// `balanced`, `--budget 1`) on the eleven bundled populations
-/// (docs/research.md). The whole built-in grid takes about fifteen minutes;
+/// (docs/research.md). The whole built-in grid takes about half an hour;
 /// here the grid is the paper's method, `robust`'s other keys without
 /// rank-aware stopping and with each rank-aware variant of the built-in grid
-/// and its successive halving. If `robust` is the built-in grid's choice it
-/// must also be this grid's, so this fails when a change of its keys, the
-/// choice rule or the bundled curves lets one of these seven beat it (not when
+/// and its successive halving, each with and without the answer floor. If
+/// `robust` is the built-in grid's choice it must also be this grid's, so this
+/// fails when a change of its keys, the choice rule or the bundled curves lets
+/// one of these thirteen beat it (not when
 /// another setting of the built-in grid would: that takes the whole grid,
 /// research.md's command).
 #[test]
@@ -294,7 +295,16 @@ fn robust_is_tunes_choice_among_its_rank_aware_variants() {
         " select_top=10 select_hold_reach=0.25 select_hold_until=0.6",
         " select_top=10 select_halving=3",
     ];
-    let grid_text: String = rank.iter().map(|r| format!("{base}{r}\n")).collect();
+    // Each with and without the answer floor.
+    let grid_text: String = rank
+        .iter()
+        .flat_map(|r| {
+            [
+                format!("{base}{r}\n"),
+                format!("{base}{r} answer_floor=on\n"),
+            ]
+        })
+        .collect();
     let grid = dir.join("grid.txt");
     std::fs::write(&grid, grid_text).unwrap();
     let json = dir.join("tune.json");
@@ -412,9 +422,9 @@ fn built_in_settings_that_do_not_hold_are_left_out_and_listed() {
         .lines()
         .filter(|l| l.contains("select_halving") && l.contains("N=5"))
         .collect();
-    assert_eq!(halving_n5.len(), 12, "{grid}");
+    assert_eq!(halving_n5.len(), 24, "{grid}");
     assert!(
-        stdout.contains("12 settings of the built-in grid do not hold on every population"),
+        stdout.contains("24 settings of the built-in grid do not hold on every population"),
         "{stdout}"
     );
     let j = read_json(&json);
@@ -433,7 +443,7 @@ fn built_in_settings_that_do_not_hold_are_left_out_and_listed() {
     );
     assert_eq!(
         j["grid"].as_array().unwrap().len(),
-        grid.lines().count() - 12
+        grid.lines().count() - 24
     );
     // The halving lines with N = 3 hold (rung at 10 / 3 after 3 epochs) and ran.
     assert!(j["grid"].as_array().unwrap().iter().any(|g| {

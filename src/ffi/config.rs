@@ -58,7 +58,10 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// (the training budget: a network still training at this epoch or later,
 /// before `e_pred`, stops with `PENGUIN_CONVERGED`, answering its newest
 /// prediction if that is a valid fitness, else its newest observed value with
-/// no interval; inf = none) and the solver keys listed in docs/configuration.md.
+/// no interval; inf = none), `answer_floor` (`on` | `off`, default off: a
+/// network that stops before `e_pred` answers no worse than the mean of its
+/// last N observed values; its interval stays the fit's) and the solver keys
+/// listed in docs/configuration.md.
 ///
 /// `preset` (`paper`, `authors`, `a4nn`, `robust`) sets other keys where it
 /// appears: every key back to the paper's default but the data's (`E`,
@@ -70,7 +73,7 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// the one before left: Algorithm 2, the width gate, rank-aware stopping,
 /// successive halving, the late-bloomer guard (with the late-bloomer dial), the training budget,
 /// `fallback_width`, the never-learner stop (which only stops a network still
-/// training, and waits for the dial).
+/// training, and waits for the dial), the answer floor.
 ///
 /// Rank-aware stopping, `select_top = X`: before each call the engine takes the
 /// cohort's top-X cutoff, the X-th best score among the networks it tracks

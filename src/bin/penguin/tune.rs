@@ -389,7 +389,7 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
     Ok(a)
 }
 
-/// The built-in grid (144 settings): the paper's method and every combination
+/// The built-in grid (288 settings): the paper's method and every combination
 /// of the options that the bundled curves' experiments found worth trying
 /// (docs/research.md): averaged families (`combine = mean_fitted` with vap3,
 /// with pow3 and log_power, or with all three), the never-learner stop with
@@ -401,8 +401,9 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
 /// `e_pred`), the same shares holding on a quarter of the reach (cheaper),
 /// the quarter hold with the stop judged on the whole interval, or
 /// successive halving (`select_halving = 3`, at least 10 finalists) instead
-/// of rank-aware stopping. Every setting works without numbers of the data
-/// but `chance_level` (given once for all, e.g. --chance_level 10).
+/// of rank-aware stopping; each with and without the answer floor
+/// (`answer_floor`). Every setting works without numbers of the data but
+/// `chance_level` (given once for all, e.g. --chance_level 10).
 pub fn default_grid() -> Vec<Setting> {
     let families = [
         "",
@@ -424,16 +425,19 @@ pub fn default_grid() -> Vec<Setting> {
         "select_top=10 select_hold_reach=0.25 select_hold_until=0.6",
         "select_top=10 select_halving=3",
     ];
+    let floor = ["", "answer_floor=on"];
     let mut lines: Vec<String> = Vec::new();
     for f in families {
         for c in chance {
             for ag in agreement {
                 for r in rank {
-                    let parts: Vec<&str> = [f, c, ag, r]
-                        .into_iter()
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                    lines.push(parts.join(" "));
+                    for fl in floor {
+                        let parts: Vec<&str> = [f, c, ag, r, fl]
+                            .into_iter()
+                            .filter(|s| !s.is_empty())
+                            .collect();
+                        lines.push(parts.join(" "));
+                    }
                 }
             }
         }

@@ -65,8 +65,8 @@ pub struct Status {
     pub state: State,
     /// Penguin's answer for the fitness at `e_pred`: the newest prediction while
     /// training continues (NaN while none), FIT_P once converged (or what an
-    /// opt-in rule answers: the never-learner stop, the training budget), the
-    /// observed value once `e_pred` is reached.
+    /// opt-in rule answers: the never-learner stop, the training budget, the
+    /// answer floor), the observed value once `e_pred` is reached.
     pub prediction: f64,
     /// The newest Algorithm 1 prediction `fit_P` (NaN when the last fit failed or
     /// there were too few points).

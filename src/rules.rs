@@ -20,10 +20,11 @@
 //! 6. [`budget`] (`max_epoch`): a network still training at the budget stops;
 //! 7. [`fallback`] (`fallback_width`): a stop on a wide interval answers the
 //!    observed value;
-//! 8. [`never_learner_stop`] (`chance_patience`): a network still training
-//!    that has sat at chance for K observations stops;
-//! 9. [`answer_floor`] (`answer_floor`): a network that stops before
-//!    `e_pred` answers no worse than the mean of its last N observed values.
+//! 8. [`answer_floor`] (`answer_floor`): a network that stops before
+//!    `e_pred` answers no worse than the mean of its last N observed values;
+//! 9. [`never_learner_stop`] (`chance_patience`): a network still training
+//!    that has sat at chance for K observations stops (its answer, the mean
+//!    of those K values, is not floored).
 //!
 //! The rules are pure: they read a network's [`Facts`] and change nothing; the
 //! caller ([`crate::network::Network`]) stores the [`Verdict`].
@@ -92,8 +93,8 @@ pub fn decide(f: &Facts) -> Verdict {
         },
     );
     let verdict = fallback(f, verdict);
-    let verdict = never_learner_stop(f, verdict);
-    answer_floor(f, verdict)
+    let verdict = answer_floor(f, verdict);
+    never_learner_stop(f, verdict)
 }
 
 /// Algorithm 2, the prediction analyzer ([`analyze`]): after the warm-up,
@@ -335,7 +336,10 @@ pub fn never_learner_stop(f: &Facts, verdict: Verdict) -> Verdict {
 /// values (below it for `maximize`, above it for `minimize`) answers that
 /// mean: a fit pulled down by a jumpy curve (the A4NN run's: 50, 89, 87, 83,
 /// 70, 94, ...) would answer below what the network already shows. The stop
-/// and the interval reported are unchanged.
+/// and the interval reported are unchanged; a mean that is no valid fitness
+/// changes nothing. It comes after the fallback (which it may lift from a
+/// dip to the recent mean) and before the never-learner stop, whose answer
+/// is the mean of its own K values.
 pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
     let Decision::Converged { prediction } = verdict.decision else {
         return verdict;
@@ -345,8 +349,18 @@ pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
         return verdict;
     }
     let recent = &f.values[f.values.len() - n..];
-    // Each value divided first: the sum of N huge values could overflow.
-    let mean: f64 = recent.iter().map(|v| v / n as f64).sum();
+    // Each value divided first, and kept within the values: the sum of N
+    // huge values could still overflow.
+    let lo = recent.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = recent.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mean = recent
+        .iter()
+        .map(|v| v / n as f64)
+        .sum::<f64>()
+        .clamp(lo, hi);
+    if !f.config.is_valid_fitness(mean) {
+        return verdict;
+    }
     let worse = match f.config.direction {
         Direction::Maximize => prediction < mean,
         Direction::Minimize => prediction > mean,
@@ -414,7 +428,7 @@ mod tests {
         assert_eq!(answer_floor(&f, stop(93.0)), stop(93.0));
         assert_eq!(answer_floor(&f, GOING).decision, Decision::Continue);
         let done = Verdict {
-            decision: Decision::ReachedEPred { value: 94.0 },
+            decision: Decision::ReachedEPred { value: 70.0 },
             interval: [f64::NAN; 2],
         };
         assert_eq!(answer_floor(&f, done).decision, done.decision);
@@ -448,8 +462,26 @@ mod tests {
             Decision::Converged { prediction: 0.6 }
         );
         assert_eq!(answer_floor(&f, stop(0.2)), stop(0.2));
-        // It comes last in the chain: a never-learner stop's mean is its own
-        // floor, and Algorithm 2's converged answer is lifted.
+        // A mean that is no valid fitness (observations above valid_max)
+        // changes nothing.
+        let high = [120.0, 130.0, 140.0];
+        let f = facts(&on, 3.0, &high, 65.0);
+        assert_eq!(answer_floor(&f, stop(65.0)), stop(65.0));
+        // A never-learner stop answers the mean of its own K values, not the
+        // floor's N (here 10, not the mean of 60, 55, 10, 10, 10).
+        let nl = config(&[
+            ("answer_floor", "on"),
+            ("N", "5"),
+            ("chance_level", "10"),
+            ("chance_patience", "3"),
+        ]);
+        let flat = [60.0, 55.0, 10.0, 10.0, 10.0];
+        let f = facts(&nl, 2.5, &flat, f64::NAN);
+        assert_eq!(
+            decide(&f).decision,
+            Decision::Converged { prediction: 10.0 }
+        );
+        // In the chain, Algorithm 2's converged answer is lifted.
         let chain = config(&[("answer_floor", "on"), ("t", "100")]);
         let f = Facts {
             window: &[65.0, 65.0, 65.0],

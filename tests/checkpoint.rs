@@ -218,6 +218,7 @@ fn a_state_carries_keys_added_after_0_2_0() {
         ("select_stop_reach", "0.75"),
         ("select_hold_reach", "0.5"),
         ("select_hold_until", "0.6"),
+        ("answer_floor", "on"),
     ] {
         c.set(k, v).unwrap();
     }
@@ -236,6 +237,7 @@ fn a_state_carries_keys_added_after_0_2_0() {
         "select_stop_reach",
         "select_hold_reach",
         "select_hold_until",
+        "answer_floor",
     ] {
         assert!(text.contains(key), "{key} missing from {text}");
     }
@@ -245,4 +247,5 @@ fn a_state_carries_keys_added_after_0_2_0() {
     assert_eq!(restored.config().select_stop_reach, 0.75);
     assert_eq!(restored.config().select_hold_reach, 0.5);
     assert_eq!(restored.config().select_hold_until, 0.6);
+    assert!(restored.config().answer_floor);
 }

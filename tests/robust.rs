@@ -147,3 +147,65 @@ fn halving_trains_successive_halvings_finalists_and_ranks_them_first() {
         assert!(stop < 6.5, "{file}: {stop} epochs");
     }
 }
+
+/// The answer floor on the A4NN run's jumpy curves (in-sample: `robust` was
+/// chosen on this run among others): no network stopped before `e_pred`
+/// answers below the mean of its last N = 3 observed values, and the median
+/// error falls well below what the same settings give without the floor
+/// (0.86 against 1.28), at the same stops.
+#[test]
+fn the_answer_floor_keeps_early_answers_at_what_the_a4nn_networks_show() {
+    let file = "a4nn_xfel_complete.csv";
+    let a4nn = [
+        "--preset",
+        "robust",
+        "--classes",
+        "2",
+        "--chance_level",
+        "50",
+        "--E",
+        "1",
+        "--x_shift",
+        "-1",
+        "--e_pred",
+        "26",
+    ];
+    let with = common::replay_bundled(file, &a4nn);
+    let without = common::replay_bundled(file, &[&a4nn[..], &["--answer_floor", "off"]].concat());
+    let curves: std::collections::BTreeMap<String, Vec<(f64, f64)>> =
+        common::bundled_curves(file).into_iter().collect();
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    let mut lifted = 0;
+    let networks = with["per_network"].as_array().unwrap();
+    let before = without["per_network"].as_array().unwrap();
+    for (n, m) in networks.iter().zip(before) {
+        assert_eq!(n["id"], m["id"]);
+        if n["stop"] != "converged" {
+            continue;
+        }
+        let stop = f(&n["stop_epoch"]);
+        let seen: Vec<f64> = curves[n["id"].as_str().unwrap()]
+            .iter()
+            .filter(|p| p.0 <= stop)
+            .map(|p| p.1)
+            .collect();
+        let last3 = &seen[seen.len() - 3..];
+        let floor = last3.iter().sum::<f64>() / 3.0;
+        assert!(f(&n["prediction"]) >= floor - 1e-9, "{n}: floor {floor}");
+        if f(&n["prediction"]) > f(&m["prediction"]) + 1e-9 {
+            lifted += 1;
+        }
+    }
+    assert!(lifted >= 10, "only {lifted} answers lifted");
+    let median = |d: &serde_json::Value| f(&d["full"]["median_abs_error"]);
+    assert!(
+        median(&with) < median(&without) - 0.3,
+        "median error {} with the floor, {} without",
+        median(&with),
+        median(&without)
+    );
+    assert_eq!(
+        with["full"]["mean_stop_epoch"],
+        without["full"]["mean_stop_epoch"]
+    );
+}

@@ -60,7 +60,7 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// prediction if that is a valid fitness, else its newest observed value with
 /// no interval; inf = none), `answer_floor` (`on` | `off`, default off: a
 /// network that stops before `e_pred` answers no worse than the mean of its
-/// last N observed values; its interval stays the fit's) and the solver keys
+/// last N observed values; its interval is unchanged) and the solver keys
 /// listed in docs/configuration.md.
 ///
 /// `preset` (`paper`, `authors`, `a4nn`, `robust`) sets other keys where it
@@ -72,15 +72,16 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// The rules apply in this order to each observation, each to the decision
 /// the one before left: Algorithm 2, the width gate, rank-aware stopping,
 /// successive halving, the late-bloomer guard (with the late-bloomer dial), the training budget,
-/// `fallback_width`, the never-learner stop (which only stops a network still
-/// training, and waits for the dial), the answer floor.
+/// `fallback_width`, the answer floor, the never-learner stop (which only
+/// stops a network still training, and waits for the dial; its answer is not
+/// floored).
 ///
 /// Rank-aware stopping, `select_top = X`: before each call the engine takes the
 /// cohort's top-X cutoff, the X-th best score among the networks it tracks
 /// (a stopped network's final answer, a training network's newest valid
 /// prediction). A network whose prediction interval lies entirely on the wrong
 /// side of the cutoff stops after the warm-up (it cannot make the cut; its
-/// `prediction` is the newest fit), and a
+/// `prediction` is the newest fit, or the answer floor's), and a
 /// network that Algorithm 2 finds converged keeps training while its interval
 /// straddles the cutoff; one whose interval lies clearly on the right side
 /// stops as usual (subject to the width gate, which comes before: a network it
@@ -106,8 +107,8 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// prediction, or its observed value without a valid one). The others train
 /// on to the next rung, the last ones to `e_pred` (`PENGUIN_REACHED_E_PRED`):
 /// pick your top X among those first. Algorithm 2 and rank-aware stopping
-/// stop no network then; the late-bloomer guard, the budget, `fallback_width`
-/// and the never-learner stop still apply. A call's entries are judged together;
+/// stop no network then; the late-bloomer guard, the budget, `fallback_width`,
+/// the answer floor and the never-learner stop still apply. A call's entries are judged together;
 /// single observations, against the networks before them (as Optuna's
 /// `SuccessiveHalvingPruner`). A batch costs a pass over all networks; a
 /// single observation keeps an index of the values at the rungs instead.

@@ -29,8 +29,10 @@ pub struct penguin_nn_status_t {
     /// Number of observations of this network.
     pub observations: u32,
     /// Penguin's answer for the fitness at `e_pred`: the newest prediction while
-    /// training continues (NaN while there is none), the final prediction once
-    /// converged, the observed value once `e_pred` is reached.
+    /// training continues (NaN while there is none), the final answer once
+    /// converged (the prediction, or what an opt-in rule answers: the
+    /// never-learner stop, the training budget, `fallback_width`, the answer
+    /// floor), the observed value once `e_pred` is reached.
     pub prediction: f64,
     /// The newest parametric prediction `fit_P` (NaN when the newest fit failed
     /// or there are too few points).

@@ -477,6 +477,20 @@ fn parse_list(key: &str, value: &str) -> Result<Vec<f64>> {
     value.split(',').map(|v| parse_f64(key, v)).collect()
 }
 
+/// A switch: `on` or `off` (also `true` or `false`).
+fn on_off(key: &str, value: &str) -> Result<bool> {
+    choice(
+        key,
+        value,
+        &[
+            ("on", true),
+            ("off", false),
+            ("true", true),
+            ("false", false),
+        ],
+    )
+}
+
 fn choice<T: Copy>(key: &str, value: &str, options: &[(&str, T)]) -> Result<T> {
     let v = value.trim();
     options
@@ -777,30 +791,8 @@ impl Config {
                     Some(v)
                 }
             }
-            "answer_floor" => {
-                self.answer_floor = choice(
-                    key,
-                    value,
-                    &[
-                        ("on", true),
-                        ("off", false),
-                        ("true", true),
-                        ("false", false),
-                    ],
-                )?
-            }
-            "warm_start" => {
-                self.warm_start = choice(
-                    key,
-                    value,
-                    &[
-                        ("on", true),
-                        ("off", false),
-                        ("true", true),
-                        ("false", false),
-                    ],
-                )?
-            }
+            "answer_floor" => self.answer_floor = on_off(key, value)?,
+            "warm_start" => self.warm_start = on_off(key, value)?,
             "fit_tolerance" => {
                 let v = parse_finite(key, value)?;
                 if !(0.0..1.0).contains(&v) {

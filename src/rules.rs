@@ -323,10 +323,10 @@ pub fn never_learner_stop(f: &Facts, verdict: Verdict) -> Verdict {
     if !loss_stalled || !last.iter().all(|&v| config.at_chance(v)) {
         return verdict;
     }
-    // Each value divided first: the sum of K huge values could overflow.
-    let answer = last.iter().map(|v| v / k as f64).sum();
     Verdict {
-        decision: Decision::Converged { prediction: answer },
+        decision: Decision::Converged {
+            prediction: mean_within(last),
+        },
         interval: [f64::NAN; 2],
     }
 }
@@ -348,16 +348,7 @@ pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
     if !f.config.answer_floor || n == 0 || prediction.is_nan() {
         return verdict;
     }
-    let recent = &f.values[f.values.len() - n..];
-    // Each value divided first, and kept within the values: the sum of N
-    // huge values could still overflow.
-    let lo = recent.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = recent.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mean = recent
-        .iter()
-        .map(|v| v / n as f64)
-        .sum::<f64>()
-        .clamp(lo, hi);
+    let mean = mean_within(&f.values[f.values.len() - n..]);
     if !f.config.is_valid_fitness(mean) {
         return verdict;
     }
@@ -373,6 +364,15 @@ pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
     } else {
         verdict
     }
+}
+
+/// The mean of some observed values (at least one), each divided first and
+/// the result kept within them: the sum of huge values could overflow.
+fn mean_within(values: &[f64]) -> f64 {
+    let k = values.len() as f64;
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    values.iter().map(|v| v / k).sum::<f64>().clamp(lo, hi)
 }
 
 #[cfg(test)]

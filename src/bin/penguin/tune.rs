@@ -426,22 +426,22 @@ pub fn default_grid() -> Vec<Setting> {
         "select_top=10 select_halving=3",
     ];
     let floor = ["", "answer_floor=on"];
-    let mut lines: Vec<String> = Vec::new();
-    for f in families {
-        for c in chance {
-            for ag in agreement {
-                for r in rank {
-                    for fl in floor {
-                        let parts: Vec<&str> = [f, c, ag, r, fl]
-                            .into_iter()
-                            .filter(|s| !s.is_empty())
-                            .collect();
-                        lines.push(parts.join(" "));
-                    }
-                }
-            }
-        }
-    }
+    // Every combination, the first factor varying slowest.
+    let factors: [&[&str]; 5] = [&families, &chance, &agreement, &rank, &floor];
+    let lines = factors.iter().fold(vec![String::new()], |lines, factor| {
+        lines
+            .iter()
+            .flat_map(|line| {
+                factor
+                    .iter()
+                    .map(move |part| match (line.is_empty(), part.is_empty()) {
+                        (_, true) => line.clone(),
+                        (true, false) => part.to_string(),
+                        (false, false) => format!("{line} {part}"),
+                    })
+            })
+            .collect()
+    });
     lines
         .iter()
         .map(|l| parse_setting(l).expect("the built-in grid parses"))

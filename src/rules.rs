@@ -130,7 +130,8 @@ pub fn width_gate(f: &Facts, decision: Decision) -> Decision {
 /// cutoff stops after the warm-up (it cannot make the cut; judged on less
 /// than the whole interval, only with a full window of N predictions, the
 /// evidence Algorithm 2 asks for), and a converged
-/// one that may still reach it, but whose interval does not clear it either,
+/// one that may still reach it, but whose interval does not clear it either
+/// (with `select_clear_observed`: or whose last N observed values do not),
 /// keeps training; otherwise the decision stands. How far a prediction reaches
 /// is the prediction moved toward its interval's better end by a share of the
 /// distance: `select_stop_reach` to stop, `select_hold_reach` to hold (1, the
@@ -159,11 +160,15 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     let short_of_cutoff = |v: f64| if maximize { v < f.cutoff } else { v > f.cutoff };
     let cannot_make_it = short_of_cutoff(reach(config.select_stop_reach));
     let out_of_reach = short_of_cutoff(reach(config.select_hold_reach));
-    let clears = if maximize {
-        lo > f.cutoff
-    } else {
-        hi < f.cutoff
+    let beyond = |v: f64| if maximize { v > f.cutoff } else { v < f.cutoff };
+    // A sure pick by its interval; with `select_clear_observed`, only when
+    // what the network shows (the mean of its last N values) clears it too.
+    let shown = || {
+        let tail = &f.values[f.values.len().saturating_sub(config.n)..];
+        !tail.is_empty() && beyond(mean_within(tail))
     };
+    let clears =
+        beyond(if maximize { lo } else { hi }) && (!config.select_clear_observed || shown());
     let holding = f.epoch < config.select_hold_until * config.e_pred;
     let valid = config.is_valid_fitness(f.fit_p);
     match decision {
@@ -655,6 +660,47 @@ mod tests {
         // select_hold_until = 0 never holds.
         let never = config(&[("select_top", "10"), ("select_hold_until", "0")]);
         let f = ranked(&never, 1.0, 82.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+    }
+
+    #[test]
+    fn a_sure_pick_must_show_it_with_select_clear_observed() {
+        // Prediction 80 in [75, 85]; observed 70, 75, 78 (mean of the last
+        // N = 3: 74.33). A cutoff of 74.5 is cleared by the interval's worse
+        // end (75) but not by what the network shows.
+        let window = [79.8, 80.1, 80.0];
+        let converged = Decision::Converged { prediction: 80.0 };
+        let plain = config(&[("select_top", "10")]);
+        let shown = config(&[("select_top", "10"), ("select_clear_observed", "on")]);
+        let f = ranked(&plain, 8.0, 74.5, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        let f = ranked(&shown, 8.0, 74.5, &window);
+        assert_eq!(rank_aware(&f, converged), Decision::Continue);
+        // Held only while holding lasts (select_hold_until, here e_pred).
+        let f = ranked(&shown, 20.0, 74.5, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        // Shown too (74.33 > 74): a sure pick, it stops.
+        let f = ranked(&shown, 8.0, 74.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        // A network still training is not touched by it.
+        let f = ranked(&shown, 8.0, 74.5, &window);
+        assert_eq!(rank_aware(&f, Decision::Continue), Decision::Continue);
+        // Minimize mirrors it: the worse end 85 clears a cutoff of 86, the
+        // observed values (90, 91, 92) do not.
+        let min = config(&[
+            ("select_top", "10"),
+            ("direction", "minimize"),
+            ("trend", "decreasing"),
+            ("select_clear_observed", "on"),
+        ]);
+        let values = [90.0, 91.0, 92.0];
+        let f = Facts {
+            cutoff: 86.0,
+            window: &window,
+            ..facts(&min, 8.0, &values, 80.0)
+        };
+        assert_eq!(rank_aware(&f, converged), Decision::Continue);
+        let f = Facts { cutoff: 93.0, ..f };
         assert_eq!(rank_aware(&f, converged), converged);
     }
 

@@ -161,6 +161,11 @@ fn bad_configuration_values() {
         ("select_halving", "inf", ErrorCode::InvalidConfigValue),
         ("answer_floor", "maybe", ErrorCode::InvalidConfigValue),
         ("answer_floor", "1", ErrorCode::InvalidConfigValue),
+        (
+            "select_clear_observed",
+            "yes",
+            ErrorCode::InvalidConfigValue,
+        ),
         ("preset", "fast", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();

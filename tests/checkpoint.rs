@@ -219,6 +219,7 @@ fn a_state_carries_keys_added_after_0_2_0() {
         ("select_hold_reach", "0.5"),
         ("select_hold_until", "0.6"),
         ("answer_floor", "on"),
+        ("select_clear_observed", "on"),
     ] {
         c.set(k, v).unwrap();
     }
@@ -238,6 +239,7 @@ fn a_state_carries_keys_added_after_0_2_0() {
         "select_hold_reach",
         "select_hold_until",
         "answer_floor",
+        "select_clear_observed",
     ] {
         assert!(text.contains(key), "{key} missing from {text}");
     }
@@ -248,4 +250,5 @@ fn a_state_carries_keys_added_after_0_2_0() {
     assert_eq!(restored.config().select_hold_reach, 0.5);
     assert_eq!(restored.config().select_hold_until, 0.6);
     assert!(restored.config().answer_floor);
+    assert!(restored.config().select_clear_observed);
 }

@@ -94,7 +94,10 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// to its interval's better end (below 1, only once the network has a full
 /// window of N predictions), `select_hold_reach` does the same for
 /// holding a converged network, and no network is held from epoch
-/// `select_hold_until` x `e_pred` on.
+/// `select_hold_until` x `e_pred` on. With `select_clear_observed = on`
+/// (default off), a converged network whose interval clears the cutoff stops
+/// as a sure pick only when the mean of its last N observed values clears it
+/// too; otherwise it is held like one whose interval straddles it.
 ///
 /// Successive halving, `select_halving = eta` (> 1; 0 = off): Penguin
 /// allocates training as successive halving does and still answers a

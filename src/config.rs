@@ -515,6 +515,11 @@ fn choice<T: Copy>(key: &str, value: &str, options: &[(&str, T)]) -> Result<T> {
         })
 }
 
+/// The text of an on/off key (what [`on_off`] reads back).
+fn fmt_on_off(on: bool) -> String {
+    if on { "on" } else { "off" }.to_string()
+}
+
 /// Formats a float so that parsing it gives the same bits back.
 fn fmt_f64(v: f64) -> String {
     // Shortest round-trip digits; an exponent for tiny or huge values (5e-324,
@@ -1202,10 +1207,7 @@ impl Config {
                 self.upper_bound_reject
                     .map_or_else(|| "off".to_string(), fmt_f64),
             ),
-            (
-                "warm_start",
-                if self.warm_start { "on" } else { "off" }.to_string(),
-            ),
+            ("warm_start", fmt_on_off(self.warm_start)),
             ("fit_tolerance", fmt_f64(self.fit.tolerance)),
             ("fit_patience", self.fit.patience.to_string()),
             ("fit_restarts", self.fit.restarts.to_string()),
@@ -1270,18 +1272,10 @@ impl Config {
             ("select_hold_reach", fmt_f64(self.select_hold_reach)),
             ("select_hold_until", fmt_f64(self.select_hold_until)),
             ("select_halving", fmt_f64(self.select_halving)),
-            (
-                "answer_floor",
-                if self.answer_floor { "on" } else { "off" }.to_string(),
-            ),
+            ("answer_floor", fmt_on_off(self.answer_floor)),
             (
                 "select_clear_observed",
-                if self.select_clear_observed {
-                    "on"
-                } else {
-                    "off"
-                }
-                .to_string(),
+                fmt_on_off(self.select_clear_observed),
             ),
         ]
     }

@@ -9,9 +9,9 @@
 //! 2. [`width_gate`] (`stop_width`): a converged network whose prediction
 //!    interval is too wide keeps training;
 //! 3. [`rank_aware`] (`select_top`, `select_stop_reach`, `select_hold_reach`,
-//!    `select_hold_until`): a network that cannot make the cohort's top X
-//!    stops; one that may still make it, but does not clear it, keeps
-//!    training (off under `select_halving`);
+//!    `select_hold_until`, `select_clear_observed`): a network that cannot
+//!    make the cohort's top X stops; one that may still make it, but does not
+//!    clear it, keeps training (off under `select_halving`);
 //! 4. [`halving`] (`select_halving`): successive halving on the observed
 //!    values takes the place of the stops above: a network stops where it
 //!    meets a rung short of the rung's threshold, and nowhere else;
@@ -163,10 +163,7 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     let beyond = |v: f64| if maximize { v > f.cutoff } else { v < f.cutoff };
     // A sure pick by its interval; with `select_clear_observed`, only when
     // what the network shows (the mean of its last N values) clears it too.
-    let shown = || {
-        let tail = &f.values[f.values.len().saturating_sub(config.n)..];
-        !tail.is_empty() && beyond(mean_within(tail))
-    };
+    let shown = || recent_mean(f).is_some_and(beyond);
     let clears =
         beyond(if maximize { lo } else { hi }) && (!config.select_clear_observed || shown());
     let holding = f.epoch < config.select_hold_until * config.e_pred;
@@ -349,11 +346,12 @@ pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
     let Decision::Converged { prediction } = verdict.decision else {
         return verdict;
     };
-    let n = f.config.n.min(f.values.len());
-    if !f.config.answer_floor || n == 0 || prediction.is_nan() {
+    if !f.config.answer_floor || prediction.is_nan() {
         return verdict;
     }
-    let mean = mean_within(&f.values[f.values.len() - n..]);
+    let Some(mean) = recent_mean(f) else {
+        return verdict;
+    };
     if !f.config.is_valid_fitness(mean) {
         return verdict;
     }
@@ -369,6 +367,13 @@ pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
     } else {
         verdict
     }
+}
+
+/// The mean of a network's last N observed values (N = config `n`; all of
+/// them when it has fewer), within their range; None without any.
+fn recent_mean(f: &Facts) -> Option<f64> {
+    let tail = &f.values[f.values.len().saturating_sub(f.config.n)..];
+    (!tail.is_empty()).then(|| mean_within(tail))
 }
 
 /// The mean of some observed values (at least one), each divided first and
@@ -679,8 +684,15 @@ mod tests {
         // Held only while holding lasts (select_hold_until, here e_pred).
         let f = ranked(&shown, 20.0, 74.5, &window);
         assert_eq!(rank_aware(&f, converged), converged);
-        // Shown too (74.33 > 74): a sure pick, it stops.
+        // Shown too (74.33 > 74): a sure pick, it stops. Only the last N
+        // count: with an older 60 first, all four average 70.75.
         let f = ranked(&shown, 8.0, 74.0, &window);
+        assert_eq!(rank_aware(&f, converged), converged);
+        let longer = [60.0, 70.0, 75.0, 78.0];
+        let f = Facts {
+            values: &longer,
+            ..ranked(&shown, 8.0, 74.0, &window)
+        };
         assert_eq!(rank_aware(&f, converged), converged);
         // A network still training is not touched by it.
         let f = ranked(&shown, 8.0, 74.5, &window);

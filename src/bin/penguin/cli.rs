@@ -148,10 +148,11 @@ the SciPy peer), the rest to the paper's settings. Examples:
 /// The help of `penguin replay`.
 pub fn replay_help() -> String {
     let d = Config::default();
+    let width = d.pairs().iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let keys: Vec<String> = d
         .pairs()
         .into_iter()
-        .map(|(k, v)| format!("  --{k:<20} default {v}"))
+        .map(|(k, v)| format!("  --{k:<width$} default {v}"))
         .collect();
     let unlisted: Vec<String> = KEYS
         .iter()

@@ -147,16 +147,15 @@ the SciPy peer), the rest to the paper's settings. Examples:
 
 /// The help of `penguin replay`.
 pub fn replay_help() -> String {
-    let d = Config::default();
-    let width = d.pairs().iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let keys: Vec<String> = d
-        .pairs()
-        .into_iter()
+    let pairs = Config::default().pairs();
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let keys: Vec<String> = pairs
+        .iter()
         .map(|(k, v)| format!("  --{k:<width$} default {v}"))
         .collect();
     let unlisted: Vec<String> = KEYS
         .iter()
-        .filter(|k| !d.pairs().iter().any(|(p, _)| p == *k))
+        .filter(|k| !pairs.iter().any(|(p, _)| p == *k))
         .map(|k| format!("  --{k}"))
         .collect();
     format!(

@@ -71,6 +71,7 @@ const KEYS_AFTER_0_2_0: &[(&str, &str)] = &[
     ("select_halving", "0"),
     ("answer_floor", "off"),
     ("select_clear_observed", "off"),
+    ("select_hold_observed", "0"),
 ];
 
 /// How the predictions of `function` and its `alternatives` become one.
@@ -210,6 +211,14 @@ pub struct Config {
     /// clears it too; otherwise it is held like the others. A prediction far
     /// above what the network shows does not make it a sure pick.
     pub select_clear_observed: bool,
+    /// Rank-aware stopping, hold side (K; 0: off): a network among the K of
+    /// the cohort that show the most (the mean of each one's last N observed
+    /// values; stopped networks count with theirs) is held until epoch
+    /// `select_hold_until` x `e_pred` whatever its prediction says, unless
+    /// it stops as a sure pick. Predictions from a few epochs miss by several
+    /// points either way; what a network shows is what successive halving
+    /// ranks on.
+    pub select_hold_observed: usize,
     /// Late-bloomer dial: a network at chance (its answer within
     /// `chance_margin` of `chance_level`) does not stop, by Algorithm 2 or by
     /// the never-learner stop, before epoch `chance_wait` x `e_pred` (0: no
@@ -370,6 +379,7 @@ pub const KEYS: &[&str] = &[
     "select_halving",
     "answer_floor",
     "select_clear_observed",
+    "select_hold_observed",
 ];
 
 impl Default for Config {
@@ -411,6 +421,7 @@ impl Default for Config {
             chance_wait: 0.0,
             answer_floor: false,
             select_clear_observed: false,
+            select_hold_observed: 0,
             chance_level: f64::NAN,
             chance_margin: 5.0,
             loss_patience: 0,
@@ -810,6 +821,7 @@ impl Config {
             }
             "answer_floor" => self.answer_floor = on_off(key, value)?,
             "select_clear_observed" => self.select_clear_observed = on_off(key, value)?,
+            "select_hold_observed" => self.select_hold_observed = parse_usize(key, value)?,
             "warm_start" => self.warm_start = on_off(key, value)?,
             "fit_tolerance" => {
                 let v = parse_finite(key, value)?;
@@ -1276,6 +1288,10 @@ impl Config {
             (
                 "select_clear_observed",
                 fmt_on_off(self.select_clear_observed),
+            ),
+            (
+                "select_hold_observed",
+                self.select_hold_observed.to_string(),
             ),
         ]
     }

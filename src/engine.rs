@@ -51,6 +51,60 @@ struct Work<'g> {
     entries: &'g [usize],
 }
 
+/// The indexes behind the cohort's cutoffs for calls with one observation:
+/// every network's score (`select_top`) and, with `select_hold_observed`,
+/// what it shows.
+#[derive(Debug)]
+struct CohortIndex {
+    scores: ScoreIndex,
+    shown: Option<ScoreIndex>,
+}
+
+impl CohortIndex {
+    /// The indexes of every tracked network (by one pass).
+    fn new(networks: &NetworkTable, config: &Config) -> CohortIndex {
+        CohortIndex {
+            scores: ScoreIndex::new(networks.values().map(|n| n.score(config))),
+            shown: (config.select_hold_observed > 0)
+                .then(|| ScoreIndex::new(networks.values().map(|n| n.shown(config)))),
+        }
+    }
+
+    /// Updates the entries of the network in `slot` (at most one past the
+    /// last slot: a network just added).
+    fn set(&mut self, slot: usize, network: &Network, config: &Config) {
+        self.scores.set(slot, network.score(config));
+        if let Some(shown) = self.shown.as_mut() {
+            shown.set(slot, network.shown(config));
+        }
+    }
+
+    /// Removes the network in `slot`, as the table does.
+    fn swap_remove(&mut self, slot: usize) {
+        self.scores.swap_remove(slot);
+        if let Some(shown) = self.shown.as_mut() {
+            shown.swap_remove(slot);
+        }
+    }
+
+    /// The top-X cutoff and the shown cutoff (see [`Engine::cutoff`] and
+    /// [`Engine::shown_cutoff`]).
+    fn cutoffs(&self, config: &Config) -> (f64, f64) {
+        let shown = self.shown.as_ref().map_or(f64::NAN, |s| {
+            s.cutoff(config.select_hold_observed, config.direction)
+        });
+        (
+            self.scores.cutoff(config.select_top, config.direction),
+            shown,
+        )
+    }
+
+    /// An estimate of the heap memory the indexes use.
+    fn heap_bytes(&self) -> usize {
+        self.scores.heap_bytes() + self.shown.as_ref().map_or(0, |s| s.heap_bytes())
+    }
+}
+
 fn batch_error(i: usize, e: Error) -> Error {
     Error::new(e.code, format!("batch entry {i}: {}", e.message))
 }
@@ -61,10 +115,11 @@ pub struct Engine {
     config: Arc<Config>,
     networks: NetworkTable,
     pool: OnceLock<std::result::Result<rayon::ThreadPool, String>>,
-    /// The networks' scores for `select_top`, kept up to date by single
-    /// observations; None until one needs it and after anything else changes
-    /// the networks (a batch, `forget`, a restore), which rebuilds it.
-    ranked: Option<ScoreIndex>,
+    /// The networks' scores for `select_top` (and what they show, for
+    /// `select_hold_observed`), kept up to date by single observations; None
+    /// until one needs it and after anything else changes the networks (a
+    /// batch, `forget`, a restore), which rebuilds it.
+    ranked: Option<CohortIndex>,
     /// The values at the `select_halving` rungs, kept up to date by single
     /// observations like `ranked` (and dropped when it is).
     rung_index: Option<RungIndex>,
@@ -159,7 +214,7 @@ impl Engine {
         loss: f64,
     ) -> Result<Status> {
         let config = self.config.clone();
-        let cutoff = self.single_cutoff();
+        let (cutoff, shown_cutoff) = self.single_cutoffs();
         let slot = self.networks.slot(id);
         let o = Observation { id, epoch, value };
         // Out while the network changes: should its fit panic, or the
@@ -169,13 +224,14 @@ impl Engine {
         let mut ranked = self.ranked.take();
         let cohort = Cohort {
             cutoff,
+            shown_cutoff,
             rungs: &rungs,
         };
         let status = self.observe_at(&config, slot, o, cohort, loss)?;
         if let Some(index) = ranked.as_mut() {
             // A new network went into the last slot.
             let s = slot.unwrap_or(self.networks.len() - 1);
-            index.set(s, self.networks.at(s).score(&config));
+            index.set(s, self.networks.at(s), &config);
         }
         self.ranked = ranked;
         self.rung_index = rung_index;
@@ -208,18 +264,18 @@ impl Engine {
         (out, Some(index))
     }
 
-    /// [`Engine::cutoff`] for a call with one observation: the same value,
-    /// from the score index (built by one pass the first time).
-    fn single_cutoff(&mut self) -> f64 {
-        let x = self.config.select_top;
+    /// [`Engine::cutoff`] and [`Engine::shown_cutoff`] for a call with one
+    /// observation: the same values, from the cohort's indexes (built by one
+    /// pass the first time).
+    fn single_cutoffs(&mut self) -> (f64, f64) {
         if !self.config.takes_cutoff() {
-            return f64::NAN;
+            return (f64::NAN, f64::NAN);
         }
         let config = &self.config;
         let networks = &self.networks;
         self.ranked
-            .get_or_insert_with(|| ScoreIndex::new(networks.values().map(|n| n.score(config))))
-            .cutoff(x, config.direction)
+            .get_or_insert_with(|| CohortIndex::new(networks, config))
+            .cutoffs(config)
     }
 
     /// Applies one observation to the network in `slot`, or to a new network
@@ -310,6 +366,7 @@ impl Engine {
             config: &config,
             cohort: Cohort {
                 cutoff: self.cutoff(),
+                shown_cutoff: self.shown_cutoff(),
                 rungs: &rungs,
             },
             batch,
@@ -519,20 +576,30 @@ impl Engine {
     /// needs none) or when fewer than X networks have one.
     /// Costs a pass over every tracked network.
     pub fn cutoff(&self) -> f64 {
-        let x = self.config.select_top;
-        if !self.config.takes_cutoff() || self.networks.len() < x {
+        self.xth_best(self.config.select_top, |n| n.score(&self.config))
+    }
+
+    /// The cohort's shown cutoff for `select_hold_observed = K`: the K-th best
+    /// of what the networks show (the mean of each one's last N observed
+    /// values, stopped or not); NaN when K is 0, when rank-aware stopping is
+    /// off or when fewer than K networks have an observation.
+    /// Costs a pass over every tracked network.
+    pub fn shown_cutoff(&self) -> f64 {
+        self.xth_best(self.config.select_hold_observed, |n| n.shown(&self.config))
+    }
+
+    /// The `x`-th best of the networks' `value`s (NaN when `x` is 0, when
+    /// rank-aware stopping is off, or when fewer than `x` have one).
+    fn xth_best(&self, x: usize, value: impl Fn(&Network) -> Option<f64>) -> f64 {
+        if x == 0 || !self.config.takes_cutoff() || self.networks.len() < x {
             return f64::NAN;
         }
-        let mut scores: Vec<f64> = self
-            .networks
-            .values()
-            .filter_map(|n| n.score(&self.config))
-            .collect();
-        if scores.len() < x {
+        let mut values: Vec<f64> = self.networks.values().filter_map(value).collect();
+        if values.len() < x {
             return f64::NAN;
         }
         let order = |a: &f64, b: &f64| best_first(self.config.direction, a, b);
-        *scores.select_nth_unstable_by(x - 1, order).1
+        *values.select_nth_unstable_by(x - 1, order).1
     }
 
     /// Takes the networks of `groups` out of the table (new ones start
@@ -943,10 +1010,11 @@ mod tests {
     }
 
     #[test]
-    fn single_observations_keep_the_cutoff_of_a_full_pass() {
+    fn single_observations_keep_the_cutoffs_of_a_full_pass() {
         let mut config = Config::default();
         config.set("select_top", "5").unwrap();
         config.set("select_stop_reach", "0.75").unwrap();
+        config.set("select_hold_observed", "3").unwrap();
         let mut engine = Engine::new(config).unwrap();
         let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         // 40 curves a - b * exp(-c x) with noise; networks report in a
@@ -961,6 +1029,12 @@ mod tests {
                 ]
             })
             .collect();
+        // Both cutoffs, bit for bit: from the indexes and from a full pass.
+        let single = |e: &mut Engine| {
+            let (cutoff, shown) = e.single_cutoffs();
+            (cutoff.to_bits(), shown.to_bits())
+        };
+        let full = |e: &Engine| (e.cutoff().to_bits(), e.shown_cutoff().to_bits());
         let mut stopped = [false; 40];
         let mut forgotten = [false; 40];
         for step in 1..=40 {
@@ -986,23 +1060,24 @@ mod tests {
                 let s = engine.observe(o.id, o.epoch, o.value).unwrap();
                 stopped[k] = s.state != State::Continue;
                 assert_eq!(
-                    engine.single_cutoff().to_bits(),
-                    engine.cutoff().to_bits(),
+                    single(&mut engine),
+                    full(&engine),
                     "epoch {epoch}, network {k}"
                 );
                 if next() % 50 == 0 {
                     engine.forget(k as u64).unwrap();
                     forgotten[k] = true;
-                    assert_eq!(engine.single_cutoff().to_bits(), engine.cutoff().to_bits());
+                    assert_eq!(single(&mut engine), full(&engine));
                 }
             }
             if !batch.is_empty() {
                 for (o, s) in batch.iter().zip(engine.observe_batch(&batch).unwrap()) {
                     stopped[o.id as usize] = s.state != State::Continue;
                 }
-                assert_eq!(engine.single_cutoff().to_bits(), engine.cutoff().to_bits());
+                assert_eq!(single(&mut engine), full(&engine));
             }
         }
         assert!(engine.cutoff().is_finite(), "the test never had a cutoff");
+        assert!(engine.shown_cutoff().is_finite(), "nor a shown cutoff");
     }
 }

@@ -11,12 +11,15 @@ use crate::predict::{Prediction, WarmStart, predict};
 use crate::rules::{self, Facts};
 
 /// What the rest of the cohort says for one call: the top-X cutoff of
-/// `select_top` (NaN: none) and each `select_halving` rung's epoch and
-/// threshold (empty when off; see `Engine::rungs`).
+/// `select_top` (NaN: none), the shown cutoff of `select_hold_observed` (NaN:
+/// none) and each `select_halving` rung's epoch and threshold (empty when
+/// off; see `Engine::rungs`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Cohort<'a> {
     /// The cohort's top-X cutoff.
     pub cutoff: f64,
+    /// The K-th best of what the cohort's networks show.
+    pub shown_cutoff: f64,
     /// The rungs, as (epoch, threshold), ascending.
     pub rungs: &'a [(f64, f64)],
 }
@@ -299,6 +302,7 @@ impl Network {
             epoch,
             value,
             cutoff: cohort.cutoff,
+            shown_cutoff: cohort.shown_cutoff,
             rung_threshold,
             window: &self.window,
             fit_p,
@@ -344,6 +348,12 @@ impl Network {
             std::panic::resume_unwind(panic);
         }
         Ok(())
+    }
+
+    /// What the network shows, for `select_hold_observed`: the mean of its
+    /// last N observed values (None before the first).
+    pub(crate) fn shown(&self, config: &Config) -> Option<f64> {
+        rules::shown(&self.values, config.n)
     }
 
     /// The network's standing for `select_top`: its final answer once stopped,

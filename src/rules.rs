@@ -9,7 +9,8 @@
 //! 2. [`width_gate`] (`stop_width`): a converged network whose prediction
 //!    interval is too wide keeps training;
 //! 3. [`rank_aware`] (`select_top`, `select_stop_reach`, `select_hold_reach`,
-//!    `select_hold_until`, `select_clear_observed`): a network that cannot
+//!    `select_hold_until`, `select_clear_observed`, `select_hold_observed`):
+//!    a network that cannot
 //!    make the cohort's top X stops; one that may still make it, but does not
 //!    clear it, keeps training (off under `select_halving`);
 //! 4. [`halving`] (`select_halving`): successive halving on the observed
@@ -43,6 +44,10 @@ pub struct Facts<'a> {
     pub value: f64,
     /// The cohort's top-X cutoff for `select_top` (NaN: none).
     pub cutoff: f64,
+    /// The K-th best of what the cohort's networks show (the mean of each
+    /// one's last N observed values) for `select_hold_observed` = K (NaN:
+    /// none).
+    pub shown_cutoff: f64,
     /// When this observation reaches a `select_halving` rung: the value at
     /// least as good as which it goes on (NaN: every one goes on).
     pub rung_threshold: Option<f64>,
@@ -132,12 +137,15 @@ pub fn width_gate(f: &Facts, decision: Decision) -> Decision {
 /// evidence Algorithm 2 asks for), and a converged
 /// one that may still reach it, but whose interval does not clear it either
 /// (with `select_clear_observed`: or whose last N observed values do not),
-/// keeps training; otherwise the decision stands. How far a prediction reaches
-/// is the prediction moved toward its interval's better end by a share of the
-/// distance: `select_stop_reach` to stop, `select_hold_reach` to hold (1, the
-/// default: the whole interval). Holding ends at epoch `select_hold_until` x
-/// `e_pred`. Without a cutoff or an interval, or under `select_halving`,
-/// nothing changes.
+/// keeps training; otherwise the decision stands. How far a prediction
+/// reaches is the prediction moved toward its interval's better end by a
+/// share of the distance: `select_stop_reach` to stop, `select_hold_reach` to
+/// hold (1, the default: the whole interval). With `select_hold_observed` =
+/// K, a network among the K of the cohort that show the most (the mean of
+/// their last N observed values) is held too, whatever its prediction says,
+/// and does not stop for falling short either. Holding ends at epoch
+/// `select_hold_until` x `e_pred`. Without a cutoff or an interval, or under
+/// `select_halving`, nothing changes.
 pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     let config = f.config;
     let [lo, hi] = f.interval;
@@ -167,11 +175,18 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     let clears =
         beyond(if maximize { lo } else { hi }) && (!config.select_clear_observed || shown());
     let holding = f.epoch < config.select_hold_until * config.e_pred;
+    // With `select_hold_observed`: among the K networks that show the most,
+    // whatever its prediction says.
+    let shown_top =
+        f.shown_cutoff.is_finite() && recent_mean(f).is_some_and(|m| !short_of_cutoff_shown(f, m));
     let valid = config.is_valid_fitness(f.fit_p);
     match decision {
-        Decision::Converged { .. } if holding && !out_of_reach && !clears => Decision::Continue,
+        Decision::Converged { .. } if holding && !clears && (!out_of_reach || shown_top) => {
+            Decision::Continue
+        }
         Decision::Continue
             if cannot_make_it
+                && !(holding && shown_top)
                 && valid
                 && (config.select_stop_reach >= 1.0 || f.window.len() >= config.n)
                 && f.epoch > config.n as f64 * config.e =>
@@ -181,6 +196,15 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
             }
         }
         d => d,
+    }
+}
+
+/// Whether what a network shows, `m`, falls short of the cohort's shown
+/// cutoff.
+fn short_of_cutoff_shown(f: &Facts, m: f64) -> bool {
+    match f.config.direction {
+        Direction::Maximize => m < f.shown_cutoff,
+        Direction::Minimize => m > f.shown_cutoff,
     }
 }
 
@@ -372,7 +396,15 @@ pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
 /// The mean of a network's last N observed values (N = config `n`; all of
 /// them when it has fewer), within their range; None without any.
 fn recent_mean(f: &Facts) -> Option<f64> {
-    let tail = &f.values[f.values.len().saturating_sub(f.config.n)..];
+    shown(f.values, f.config.n)
+}
+
+/// What a network shows: the mean of its last `n` observed values (all of
+/// them when it has fewer), within their range; None without any. The answer
+/// floor, the sure-pick check and the cohort's shown cutoff
+/// (`select_hold_observed`) all read this.
+pub(crate) fn shown(values: &[f64], n: usize) -> Option<f64> {
+    let tail = &values[values.len().saturating_sub(n)..];
     (!tail.is_empty()).then(|| mean_within(tail))
 }
 
@@ -403,6 +435,7 @@ mod tests {
             epoch,
             value: *values.last().unwrap(),
             cutoff: f64::NAN,
+            shown_cutoff: f64::NAN,
             rung_threshold: None,
             window: &[],
             fit_p,
@@ -542,6 +575,56 @@ mod tests {
             window,
             ..facts(c, epoch, &[70.0, 75.0, 78.0], 80.0)
         }
+    }
+
+    #[test]
+    fn a_network_among_those_that_show_the_most_is_held_whatever_it_predicts() {
+        // Prediction 80 in [75, 85], last values 70, 75, 78 (shown: 74.33),
+        // cutoff 90: the whole interval falls short, so without the shown
+        // cutoff (NaN, as with select_hold_observed = 0) it stops either way.
+        let window = [79.8, 80.1, 80.0];
+        let converged = Decision::Converged { prediction: 80.0 };
+        let c = config(&[
+            ("select_top", "10"),
+            ("select_hold_observed", "3"),
+            ("select_hold_until", "0.6"),
+        ]);
+        let at = |epoch: f64, cutoff: f64, shown_cutoff: f64| Facts {
+            shown_cutoff,
+            ..ranked(&c, epoch, cutoff, &window)
+        };
+        assert_eq!(rank_aware(&at(5.0, 90.0, f64::NAN), converged), converged);
+        assert_eq!(
+            rank_aware(&at(5.0, 90.0, f64::NAN), Decision::Continue),
+            converged
+        );
+        // Among the K that show the most (74.33 >= 74): held, and not
+        // stopped for falling short, until 0.6 x e_pred = epoch 12.
+        let top = at(5.0, 90.0, 74.0);
+        assert_eq!(rank_aware(&top, converged), Decision::Continue);
+        assert_eq!(rank_aware(&top, Decision::Continue), Decision::Continue);
+        let late = at(12.0, 90.0, 74.0);
+        assert_eq!(rank_aware(&late, converged), converged);
+        assert_eq!(rank_aware(&late, Decision::Continue), converged);
+        // Not among them (74.33 < 75): as before.
+        let below = at(5.0, 90.0, 75.0);
+        assert_eq!(rank_aware(&below, converged), converged);
+        assert_eq!(rank_aware(&below, Decision::Continue), converged);
+        // A sure pick (its interval clears 74) still stops.
+        assert_eq!(rank_aware(&at(5.0, 74.0, 74.0), converged), converged);
+        // Minimize mirrors it: 74.33 is among the best below 75, not below 74.
+        let min = config(&[
+            ("select_top", "10"),
+            ("select_hold_observed", "3"),
+            ("direction", "minimize"),
+            ("trend", "decreasing"),
+        ]);
+        let at_min = |shown_cutoff: f64| Facts {
+            shown_cutoff,
+            ..ranked(&min, 5.0, 70.0, &window)
+        };
+        assert_eq!(rank_aware(&at_min(75.0), converged), Decision::Continue);
+        assert_eq!(rank_aware(&at_min(74.0), converged), converged);
     }
 
     #[test]

@@ -166,6 +166,8 @@ fn bad_configuration_values() {
             "yes",
             ErrorCode::InvalidConfigValue,
         ),
+        ("select_hold_observed", "-1", ErrorCode::InvalidConfigValue),
+        ("select_hold_observed", "2.5", ErrorCode::InvalidConfigValue),
         ("preset", "fast", ErrorCode::InvalidConfigValue),
     ];
     let mut c = Config::default();

@@ -220,6 +220,7 @@ fn a_state_carries_keys_added_after_0_2_0() {
         ("select_hold_until", "0.6"),
         ("answer_floor", "on"),
         ("select_clear_observed", "on"),
+        ("select_hold_observed", "8"),
     ] {
         c.set(k, v).unwrap();
     }
@@ -240,6 +241,7 @@ fn a_state_carries_keys_added_after_0_2_0() {
         "select_hold_until",
         "answer_floor",
         "select_clear_observed",
+        "select_hold_observed",
     ] {
         assert!(text.contains(key), "{key} missing from {text}");
     }
@@ -251,4 +253,5 @@ fn a_state_carries_keys_added_after_0_2_0() {
     assert_eq!(restored.config().select_hold_until, 0.6);
     assert!(restored.config().answer_floor);
     assert!(restored.config().select_clear_observed);
+    assert_eq!(restored.config().select_hold_observed, 8);
 }

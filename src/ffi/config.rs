@@ -97,7 +97,12 @@ pub extern "C" fn penguin_config_new(config_out: *mut *mut penguin_config_t) -> 
 /// `select_hold_until` x `e_pred` on. With `select_clear_observed = on`
 /// (default off), a converged network whose interval clears the cutoff stops
 /// as a sure pick only when the mean of its last N observed values clears it
-/// too; otherwise it is held like one whose interval straddles it.
+/// too; otherwise it is held like one whose interval straddles it. With
+/// `select_hold_observed = K` (default 0: off), a network among the K that
+/// show the most (the mean of each network's last N observed values, stopped
+/// networks included) is held too, whatever its prediction says, until
+/// `select_hold_until` x `e_pred` (a pass over all networks per batch; an
+/// index for single observations, as for the scores).
 ///
 /// Successive halving, `select_halving = eta` (> 1; 0 = off): Penguin
 /// allocates training as successive halving does and still answers a

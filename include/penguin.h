@@ -350,9 +350,10 @@ penguin_result_t penguin_config_new(struct penguin_config_t **config_out);
  * (default off), a converged network whose interval clears the cutoff stops
  * as a sure pick only when the mean of its last N observed values clears it
  * too; otherwise it is held like one whose interval straddles it. With
- * `select_hold_observed = K` (default 0: off), a network among the K that
- * show the most (the mean of each network's last N observed values, stopped
- * networks included) is held too, whatever its prediction says, until
+ * `select_hold_observed = K` (default 0: off), a network whose mean of its
+ * last N observed values is at least the K-th best such mean in the cohort
+ * (taken at the start of the call, as the cutoff is; stopped networks count
+ * with theirs) is held too, whatever its prediction says, until
  * `select_hold_until` x `e_pred` (a pass over all networks per batch; an
  * index for single observations, as for the scores).
  *

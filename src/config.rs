@@ -211,11 +211,12 @@ pub struct Config {
     /// clears it too; otherwise it is held like the others. A prediction far
     /// above what the network shows does not make it a sure pick.
     pub select_clear_observed: bool,
-    /// Rank-aware stopping, hold side (K; 0: off): a network among the K of
-    /// the cohort that show the most (the mean of each one's last N observed
-    /// values; stopped networks count with theirs) is held until epoch
-    /// `select_hold_until` x `e_pred` whatever its prediction says, unless
-    /// it stops as a sure pick. Predictions from a few epochs miss by several
+    /// Rank-aware stopping, hold side (K; 0: off): a network whose mean of
+    /// its last N observed values is at least the K-th best such mean in the
+    /// cohort (taken at the start of each call; stopped networks count with
+    /// theirs) is held until epoch `select_hold_until` x `e_pred` whatever
+    /// its prediction says, unless it stops as a sure pick; only while the
+    /// top-X cutoff exists. Predictions from a few epochs miss by several
     /// points either way; what a network shows is what successive halving
     /// ranks on.
     pub select_hold_observed: usize,
@@ -328,7 +329,7 @@ pub const PRESET_KEEPS: &[&str] = &[
 /// `select_clear_observed` (session 14; it changes no median error or regret
 /// on those eleven) and `select_hold_observed = 8` (session 15: the 8
 /// networks that show the most are held too; leaving one population out of
-/// the thirty bundled ones chose 8 in every fold).
+/// the 29 bundled CNN and MLP ones chose 8 in every fold).
 const ROBUST: &str = "alternatives = vap3\ncombine = mean_fitted\nchance_patience = 3\n\
     loss_patience = 2\nloss_min_delta = 0.001\nchance_wait = 0.2\nselect_top = 10\n\
     select_hold_reach = 0.25\nselect_hold_until = 0.6\nanswer_floor = on\n\

@@ -116,9 +116,9 @@ pub struct Engine {
     networks: NetworkTable,
     pool: OnceLock<std::result::Result<rayon::ThreadPool, String>>,
     /// The networks' scores for `select_top` (and what they show, for
-    /// `select_hold_observed`), kept up to date by single observations; None
-    /// until one needs it and after anything else changes the networks (a
-    /// batch, `forget`, a restore), which rebuilds it.
+    /// `select_hold_observed`), kept up to date by single observations and
+    /// `forget`; None until one needs it and after anything else changes the
+    /// networks (a batch, a restore, `replace_networks`), which rebuilds it.
     ranked: Option<CohortIndex>,
     /// The values at the `select_halving` rungs, kept up to date by single
     /// observations like `ranked` (and dropped when it is).

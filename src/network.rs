@@ -353,7 +353,7 @@ impl Network {
     /// What the network shows, for `select_hold_observed`: the mean of its
     /// last N observed values (None before the first).
     pub(crate) fn shown(&self, config: &Config) -> Option<f64> {
-        rules::shown(&self.values, config.n)
+        rules::recent_mean(&self.values, config.n)
     }
 
     /// The network's standing for `select_top`: its final answer once stopped,

@@ -10,8 +10,8 @@
 //!    interval is too wide keeps training;
 //! 3. [`rank_aware`] (`select_top`, `select_stop_reach`, `select_hold_reach`,
 //!    `select_hold_until`, `select_clear_observed`, `select_hold_observed`):
-//!    a network that cannot
-//!    make the cohort's top X stops; one that may still make it, but does not
+//!    a network that cannot make the cohort's top X stops; one that may
+//!    still make it, or that is among the K that show the most, but does not
 //!    clear it, keeps training (off under `select_halving`);
 //! 4. [`halving`] (`select_halving`): successive halving on the observed
 //!    values takes the place of the stops above: a network stops where it
@@ -141,11 +141,12 @@ pub fn width_gate(f: &Facts, decision: Decision) -> Decision {
 /// reaches is the prediction moved toward its interval's better end by a
 /// share of the distance: `select_stop_reach` to stop, `select_hold_reach` to
 /// hold (1, the default: the whole interval). With `select_hold_observed` =
-/// K, a network among the K of the cohort that show the most (the mean of
-/// their last N observed values) is held too, whatever its prediction says,
-/// and does not stop for falling short either. Holding ends at epoch
-/// `select_hold_until` x `e_pred`. Without a cutoff or an interval, or under
-/// `select_halving`, nothing changes.
+/// K, a network whose mean of its last N observed values (this one
+/// included) is at least the shown cutoff (the K-th best such mean in the
+/// cohort, taken at the start of the call) is held too, whatever its
+/// prediction says, and does not stop for falling short either. Holding ends
+/// at epoch `select_hold_until` x `e_pred`. Without a cutoff or an interval,
+/// or under `select_halving`, nothing changes.
 pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     let config = f.config;
     let [lo, hi] = f.interval;
@@ -165,20 +166,21 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
         (true, false) => centre + share * (hi - centre),
         (false, false) => centre - share * (centre - lo),
     };
-    let short_of_cutoff = |v: f64| if maximize { v < f.cutoff } else { v > f.cutoff };
-    let cannot_make_it = short_of_cutoff(reach(config.select_stop_reach));
-    let out_of_reach = short_of_cutoff(reach(config.select_hold_reach));
+    let cannot_make_it = short_of(config.direction, reach(config.select_stop_reach), f.cutoff);
+    let out_of_reach = short_of(config.direction, reach(config.select_hold_reach), f.cutoff);
     let beyond = |v: f64| if maximize { v > f.cutoff } else { v < f.cutoff };
+    // What the network shows: the mean of its last N observed values.
+    let shows = recent_mean(f.values, config.n);
     // A sure pick by its interval; with `select_clear_observed`, only when
-    // what the network shows (the mean of its last N values) clears it too.
-    let shown = || recent_mean(f).is_some_and(beyond);
+    // what the network shows clears it too.
+    let shows_clear = shows.is_some_and(beyond);
     let clears =
-        beyond(if maximize { lo } else { hi }) && (!config.select_clear_observed || shown());
+        beyond(if maximize { lo } else { hi }) && (!config.select_clear_observed || shows_clear);
     let holding = f.epoch < config.select_hold_until * config.e_pred;
     // With `select_hold_observed`: among the K networks that show the most,
     // whatever its prediction says.
-    let shown_top =
-        f.shown_cutoff.is_finite() && recent_mean(f).is_some_and(|m| !short_of_cutoff_shown(f, m));
+    let shown_top = f.shown_cutoff.is_finite()
+        && shows.is_some_and(|m| !short_of(config.direction, m, f.shown_cutoff));
     let valid = config.is_valid_fitness(f.fit_p);
     match decision {
         Decision::Converged { .. } if holding && !clears && (!out_of_reach || shown_top) => {
@@ -199,12 +201,12 @@ pub fn rank_aware(f: &Facts, decision: Decision) -> Decision {
     }
 }
 
-/// Whether what a network shows, `m`, falls short of the cohort's shown
-/// cutoff.
-fn short_of_cutoff_shown(f: &Facts, m: f64) -> bool {
-    match f.config.direction {
-        Direction::Maximize => m < f.shown_cutoff,
-        Direction::Minimize => m > f.shown_cutoff,
+/// Whether `v` falls short of `cutoff` (below it for `maximize`, above it
+/// for `minimize`).
+fn short_of(direction: Direction, v: f64, cutoff: f64) -> bool {
+    match direction {
+        Direction::Maximize => v < cutoff,
+        Direction::Minimize => v > cutoff,
     }
 }
 
@@ -373,7 +375,7 @@ pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
     if !f.config.answer_floor || prediction.is_nan() {
         return verdict;
     }
-    let Some(mean) = recent_mean(f) else {
+    let Some(mean) = recent_mean(f.values, f.config.n) else {
         return verdict;
     };
     if !f.config.is_valid_fitness(mean) {
@@ -393,17 +395,11 @@ pub fn answer_floor(f: &Facts, verdict: Verdict) -> Verdict {
     }
 }
 
-/// The mean of a network's last N observed values (N = config `n`; all of
-/// them when it has fewer), within their range; None without any.
-fn recent_mean(f: &Facts) -> Option<f64> {
-    shown(f.values, f.config.n)
-}
-
-/// What a network shows: the mean of its last `n` observed values (all of
-/// them when it has fewer), within their range; None without any. The answer
-/// floor, the sure-pick check and the cohort's shown cutoff
-/// (`select_hold_observed`) all read this.
-pub(crate) fn shown(values: &[f64], n: usize) -> Option<f64> {
+/// The mean of a network's last `n` observed values (all of them when it has
+/// fewer), within their range; None without any: what the network shows, for
+/// the answer floor, the sure-pick check and the cohort's shown cutoff
+/// (`select_hold_observed`, see `Network::shown`).
+pub(crate) fn recent_mean(values: &[f64], n: usize) -> Option<f64> {
     let tail = &values[values.len().saturating_sub(n)..];
     (!tail.is_empty()).then(|| mean_within(tail))
 }

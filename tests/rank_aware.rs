@@ -1,5 +1,6 @@
 //! Rank-aware stopping (config `select_top`) on the bundled Fashion-MNIST
-//! curves, replayed as a NAS would (one batch per epoch): no network stops
+//! curves, replayed as a NAS would (one batch per epoch; one observation at a
+//! time for `select_hold_observed`): no network stops
 //! while its interval straddles the cutoff it was judged against, none keeps
 //! training wholly below it after the warm-up, the rule changes nothing when
 //! off, and it needs intervals.
@@ -121,4 +122,68 @@ fn without_a_cutoff_the_papers_decisions_stand_and_it_needs_intervals() {
     let err = Engine::new(c).unwrap_err();
     assert_eq!(err.code, ErrorCode::InconsistentConfig);
     assert!(err.message.contains("select_top"), "{}", err.message);
+}
+
+/// `select_hold_observed` through single observations (`penguin_observe`'s
+/// path, which keeps the cutoffs in an index): `robust` on MLPs s89, every
+/// network observed one at a time, epoch after epoch. Before the hold ends,
+/// no network stops converged while the mean of its last N values is at
+/// least the shown cutoff it was judged against, unless it is a sure pick
+/// (its interval and that mean clear the top-X cutoff); and the key makes
+/// networks train longer than without it.
+#[test]
+fn single_observations_hold_the_networks_that_show_the_most() {
+    let curves: Vec<Vec<(f64, f64)>> = common::bundled_curves("fmnist_mlp_s89.csv")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    let run = |k: &str| {
+        let mut config = Config::default();
+        config.set("preset", "robust").unwrap();
+        config.set("chance_level", "10").unwrap();
+        config.set("select_hold_observed", k).unwrap();
+        let mut engine = Engine::new(config.clone()).unwrap();
+        let mut stop = vec![f64::NAN; curves.len()];
+        let mut held = 0;
+        let steps = curves.iter().map(Vec::len).max().unwrap();
+        for step in 0..steps {
+            for (id, c) in curves.iter().enumerate() {
+                if !stop[id].is_nan() || step >= c.len() {
+                    continue;
+                }
+                let (epoch, value) = c[step];
+                let (cutoff, shown_cutoff) = (engine.cutoff(), engine.shown_cutoff());
+                let s = engine.observe(id as u64, epoch, value).unwrap();
+                let tail = &c[(step + 1).saturating_sub(config.n)..=step];
+                let shows = tail.iter().map(|p| p.1).sum::<f64>() / tail.len() as f64;
+                let among = shown_cutoff.is_finite() && shows >= shown_cutoff;
+                let ranked = cutoff.is_finite() && s.prediction_lo.is_finite();
+                let holding = epoch < config.select_hold_until * config.e_pred;
+                if among && ranked && holding {
+                    if s.state == State::Continue {
+                        held += 1;
+                    } else {
+                        let sure = s.prediction_lo > cutoff && shows > cutoff;
+                        assert!(
+                            sure || s.state == State::ReachedEPred,
+                            "network {id} stopped at epoch {epoch} showing {shows} \
+                             (shown cutoff {shown_cutoff}, cutoff {cutoff})"
+                        );
+                    }
+                }
+                if s.state != State::Continue {
+                    stop[id] = epoch;
+                }
+            }
+        }
+        let mean = stop.iter().sum::<f64>() / stop.len() as f64;
+        (mean, held)
+    };
+    let (with, held) = run("8");
+    let (without, _) = run("0");
+    assert!(held > 100, "only {held} observations held");
+    assert!(
+        with > without + 0.2,
+        "{with} epochs with the key, {without} without"
+    );
 }

@@ -121,7 +121,8 @@ pub struct Engine {
     /// networks (a batch, a restore, `replace_networks`), which rebuilds it.
     ranked: Option<CohortIndex>,
     /// The values at the `select_halving` rungs, kept up to date by single
-    /// observations like `ranked` (and dropped when it is).
+    /// observations like `ranked`; dropped whenever `ranked` is, and also by
+    /// `forget` (which updates `ranked` in place).
     rung_index: Option<RungIndex>,
 }
 

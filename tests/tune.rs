@@ -389,6 +389,29 @@ fn tune_chooses_robusts_hold_on_what_networks_show_with_a_budget_of_2() {
     assert_eq!(tuned.pairs(), robust_with(&[]).pairs());
 }
 
+/// `robust`, value for value, is one line of the built-in grid, so that
+/// `penguin tune` with its defaults can weigh what the project recommends
+/// against the rest on a user's own curves.
+#[test]
+fn robust_is_a_line_of_the_built_in_grid() {
+    let (ok, grid, stderr) = penguin(&["tune", "--print-grid"]);
+    assert!(ok, "{stderr}");
+    let robust = robust_with(&[]).pairs();
+    let lines: Vec<&str> = grid
+        .lines()
+        .filter(|line| {
+            let mut c = penguin::Config::default();
+            c.set("chance_level", "10").unwrap();
+            for kv in line.split_whitespace().filter(|kv| *kv != "paper") {
+                let (k, v) = kv.split_once('=').unwrap();
+                c.set(k, v).unwrap();
+            }
+            c.pairs() == robust
+        })
+        .collect();
+    assert_eq!(lines.len(), 1, "{grid}");
+}
+
 #[test]
 fn mistakes_are_usage_errors() {
     for args in [

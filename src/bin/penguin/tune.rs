@@ -389,7 +389,7 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
     Ok(a)
 }
 
-/// The built-in grid (288 settings): the paper's method and every combination
+/// The built-in grid (336 settings): the paper's method and every combination
 /// of the options that the bundled curves' experiments found worth trying
 /// (docs/research.md): averaged families (`combine = mean_fitted` with vap3,
 /// with pow3 and log_power, or with all three), the never-learner stop with
@@ -399,7 +399,10 @@ pub fn parse(args: &[String]) -> std::result::Result<TuneArgs, UsageError> {
 /// with the shares that a leave-one-population-out search chose (stop on
 /// three quarters of the reach, hold on half of it, hold until 0.6 of
 /// `e_pred`), the same shares holding on a quarter of the reach (cheaper),
-/// the quarter hold with the stop judged on the whole interval, or
+/// the quarter hold with the stop judged on the whole interval, the same
+/// with `robust`'s two later keys (a sure pick must show it,
+/// `select_clear_observed`, and the 8 networks that show the most are held,
+/// `select_hold_observed = 8`: so `robust` itself is a line), or
 /// successive halving (`select_halving = 3`, at least 10 finalists) instead
 /// of rank-aware stopping; each with and without the answer floor
 /// (`answer_floor`). Every setting works without numbers of the data but
@@ -423,6 +426,8 @@ pub fn default_grid() -> Vec<Setting> {
         "select_top=10 select_stop_reach=0.75 select_hold_reach=0.5 select_hold_until=0.6",
         "select_top=10 select_stop_reach=0.75 select_hold_reach=0.25 select_hold_until=0.6",
         "select_top=10 select_hold_reach=0.25 select_hold_until=0.6",
+        "select_top=10 select_hold_reach=0.25 select_hold_until=0.6 \
+         select_clear_observed=on select_hold_observed=8",
         "select_top=10 select_halving=3",
     ];
     let floor = ["", "answer_floor=on"];

@@ -147,6 +147,74 @@ fn api_checks_run_with_the_chance_level_rules() {
 }
 
 #[test]
+fn api_checks_run_with_a_noisy_never_learner() {
+    // A network at chance whose values differ (given by their bits, value
+    // selector 6), with a flat loss: its never-learner stop must answer the
+    // engine's mean of its last K = 3 values bit for bit (each divided by 3,
+    // then summed: summing first rounds differently for each three of these
+    // values). Selectors 0-5 with the chance rules (K = 3), and the robust
+    // family (K = 3, after chance_wait) in its modes 0-2.
+    let values = [
+        7.1, 9.6, 1.8, 9.5, 4.8, 5.3, 9.3, 6.1, 3.4, 5.2, 8.9, 5.1, 7.1, 9.6, 1.8, 9.5,
+    ];
+    let configs = (0..6u8)
+        .map(|sel| (sel, 0x80 | 0x0c))
+        .chain((112..118u8).flat_map(|sel| (0..3u8).map(move |mode| (sel, 0x80 | mode << 2))));
+    let mut stops = 0;
+    for (selector, extra) in configs {
+        let mut s = vec![selector, extra];
+        for v in values {
+            s.extend_from_slice(&[0, 1, 11, 6]);
+            s.extend_from_slice(&f64::to_le_bytes(v));
+            s.push(1);
+        }
+        let summary = api::run(&s);
+        stops += summary.never_learner_stops;
+    }
+    assert!(stops >= 9, "{stops} never-learner stops");
+}
+
+#[test]
+fn api_checks_run_with_a_late_bloomer() {
+    // A network flat at chance (5, or 2.5 for a loss; given by their bits)
+    // whose loss improves at every observation: the late-bloomer guard must
+    // keep it training through epoch 8, or to e_pred or the budget
+    // (Algorithm 2 would stop it), and the model checks that no stop at chance comes while the loss
+    // improves.
+    // Selectors 0-5 with the chance rules (loss_patience 1-3, K = 3), and the
+    // robust family (loss_patience 2) in its modes 0-2.
+    let configs = (0..6u8)
+        .flat_map(|sel| [0x9c, 0xac, 0xbc].map(|extra| (sel, extra)))
+        .chain((112..118u8).flat_map(|sel| (0..3u8).map(move |mode| (sel, 0x80 | mode << 2))));
+    for (selector, extra) in configs {
+        let config = api::config_for(selector, extra);
+        let v: f64 = if config.direction == penguin::config::Direction::Minimize {
+            2.5
+        } else {
+            5.0
+        };
+        let mut s = vec![selector, extra];
+        for k in 0..16u8 {
+            s.extend_from_slice(&[0, 1, 11, 6]);
+            s.extend_from_slice(&v.to_le_bytes());
+            s.push(10 + 10 * k);
+        }
+        let summary = api::run(&s);
+        assert_eq!(
+            summary.calls, 16,
+            "config {selector}, {extra:#x}: {summary:?}"
+        );
+        // Stopped only at e_pred (4 and 6 for variants 2 and 5) or by the
+        // budget (3 in mode 2).
+        let at_e_pred = usize::from(config.e_pred.min(config.max_epoch) <= 8.0);
+        assert_eq!(
+            summary.finals, at_e_pred,
+            "config {selector}, {extra:#x}: {summary:?}"
+        );
+    }
+}
+
+#[test]
 fn api_checks_run_with_select_top() {
     // The selector's high bit: rank-aware stopping (select_top 1, then 2 with
     // the same variants). Three networks on curves of different noise, a batch
@@ -207,6 +275,158 @@ fn api_checks_run_with_the_budget() {
 }
 
 #[test]
+fn api_checks_run_with_the_robust_preset() {
+    // Selectors 112-127: `preset = robust`'s keys on each variant with
+    // select_top 1 or 2 (high bit: select_halving too); the extra byte's
+    // bits 2-3 pick the mode (robust; with select_stop_reach; with the
+    // budget and the width gate; answer_floor alone), bit 4 the shown
+    // cutoff's K. Three networks on curves of different noise, a batch of
+    // distinct networks, a fork, more observations, then a network flat at
+    // chance (0) with a flat loss. The cohort paths must run: shown cutoffs,
+    // stops below the cutoff, rung stops, floored answers, budget stops,
+    // never-learner stops, some of them held back by chance_wait first (due
+    // before chance_wait x e_pred, they stop only after it).
+    let script = |selector: u8, extra: u8| {
+        let mut s = vec![selector, extra];
+        let loss = extra & 0x80 != 0;
+        let curve = |s: &mut Vec<u8>| {
+            for k in 0..12u8 {
+                s.extend_from_slice(&[0, k % 3, 11, 8 + (k % 3) * 0x50]);
+                if loss {
+                    s.push(40 + 8 * k);
+                }
+            }
+        };
+        curve(&mut s);
+        s.extend_from_slice(&[3, 3, 0, 11, 40]);
+        s.extend_from_slice(if loss {
+            &[90, 1, 11, 40, 90]
+        } else {
+            &[1, 11, 40]
+        });
+        s.extend_from_slice(&[2, 11, 40]);
+        if loss {
+            s.push(90);
+        }
+        s.push(6);
+        curve(&mut s);
+        for _ in 0..12 {
+            s.extend_from_slice(&[0, 3, 11, 5]);
+            if loss {
+                s.push(1);
+            }
+        }
+        s
+    };
+    let mut total = api::Summary::default();
+    let mut runs = 0;
+    for r in 0..16u8 {
+        for high in [0u8, 0x80] {
+            for mode in 0..4u8 {
+                for loss in [0u8, 0x80] {
+                    let extra = loss | (mode << 2) | ((r & 1) << 4);
+                    let selector = high + 112 + r;
+                    let summary = api::run(&script(selector, extra));
+                    assert_eq!(
+                        summary.calls, 38,
+                        "config {selector}, {extra:#x}: {summary:?}"
+                    );
+                    assert_eq!(
+                        summary.forked_calls, 25,
+                        "config {selector}, {extra:#x}: {summary:?}"
+                    );
+                    runs += 1;
+                    total.finals += summary.finals;
+                    total.never_learner_stops += summary.never_learner_stops;
+                    total.below_cutoff_stops += summary.below_cutoff_stops;
+                    total.budget_stops += summary.budget_stops;
+                    total.shown_cutoff_calls += summary.shown_cutoff_calls;
+                    total.rung_stops += summary.rung_stops;
+                    total.floored_answers += summary.floored_answers;
+                    total.waited_never_learner_stops += summary.waited_never_learner_stops;
+                }
+            }
+        }
+    }
+    // Half or less of what the engine gives today: the paths run.
+    assert_eq!(runs, 256);
+    assert!(total.shown_cutoff_calls >= 1100, "{total:?}");
+    assert!(total.below_cutoff_stops >= 40, "{total:?}");
+    assert!(total.rung_stops >= 8, "{total:?}");
+    assert!(total.never_learner_stops >= 80, "{total:?}");
+    assert!(total.waited_never_learner_stops >= 40, "{total:?}");
+    assert!(total.budget_stops >= 60, "{total:?}");
+    assert!(total.floored_answers >= 1, "{total:?}");
+}
+
+#[test]
+fn api_checks_run_with_the_stop_reach() {
+    // Robust mode 1 (select_stop_reach 0.75; select_top 1 for 112-117, 2
+    // for 118-119; K = 1 or 2 by bit 4): three networks on one curve, d
+    // and 2d below it, with alternating noise, each value given by its bits.
+    // Some observations must fall short of the cutoff only at the share
+    // (the model then requires the stop) and some networks stop.
+    let obs = |s: &mut Vec<u8>, id: u8, v: f64| {
+        s.extend_from_slice(&[0, id, 11, 6]);
+        s.extend_from_slice(&v.to_le_bytes());
+    };
+    let (mut share, mut finals) = (0, 0);
+    for selector in [112u8, 113, 115, 118, 119] {
+        for k in [0u8, 0x10] {
+            for d in [2.0, 4.0, 8.0, 12.0] {
+                for noise in [0.0, 1.0, 2.0, 4.0] {
+                    let mut s = vec![selector, 0x04 | k];
+                    for e in 0..14 {
+                        let a = 85.0 - 60.0 * 0.7f64.powi(e);
+                        let sign = if e % 2 == 0 { 1.0 } else { -1.0 };
+                        obs(&mut s, 0, a);
+                        obs(&mut s, 1, a - d + noise * sign);
+                        obs(&mut s, 2, a - 2.0 * d - noise * sign);
+                    }
+                    let summary = api::run(&s);
+                    share += summary.share_judgements;
+                    finals += summary.finals;
+                }
+            }
+        }
+    }
+    // Half or less of what the engine gives today.
+    assert!(share >= 45, "{share} judgements on the share");
+    assert!(finals >= 95, "{finals} stops");
+}
+
+#[test]
+fn api_checks_run_with_the_answer_floor() {
+    // Network 0 rises to 90, network 1 rises and then falls (its fits
+    // answer below what it shows), network 2 stays low; each value given by
+    // its bits (value selector 6). Under the robust family, and answer_floor
+    // alone (mode 3), some stops must answer the floor's mean.
+    let obs = |s: &mut Vec<u8>, id: u8, v: f64| {
+        s.extend_from_slice(&[0, id, 11, 6]);
+        s.extend_from_slice(&v.to_le_bytes());
+    };
+    let nets: [&[f64]; 3] = [
+        &[20.0, 40.0, 60.0, 75.0, 82.0, 86.0, 88.0, 89.0, 89.5, 90.0],
+        &[30.0, 50.0, 70.0, 60.0, 55.0, 52.0, 50.0, 49.0, 48.5, 48.0],
+        &[15.0, 20.0, 24.0, 27.0, 29.0, 30.0, 30.5, 31.0, 31.2, 31.3],
+    ];
+    let mut floored = 0;
+    for selector in (112..124u8).flat_map(|s| [s, s + 0x80]) {
+        for mode in 0..4u8 {
+            let mut s = vec![selector, mode << 2];
+            for k in 0..10 {
+                for (id, values) in nets.iter().enumerate() {
+                    obs(&mut s, id as u8, values[k]);
+                }
+            }
+            let summary = api::run(&s);
+            floored += summary.floored_answers;
+        }
+    }
+    assert!(floored >= 5, "{floored} floored answers");
+}
+
+#[test]
 fn state_checks_run_on_saved_states() {
     let mut e = penguin::Engine::new(api::config_for(1, 0)).unwrap();
     state::run(&penguin::state::to_bytes(&e));
@@ -225,6 +445,47 @@ fn state_checks_run_on_saved_states() {
         let mut b = good.clone();
         b[i] ^= 0x21;
         state::run(&b);
+    }
+}
+
+#[test]
+fn state_checks_compare_the_kept_cohort_index() {
+    // Robust configurations without select_halving (selectors 112-127 with
+    // the high bit clear: select_top 1 for 112-117, 2 for 118-123; the extra
+    // byte's bit 4 makes select_hold_observed 2, bits 2-3 the mode), on four
+    // networks in the warm-up, network 0 far ahead of the others. The check
+    // observes each network once (still in the warm-up), forgets network 0,
+    // then observes the others after the warm-up on the engine and on a
+    // copy loaded from its saved state: the engine judges them by the
+    // cohort's indexes it kept through those calls (network 0 gone), the
+    // copy by indexes built afresh, and both must answer alike.
+    let curves: [[f64; 4]; 4] = [
+        [80.0, 84.0, 86.0, 87.0],
+        [50.0, 54.0, 56.0, 57.0],
+        [30.0, 34.0, 36.0, 37.0],
+        [40.0, 44.0, 46.0, 47.0],
+    ];
+    for (selector, extra) in [
+        (113, 0),
+        (119, 0),
+        (113, 0x10),
+        (119, 0x10),
+        (113, 4),
+        (112, 0),
+    ] {
+        let mut e = penguin::Engine::new(api::config_for(selector, extra)).unwrap();
+        for (k, epoch) in [0.25, 0.5, 0.75, 1.0].into_iter().enumerate() {
+            for (id, curve) in curves.iter().enumerate() {
+                let s = e.observe(id as u64, epoch, curve[k]).unwrap();
+                assert_eq!(s.state, penguin::State::Continue);
+            }
+        }
+        assert!(e.cutoff().is_finite(), "config {selector}, {extra:#x}");
+        assert!(
+            e.shown_cutoff().is_finite(),
+            "config {selector}, {extra:#x}"
+        );
+        state::run(&penguin::state::to_bytes(&e));
     }
 }
 

@@ -1,27 +1,44 @@
 //! Writes starting corpora: valid saved states (for `state`) and API scripts
-//! (for `api`), into fuzz/corpus/<target>/.
+//! (for `api`), into fuzz/corpus/<target>/, or DIR/<target>/:
 //!
-//! cargo run --manifest-path fuzz/Cargo.toml --example make_seeds
+//! cargo run --manifest-path fuzz/Cargo.toml --example make_seeds [-- DIR]
 
 use penguin::state::to_bytes;
 use penguin::{Config, Engine};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus")
-        .join(target);
+    let root = std::env::args_os().nth(1).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+        PathBuf::from,
+    );
+    let dir = root.join(target);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
 fn main() {
     // Saved states: an empty engine and engines with a few networks (one of
-    // them final), under several configurations.
-    for sel in 0..6u8 {
-        let config = penguin_fuzz::api::config_for(sel, 2 * sel);
+    // them final), under several configurations; then the same under the
+    // `robust` family, whose keys the text of a default state never names:
+    // each selector 112-127, without and with the high bit (select_halving:
+    // 240-255), in mode r % 4 (the extra byte's bits 2-3) with the shown
+    // cutoff's K from (r / 4) % 2 (bit 4), for r = selector - 112.
+    let robust = (0..16u8).flat_map(|r| {
+        let extra = (r % 4) << 2 | ((r / 4) % 2) << 4;
+        [(112 + r, extra), (0x80 | (112 + r), extra)]
+    });
+    for (n, (sel, extra)) in (0..6u8).map(|s| (s, 2 * s)).chain(robust).enumerate() {
+        let name = |what: &str| {
+            if n < 6 {
+                format!("{what}_{sel}")
+            } else {
+                format!("{what}_robust_{sel}_{extra:x}")
+            }
+        };
+        let config = penguin_fuzz::api::config_for(sel, extra);
         let mut e = Engine::new(config).unwrap();
-        write("state", &format!("empty_{sel}"), &to_bytes(&e));
+        write("state", &name("empty"), &to_bytes(&e));
         for id in 0..3u64 {
             for k in 1..=(3 + 3 * id) {
                 let x = k as f64;
@@ -35,7 +52,7 @@ fn main() {
                 }
             }
         }
-        write("state", &format!("three_{sel}"), &to_bytes(&e));
+        write("state", &name("three"), &to_bytes(&e));
     }
     // API scripts: each configuration, then observations of a learning curve
     // on two networks, a batch, a status, a fork, more observations, a forget.
@@ -84,6 +101,34 @@ fn main() {
         let mut t = s.clone();
         t[0] = 12 + sel;
         write("api", &format!("chance_budget_{sel}"), &t);
+    }
+    // The `robust` family (see config_for): each selector 112-127 with and
+    // without select_halving (high bit), each mode (extra bits 2-3), the
+    // curve script (K from bit 4) and the chance script (losses).
+    for r in 0..16u8 {
+        for high in [0u8, 0x80] {
+            for mode in 0..4u8 {
+                let sel = high + 112 + r;
+                let mut s = vec![sel, (mode << 2) | ((r & 1) << 4)];
+                for k in 0..12u8 {
+                    s.extend_from_slice(&[0, k % 3, 11, 8 + (k % 3) * 0x50]);
+                }
+                s.extend_from_slice(&[3, 3, 0, 11, 40, 1, 11, 40, 2, 11, 40, 6]);
+                for k in 0..12u8 {
+                    s.extend_from_slice(&[0, k % 3, 11, 8 + (k % 3) * 0x50]);
+                }
+                s.extend_from_slice(&[4, 0, 7, 5, 1, 0, 1, 11, 8]);
+                write("api", &format!("robust_{sel:x}_{mode}"), &s);
+                let mut t = vec![sel, 0x80 | (mode << 2) | ((r & 1) << 4)];
+                for k in 0..10u8 {
+                    t.extend_from_slice(&[0, k % 2, 11, 8 + (k % 8) * 16, 40 + 8 * k]);
+                    t.extend_from_slice(&[0, 2, 11, 5, 1]);
+                }
+                t.extend_from_slice(&[3, 3, 0, 11, 40, 90, 2, 11, 5, 1, 3, 11, 40, 0]);
+                t.extend_from_slice(&[4, 2, 6, 0, 1, 11, 8, 255, 7, 5, 1, 7]);
+                write("api", &format!("robust_chance_{sel:x}_{mode}"), &t);
+            }
+        }
     }
     // Configuration lines: every key once with a valid value.
     let c = Config::default();

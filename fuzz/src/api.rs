@@ -9,6 +9,15 @@
 //! from the saved state; from then on every call goes to both and their answers
 //! must agree bit for bit.
 //!
+//! Some configurations ([`robust_config`]) use the keys of `preset = robust`
+//! (averaged curve families, `chance_wait`, the holds and shares of rank-aware
+//! stopping, `select_hold_observed`, `select_halving`, `answer_floor`). Under
+//! them a few rule invariants do not hold; [`check_status`] and
+//! [`check_rank_aware`] say which checks follow those keys and which are
+//! skipped, and why. Everything else (error codes, unchanged state after a
+//! refusal, the restored copy's bit-for-bit agreement, both cutoffs) is
+//! checked as for every configuration.
+//!
 //! Plain std + penguin, so tests/fuzz_regressions.rs includes this file as it is.
 
 use crate::bytes::Bytes;
@@ -28,11 +37,91 @@ const IDS: [u64; 4] = [0, 1, 2, u64::MAX];
 
 /// The configuration chosen by the first input byte (its high bit adds
 /// rank-aware stopping, see [`add_select_top`]; some values add the training
-/// budget, see [`add_budget`]) and the second.
+/// budget, see [`add_budget`]) and the second. Selectors whose low seven bits
+/// are 112 or more choose the `preset = robust` family instead (see
+/// [`robust_config`]); before it existed they repeated selectors 16-31 (the
+/// rules of [`add_budget`] and [`add_select_top`] give s and s - 96 the same
+/// configuration), so no configuration was lost to it.
 pub fn config_for(selector: u8, extra: u8) -> Config {
+    if selector & 0x7f >= ROBUST_FROM {
+        return robust_config(selector, extra);
+    }
     let mut c = config_without_select_top(selector, extra);
     add_select_top(&mut c, selector);
     add_budget(&mut c, selector);
+    c
+}
+
+/// The first selector (low seven bits) of the `robust` family.
+const ROBUST_FROM: u8 = 112;
+
+/// The `robust` family, for selectors whose low seven bits s are 112-127
+/// (r = s - 112): the keys of variant r % 6 ([`apply_variant`]) on top of
+/// `preset = robust` (averaged exp3 and vap3 with `combine = mean_fitted`,
+/// the never-learner stop and the late-bloomer guard with `chance_wait`,
+/// `select_hold_reach`, `select_hold_until`, `answer_floor`,
+/// `select_clear_observed`, `select_hold_observed`), with `select_top` = 1 +
+/// (r / 6) % 2 of the four network ids, so that the cohort's cutoffs exist.
+/// The selector's high bit adds successive halving (`select_halving` = 3, or
+/// 2 where 3 leaves no rung after the warm-up: variant 5). The extra byte
+/// keeps its bits 0 (threads), 1-6 (variant 4's function) and 7 (a loss per
+/// observation); its bits 2-3 pick the mode:
+///
+/// - 0: the preset's keys, `select_hold_observed` = 1 + bit 4 (the preset's 8
+///   never forms a shown cutoff among four networks);
+/// - 1: the same with `select_stop_reach` = 0.75;
+/// - 2: the same with the training budget (`max_epoch` 3) and the width gate
+///   (`stop_width` 10);
+/// - 3: no preset: the variant with its chance rules (as for the other
+///   selectors) and `answer_floor` = on alone.
+///
+/// In modes 0-2 the chance level is always set (the preset's never-learner
+/// stop needs it; 10, or 2 for a loss); bit 6 picks its margin.
+fn robust_config(selector: u8, extra: u8) -> Config {
+    let r = (selector & 0x7f) - ROBUST_FROM;
+    let mode = (extra >> 2) & 3;
+    let mut c = Config::default();
+    if mode != 3 {
+        c.set("preset", "robust").unwrap();
+    }
+    apply_variant(&mut c, r % 6, extra);
+    let minimize = c.direction == Direction::Minimize;
+    let set = |c: &mut Config, k: &str, v: &str| c.set(k, v).unwrap();
+    if mode == 3 {
+        set(&mut c, "answer_floor", "on");
+    } else {
+        if minimize {
+            // vap3 rises; a loss curve's families fall.
+            set(&mut c, "alternatives", "pow3d");
+        }
+        set(&mut c, "chance_level", if minimize { "2" } else { "10" });
+        let margin = match (minimize, extra & 0x40 != 0) {
+            (false, false) => "5",
+            (false, true) => "1",
+            (true, false) => "0.2",
+            (true, true) => "1",
+        };
+        set(&mut c, "chance_margin", margin);
+        let k = 1 + (extra >> 4) % 2;
+        set(&mut c, "select_hold_observed", &k.to_string());
+        if mode == 1 {
+            set(&mut c, "select_stop_reach", "0.75");
+        }
+        if mode == 2 {
+            set(&mut c, "max_epoch", "3");
+            set(&mut c, "stop_width", "10");
+        }
+    }
+    set(&mut c, "select_top", &(1 + (r / 6) % 2).to_string());
+    if selector & 0x80 != 0 {
+        set(&mut c, "select_halving", "3");
+        if c.halving_rungs().is_empty() {
+            set(&mut c, "select_halving", "2");
+        }
+    }
+    if mode == 3 {
+        add_chance_rules(&mut c, extra);
+    }
     c
 }
 
@@ -65,58 +154,61 @@ fn add_select_top(c: &mut Config, selector: u8) {
 
 fn config_without_select_top(selector: u8, extra: u8) -> Config {
     let mut c = Config::default();
+    apply_variant(&mut c, (selector & 0x7f) % 6, extra);
+    add_chance_rules(&mut c, extra);
+    c
+}
+
+/// The keys of variant 0-5 (0: the paper's defaults, untouched).
+fn apply_variant(c: &mut Config, variant: u8, extra: u8) {
     let set = |c: &mut Config, k: &str, v: &str| c.set(k, v).unwrap();
-    let variant = (selector & 0x7f) % 6;
     if variant == 0 {
         // The paper's defaults, untouched (threads = 0: all cores for batches).
-        add_chance_rules(&mut c, extra);
-        return c;
+        return;
     }
     // Cheaper fits: the same code paths, shorter solver runs.
-    set(&mut c, "fit_patience", "20");
-    set(&mut c, "fit_restarts", "0");
-    set(&mut c, "threads", if extra & 1 == 0 { "1" } else { "2" });
+    set(c, "fit_patience", "20");
+    set(c, "fit_restarts", "0");
+    set(c, "threads", if extra & 1 == 0 { "1" } else { "2" });
     match variant {
         1 => {}
         2 => {
             // Final decisions early: N = 1, warm-up by predictions, e_pred = 4.
-            set(&mut c, "N", "1");
-            set(&mut c, "warmup", "predictions");
-            set(&mut c, "e_pred", "4");
+            set(c, "N", "1");
+            set(c, "warmup", "predictions");
+            set(c, "e_pred", "4");
         }
         3 => {
             // The authors' variants of every rule, and SciPy's solver.
-            set(&mut c, "solver", "trf");
-            set(&mut c, "failed_fit", "skipped");
-            set(&mut c, "validity", "all");
-            set(&mut c, "agreement", "median");
-            set(&mut c, "threshold", "relative");
-            set(&mut c, "upper_bound_reject", "0.01");
-            set(&mut c, "t", "2");
+            set(c, "solver", "trf");
+            set(c, "failed_fit", "skipped");
+            set(c, "validity", "all");
+            set(c, "agreement", "median");
+            set(c, "threshold", "relative");
+            set(c, "upper_bound_reject", "0.01");
+            set(c, "t", "2");
         }
         4 => {
             // Any catalogue function, in its direction.
             let f = &CATALOGUE[usize::from(extra >> 1) % CATALOGUE.len()];
-            set(&mut c, "function", f.name);
+            set(c, "function", f.name);
             if f.trend == Trend::Decreasing {
-                set(&mut c, "direction", "minimize");
-                set(&mut c, "valid_max", "inf");
+                set(c, "direction", "minimize");
+                set(c, "valid_max", "inf");
             }
-            set(&mut c, "N", "2");
-            set(&mut c, "t", "5");
+            set(c, "N", "2");
+            set(c, "t", "5");
         }
         _ => {
-            set(&mut c, "min_points", "1");
-            set(&mut c, "E", "1");
-            set(&mut c, "N", "2");
-            set(&mut c, "x_shift", "-1");
-            set(&mut c, "e_pred", "6");
-            set(&mut c, "warm_start", "off");
-            set(&mut c, "t", "3");
+            set(c, "min_points", "1");
+            set(c, "E", "1");
+            set(c, "N", "2");
+            set(c, "x_shift", "-1");
+            set(c, "e_pred", "6");
+            set(c, "warm_start", "off");
+            set(c, "t", "3");
         }
     }
-    add_chance_rules(&mut c, extra);
-    c
 }
 
 /// With the extra byte's high bit, the chance-level rules (then every
@@ -163,6 +255,18 @@ struct Net {
     final_: bool,
     /// Its last status is a select_top stop wholly below the cutoff.
     below_cutoff_stop: bool,
+    /// Statuses in a row, up to the last, with a prediction (`fit_P` not
+    /// NaN): each one went into the engine's window of predictions, which
+    /// holds at least this many (up to N).
+    predictions_in_a_row: usize,
+    /// At most this many predictions are in the window: a missing one
+    /// empties it with `failed_fit = breaks` (then it holds exactly
+    /// `predictions_in_a_row`), and with `skipped` leaves it as it is unless
+    /// the fit hit an upper bound (which empties it, unseen).
+    window_at_most: usize,
+    /// `chance_wait` held it once while the never-learner stop was otherwise
+    /// due (its last K values at chance, its loss stalled).
+    waited_at_chance: bool,
     /// The last status the engine returned for it.
     last: Option<Status>,
 }
@@ -171,6 +275,9 @@ struct Net {
 #[derive(Clone, Debug, Default)]
 struct Model {
     nets: BTreeMap<u64, Net>,
+    /// Accepted observations judged short of the cutoff only at
+    /// `select_stop_reach` ([`RankCheck::on_share`]).
+    share_judgements: usize,
 }
 
 impl Model {
@@ -192,10 +299,11 @@ impl Model {
         }
     }
 
-    /// The engine's cutoff, from the statuses the model saw.
+    /// The engine's cutoff, from the statuses the model saw (none under
+    /// `select_halving`, which judges on rungs instead).
     fn cutoff(&self, config: &Config) -> f64 {
         let x = config.select_top;
-        if x == 0 || self.nets.len() < x {
+        if x == 0 || !config.takes_cutoff() || self.nets.len() < x {
             return f64::NAN;
         }
         let mut scores: Vec<f64> = self
@@ -221,12 +329,106 @@ impl Model {
         scores[x - 1]
     }
 
+    /// The engine's shown cutoff for `select_hold_observed` = K: the K-th
+    /// best of what the networks show (the mean of each one's last N
+    /// values), only while rank-aware stopping takes a cutoff.
+    fn shown_cutoff(&self, config: &Config) -> f64 {
+        let k = config.select_hold_observed;
+        if k == 0 || !config.takes_cutoff() || self.nets.len() < k {
+            return f64::NAN;
+        }
+        let mut shown: Vec<f64> = self
+            .nets
+            .values()
+            .filter_map(|n| recent_mean(&n.values, config.n))
+            .collect();
+        if shown.len() < k {
+            return f64::NAN;
+        }
+        shown.sort_by(|a, b| match config.direction {
+            Direction::Maximize => b.total_cmp(a),
+            Direction::Minimize => a.total_cmp(b),
+        });
+        shown[k - 1]
+    }
+
+    /// The cutoffs a call is judged by, as the engine must report them.
+    fn cohort(&self, config: &Config, engine: &Engine) -> Cohort {
+        let c = Cohort {
+            cutoff: self.cutoff(config),
+            shown: self.shown_cutoff(config),
+        };
+        assert_eq!(c.cutoff.to_bits(), engine.cutoff().to_bits(), "cutoff");
+        assert_eq!(
+            c.shown.to_bits(),
+            engine.shown_cutoff().to_bits(),
+            "shown cutoff"
+        );
+        c
+    }
+
     fn last_epoch(&self, id: u64) -> f64 {
         self.nets
             .get(&id)
             .and_then(|n| n.epochs.last().copied())
             .unwrap_or(0.0)
     }
+}
+
+/// The cutoffs a call is judged by: the top-X cutoff of `select_top` and the
+/// shown cutoff of `select_hold_observed` (NaN: none).
+#[derive(Clone, Copy, Debug)]
+struct Cohort {
+    cutoff: f64,
+    shown: f64,
+}
+
+impl Cohort {
+    const NONE: Cohort = Cohort {
+        cutoff: f64::NAN,
+        shown: f64::NAN,
+    };
+}
+
+/// What a network shows, as the engine computes it (`rules::recent_mean`):
+/// the mean of its last `n` values (all when fewer), each divided first,
+/// kept within their range; None without a value.
+fn recent_mean(values: &[f64], n: usize) -> Option<f64> {
+    let tail = &values[values.len().saturating_sub(n)..];
+    if tail.is_empty() {
+        return None;
+    }
+    let k = tail.len() as f64;
+    let lo = tail.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = tail.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some(tail.iter().map(|v| v / k).sum::<f64>().clamp(lo, hi))
+}
+
+/// `answer` after the answer floor (`answer_floor`): the mean of the last N
+/// values when that is a valid fitness and `answer` is worse; `answer` when
+/// the floor is off.
+fn floored(config: &Config, net: &Net, answer: f64) -> f64 {
+    if !config.answer_floor || answer.is_nan() {
+        return answer;
+    }
+    match recent_mean(&net.values, config.n) {
+        Some(m) if config.is_valid_fitness(m) && short_of(config.direction, answer, m) => m,
+        _ => answer,
+    }
+}
+
+/// Whether `v` falls short of `cutoff` (below it when maximizing).
+fn short_of(direction: Direction, v: f64, cutoff: f64) -> bool {
+    match direction {
+        Direction::Maximize => v < cutoff,
+        Direction::Minimize => v > cutoff,
+    }
+}
+
+/// Whether `chance_wait` still holds a network at chance at `epoch` (never
+/// with its default 0).
+fn waits(config: &Config, epoch: f64) -> bool {
+    epoch < config.chance_wait * config.e_pred
 }
 
 /// Notes an accepted observation's loss as the engine does (NaN or infinite:
@@ -254,17 +456,81 @@ fn loss_stalled(config: &Config, net: &Net) -> bool {
 }
 
 /// Whether a converged status has the never-learner stop's shape
-/// (`chance_patience` = K): no interval, and its answer the mean of the last
-/// K values, all at chance. Such a stop must also satisfy the rule's loss
-/// condition and lie within those values; the caller asserts that.
+/// (`chance_patience` = K): no interval, its last K values all at chance, and
+/// its answer the mean of those values: within one ulp of their plain mean
+/// (each divided by K, summed), or exactly the engine's mean
+/// ([`recent_mean`], kept within the values: the sum of three equal values
+/// divided by 3 each may round one ulp above them, and a sum of huge values
+/// may overflow). The shape does not copy the engine's formula, so that the
+/// checks of the exact mean and of its range can fail; such a stop must also
+/// satisfy the rule's loss condition and wait for `chance_wait`. Other stops
+/// may have the shape too: see [`is_never_learner`].
 fn never_learner_stop(config: &Config, net: &Net, s: &Status) -> bool {
     let k = config.chance_patience;
     if k == 0 || net.values.len() < k || !s.prediction_lo.is_nan() || !s.prediction_hi.is_nan() {
         return false;
     }
     let last = &net.values[net.values.len() - k..];
-    let mean: f64 = last.iter().map(|v| v / k as f64).sum();
-    last.iter().all(|&v| config.at_chance(v)) && s.prediction.to_bits() == mean.to_bits()
+    let plain: f64 = last.iter().map(|v| v / k as f64).sum();
+    let mean = recent_mean(&net.values, k).expect("k > 0 values");
+    last.iter().all(|&v| config.at_chance(v))
+        && (s.prediction.to_bits() == mean.to_bits() || within_an_ulp(s.prediction, plain))
+}
+
+/// Whether a converged status (not at the budget) is a never-learner stop:
+/// it has the shape ([`never_learner_stop`]), and unless it answers exactly
+/// the engine's mean with the loss stalled, no other stop could answer the
+/// same. Those answer their newest prediction, or the observed value (a
+/// `select_halving` rung stop without a valid prediction), lifted by the
+/// answer floor where it applies: on a flat curve at chance that can be the
+/// values' mean within an ulp, or the floor's mean of the same values
+/// (N = K). With `failed_fit = skipped` and no newest prediction, the
+/// paper's rule answers an older one, unknown here.
+fn is_never_learner(config: &Config, net: &Net, s: &Status) -> bool {
+    if s.state != State::Converged || !never_learner_stop(config, net, s) {
+        return false;
+    }
+    let fp = s.fit_prediction;
+    let value = *net.values.last().unwrap();
+    let unknown = config.failed_fit == FailedFit::Skipped && fp.is_nan();
+    let paper = unknown || s.prediction.to_bits() == floored(config, net, fp).to_bits();
+    let rung = config.select_halving > 0.0
+        && !config.is_valid_fitness(fp)
+        && reaches_a_rung(config, net)
+        && s.prediction.to_bits() == floored(config, net, value).to_bits();
+    let mean = recent_mean(&net.values, config.chance_patience).expect("k > 0 values");
+    let exact = s.prediction.to_bits() == mean.to_bits();
+    !(paper || rung) || (exact && loss_stalled(config, net))
+}
+
+/// Whether the network's newest observation reaches a `select_halving` rung
+/// that its previous observation had not reached.
+fn reaches_a_rung(config: &Config, net: &Net) -> bool {
+    let n = net.epochs.len();
+    let previous = n.checked_sub(2).map(|i| net.epochs[i]);
+    let rungs = config.halving_rungs();
+    !Config::rungs_reached(&rungs, |r| *r, previous, net.epochs[n - 1]).is_empty()
+}
+
+/// Whether `a` and `b` are finite and at most one ulp (of the larger in
+/// magnitude) apart.
+fn within_an_ulp(a: f64, b: f64) -> bool {
+    let ulp = |x: f64| {
+        let x = x.abs();
+        f64::from_bits(x.to_bits() + 1) - x
+    };
+    a.is_finite() && b.is_finite() && (a - b).abs() <= ulp(a).max(ulp(b))
+}
+
+/// The never-learner stop's conditions but `chance_wait` (K =
+/// `chance_patience` > 0): the last K values at chance and the loss stalled.
+fn never_learner_conditions(config: &Config, net: &Net) -> bool {
+    let k = config.chance_patience;
+    let n = net.values.len();
+    k > 0
+        && n >= k
+        && net.values[n - k..].iter().all(|&v| config.at_chance(v))
+        && loss_stalled(config, net)
 }
 
 /// Whether a network observed at `epoch` is past its training budget
@@ -275,6 +541,23 @@ fn over_budget(config: &Config, epoch: f64) -> bool {
 }
 
 /// Everything a status must satisfy after an accepted observation.
+///
+/// The keys of the `robust` family ([`robust_config`]) change some answers,
+/// and the checks follow them exactly where the model can, rather than
+/// being skipped: `chance_wait` (no never-learner stop, and no other stop
+/// answering at chance but the budget's, before its epoch), `answer_floor`
+/// (a stop answers the mean of the last N values when its answer is worse:
+/// [`floored`], bit for bit) and `select_halving` (a rung stop answers the
+/// observed value when the newest prediction is no valid fitness, and that
+/// value need not lie in the valid range, as for the budget). One check is
+/// relaxed: with `answer_floor` and N = `chance_patience` (the preset's 3 =
+/// variants 0, 1, 3) a floored stop of a network at chance without an
+/// interval looks like a never-learner stop, so when the answer is the
+/// floor's mean only the late-bloomer guard's loss condition (weaker) is
+/// asserted. `alternatives`/`combine = mean_fitted`,
+/// `select_clear_observed`, `select_hold_*` and `select_stop_reach` change
+/// nothing checked here: fits, parameters (the main function's), warm-up and
+/// `e_pred` hold as they are (see [`check_rank_aware`] for the cutoff).
 fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
     let n = net.epochs.len();
     let epoch = *net.epochs.last().unwrap();
@@ -299,16 +582,10 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
         s.fit_prediction
     );
     let warming = config.warmup == Warmup::Epochs && epoch <= config.n as f64 * config.e;
-    // The engine gives a never-learner stop no interval. A stop of the paper's
-    // rule on a flat curve can look the same (its fit answers the values'
-    // mean, its interval may be NaN); it answers its own fit, so when that is
-    // the answer and the never-learner rule's loss condition does not hold,
-    // it is checked as the paper's stop.
-    let paper_like = s.prediction.to_bits() == s.fit_prediction.to_bits();
-    let never_learner = s.state == State::Converged
-        && !budget
-        && never_learner_stop(config, net, s)
-        && (!paper_like || loss_stalled(config, net));
+    // The engine gives a never-learner stop no interval. Other stops on a
+    // flat curve can look the same (see is_never_learner); they are checked
+    // as what they are, unless they answer as the never-learner stop would.
+    let never_learner = !budget && is_never_learner(config, net, s);
     if warming && !never_learner && !budget {
         assert_eq!(
             s.state,
@@ -326,12 +603,9 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
                 "prediction while training"
             );
             // The never-learner stop is applied last: when its conditions
-            // hold, the network must have stopped.
-            let k = config.chance_patience;
-            let due = k > 0
-                && n >= k
-                && net.values[n - k..].iter().all(|&v| config.at_chance(v))
-                && loss_stalled(config, net);
+            // hold (and chance_wait no longer holds it), the network must
+            // have stopped.
+            let due = never_learner_conditions(config, net) && !waits(config, epoch);
             assert!(!due, "never-learner stop missed at epoch {epoch}");
             assert!(!budget, "still training at {epoch} >= max_epoch");
         }
@@ -349,11 +623,17 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
                 "never-learner stop at {epoch} >= e_pred"
             );
             assert!(
+                !waits(config, epoch),
+                "never-learner stop at {epoch} before chance_wait x e_pred = {}",
+                config.chance_wait * config.e_pred
+            );
+            assert!(
                 loss_stalled(config, net),
                 "never-learner stop while the loss improved {} observations ago",
                 net.since_best_loss
             );
-            let last = &net.values[n - config.chance_patience..];
+            let k = config.chance_patience;
+            let last = &net.values[n - k..];
             let (lo, hi) = last
                 .iter()
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
@@ -362,6 +642,13 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
             assert!(
                 s.prediction.is_finite() && lo <= s.prediction && s.prediction <= hi,
                 "never-learner answer {} outside its values [{lo}, {hi}]",
+                s.prediction
+            );
+            let mean = recent_mean(&net.values, k).expect("k > 0 values");
+            assert_eq!(
+                s.prediction.to_bits(),
+                mean.to_bits(),
+                "never-learner answer {} is not the mean of its last {k} values, {mean}",
                 s.prediction
             );
         }
@@ -379,9 +666,12 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
                 && fp.is_nan()
                 && config.stop_width.is_infinite();
             let in_range = config.valid_min <= s.prediction && s.prediction <= config.valid_max;
+            // The answer floor lifts it, bit for bit (floored() is the
+            // answer itself when the floor is off or does not apply).
+            let floor = floored(config, net, expected);
             assert!(
-                s.prediction.to_bits() == expected.to_bits() || (skipped && in_range),
-                "budget stop at {epoch}: {s:?}"
+                s.prediction.to_bits() == floor.to_bits() || (skipped && in_range),
+                "budget stop at {epoch} (answer {expected}, floored {floor}): {s:?}"
             );
             if s.prediction.to_bits() == value.to_bits() && !valid {
                 assert!(
@@ -403,100 +693,271 @@ fn check_status(config: &Config, net: &Net, value: f64, s: &Status) {
                     config.stop_width
                 );
             }
-            // Rank-aware stopping stops a network below the cutoff after the
-            // warm-up, whether or not N predictions agree.
+            // Algorithm 2 stops only on a window of N predictions; rank-aware
+            // stopping stops a network below the cutoff after the warm-up,
+            // whether or not N predictions agree (see check_rank_aware).
             assert!(
-                n >= config.n || config.select_top > 0,
-                "converged after {n} observations with N = {}",
+                net.window_at_most >= config.n || config.select_top > 0,
+                "converged after {n} observations, at most {} predictions in the window, \
+                 with N = {}",
+                net.window_at_most,
                 config.n
             );
             // On the newest prediction; with failed_fit = skipped a failed fit
             // stays out of the window, so the newest one there may be older.
+            // A stop by select_halving answers the observed value when the
+            // newest prediction is no valid fitness (only rungs stop then).
+            // Either answer is lifted by the answer floor where it applies
+            // (floored() is the answer itself elsewhere), bit for bit.
             let skipped = config.failed_fit == FailedFit::Skipped && s.fit_prediction.is_nan();
+            let observed =
+                config.select_halving > 0.0 && !config.is_valid_fitness(s.fit_prediction);
+            let answer = if observed { value } else { s.fit_prediction };
             if !skipped {
-                assert_eq!(
-                    s.prediction.to_bits(),
-                    s.fit_prediction.to_bits(),
-                    "converged on the newest prediction"
+                let floor = floored(config, net, answer);
+                assert!(
+                    s.prediction.to_bits() == floor.to_bits(),
+                    "converged on the newest prediction (or observed value {value}), \
+                     floored: {floor}: {s:?}"
+                );
+                // The late-bloomer guard keeps a network whose answer (before
+                // the floor) is at chance training before chance_wait x e_pred,
+                // and while its loss improved within loss_patience
+                // observations; only the budget and the never-learner stop,
+                // checked above, come after it.
+                let at_chance = config.chance_level.is_finite() && config.at_chance(answer);
+                assert!(
+                    !(at_chance && waits(config, epoch)),
+                    "stopped at chance ({answer}) at {epoch}, before chance_wait x e_pred = {}: \
+                     {s:?}",
+                    config.chance_wait * config.e_pred
+                );
+                let improving = config.loss_patience > 0
+                    && net.best_loss.is_some()
+                    && (net.since_best_loss as usize) < config.loss_patience;
+                assert!(
+                    !(at_chance && improving),
+                    "stopped at chance ({answer}) at {epoch} while the loss improved {} \
+                     observations ago (loss_patience {}): {s:?}",
+                    net.since_best_loss,
+                    config.loss_patience
                 );
             }
-            assert!(
-                s.prediction.is_finite()
-                    && config.valid_min <= s.prediction
-                    && s.prediction <= config.valid_max,
-                "converged prediction {} outside [{}, {}]",
-                s.prediction,
-                config.valid_min,
-                config.valid_max
-            );
+            // The observed value of a halving stop, as the budget's, need
+            // not be a valid fitness.
+            if !observed {
+                assert!(
+                    s.prediction.is_finite()
+                        && config.valid_min <= s.prediction
+                        && s.prediction <= config.valid_max,
+                    "converged prediction {} outside [{}, {}]",
+                    s.prediction,
+                    config.valid_min,
+                    config.valid_max
+                );
+            }
         }
     }
 }
 
-/// Rank-aware stopping against the cutoff the call was judged by: a network
-/// stops with fewer than N observations only wholly below the cutoff after
-/// the warm-up epoch, never stops while its interval straddles it, and keeps
-/// training wholly below it only for the late-bloomer guard. Returns whether
-/// the status is a stop wholly below the cutoff.
-fn check_rank_aware(config: &Config, net: &Net, s: &Status, cutoff: f64) -> bool {
+/// Rank-aware stopping against the cutoffs the call was judged by, as
+/// `rules::rank_aware` decides from what the status shows (its interval and
+/// `fit_P`), the cutoffs and the network's values: a stop is Algorithm 2's,
+/// on a full window of N predictions and not held (while holding: a sure
+/// pick, its interval's worse end beyond the cutoff, or out of reach and not
+/// among those that show the most), or rank-aware stopping's own, short of
+/// the cutoff after the warm-up with a valid prediction; a network short of
+/// the cutoff keeps training only while held or kept by the late-bloomer
+/// guard. Returns what was judged ([`RankCheck`]).
+///
+/// Under the `robust` family's keys ([`robust_config`]):
+/// - `select_halving`: there is no cutoff; a network stops only where its
+///   observation reaches a rung (checked instead of the rest);
+/// - `select_hold_until`: holding ends at its epoch; after it, Algorithm 2's
+///   stop may straddle the cutoff;
+/// - `select_hold_reach`, `select_stop_reach`: "out of reach" and "short"
+///   use the prediction moved that share of the way toward its interval's
+///   better end ([`reach`]); short at `select_stop_reach` < 1, a network
+///   stops only on a full window, which the model knows for sure after N
+///   statuses in a row with a prediction (only then is "keeps training"
+///   checked) and rules out with fewer than N predictions since the window
+///   last emptied (`failed_fit = breaks`);
+/// - `select_clear_observed`: a sure pick's mean of its last N values must
+///   be beyond the cutoff too;
+/// - `select_hold_observed`: while holding, a network among the K that show
+///   the most (the shown cutoff the engine reported) stops only as a sure
+///   pick, and may keep training short of the cutoff;
+/// - `chance_wait`: a network whose prediction is at chance may keep
+///   training before `chance_wait` x `e_pred` (the late-bloomer guard);
+/// - `answer_floor` and averaged families change no stop this checks (they
+///   change answers, not intervals).
+fn check_rank_aware(config: &Config, net: &Net, s: &Status, cohort: Cohort) -> RankCheck {
     let n = net.epochs.len();
     let epoch = *net.epochs.last().unwrap();
+    let cutoff = cohort.cutoff;
     // The budget stops a network wherever its interval lies.
+    let none = RankCheck::default();
     if config.select_top == 0 || s.state == State::ReachedEPred || over_budget(config, epoch) {
-        return false;
+        return none;
     }
     let (lo, hi) = (s.prediction_lo, s.prediction_hi);
-    let paper_like = s.prediction.to_bits() == s.fit_prediction.to_bits();
-    let never_learner = s.state == State::Converged
-        && never_learner_stop(config, net, s)
-        && (!paper_like || loss_stalled(config, net));
-    if never_learner {
-        return false;
+    if is_never_learner(config, net, s) {
+        return none;
+    }
+    if config.select_halving > 0.0 {
+        assert!(
+            s.state != State::Converged || reaches_a_rung(config, net),
+            "select_halving stop between rungs {:?} at {epoch} (previous {:?}): {s:?}",
+            config.halving_rungs(),
+            n.checked_sub(2).map(|i| net.epochs[i])
+        );
+        return none;
     }
     let judged = cutoff.is_finite() && lo.is_finite() && hi.is_finite();
-    let (worse, better) = match config.direction {
-        Direction::Maximize => (hi < cutoff, lo > cutoff),
-        Direction::Minimize => (lo > cutoff, hi < cutoff),
+    // Algorithm 2 may have found it converged only on a full window.
+    let maybe_full = net.window_at_most >= config.n;
+    if !judged {
+        // Without a cutoff or an interval, rank-aware stopping changes
+        // nothing: a stop is Algorithm 2's (or an opt-in rule's, checked by
+        // check_status).
+        assert!(
+            s.state != State::Converged || maybe_full,
+            "stopped at {epoch} with cutoff {cutoff}, at most {} predictions in the window: {s:?}",
+            net.window_at_most
+        );
+        return none;
+    }
+    let direction = config.direction;
+    let beyond = |v: f64| match direction {
+        Direction::Maximize => v > cutoff,
+        Direction::Minimize => v < cutoff,
     };
+    // Wholly below the cutoff (its better end short of it), a sure pick by
+    // its interval (its worse end beyond it).
+    let worse = short_of(direction, reach(config, s, 1.0), cutoff);
+    let better = beyond(match direction {
+        Direction::Maximize => lo,
+        Direction::Minimize => hi,
+    });
+    let shows = recent_mean(&net.values, config.n);
+    let clears = better && (!config.select_clear_observed || shows.is_some_and(beyond));
+    let out_of_reach = short_of(
+        direction,
+        reach(config, s, config.select_hold_reach),
+        cutoff,
+    );
+    let cannot_make_it = short_of(
+        direction,
+        reach(config, s, config.select_stop_reach),
+        cutoff,
+    );
+    let holding = epoch < config.select_hold_until * config.e_pred;
+    let shown_top =
+        cohort.shown.is_finite() && shows.is_some_and(|m| !short_of(direction, m, cohort.shown));
+    let fp = s.fit_prediction;
+    let valid = config.is_valid_fitness(fp);
     let late = epoch > config.n as f64 * config.e;
-    match s.state {
+    // Short of the cutoff at select_stop_reach < 1 but not with its whole
+    // interval, on a window known to be full: only the share stops it.
+    let full = config.select_stop_reach >= 1.0 || net.predictions_in_a_row >= config.n;
+    let on_share = cannot_make_it && !worse && valid && late && full && !(holding && shown_top);
+    let below = match s.state {
         State::Converged => {
-            if n < config.n {
+            if holding && shown_top {
                 assert!(
-                    judged && worse && late,
-                    "rank-aware stop at {epoch} with cutoff {cutoff}: {s:?}"
+                    clears,
+                    "stopped at {epoch} among the {} that show the most (shown cutoff {}) \
+                     without a sure pick over the cutoff {cutoff} (shows {shows:?}): {s:?}",
+                    config.select_hold_observed, cohort.shown
                 );
             }
+            // Algorithm 2's stop (on a full window), not held: after the
+            // hold, a sure pick, or out of reach and not among those that
+            // show the most; or rank-aware stopping's own, short at
+            // select_stop_reach (on a full window unless that is 1).
+            let not_held = !holding || clears || (out_of_reach && !shown_top);
+            let algorithm_2 = maybe_full && not_held;
+            let rank_aware = cannot_make_it
+                && !(holding && shown_top)
+                && valid
+                && late
+                && (config.select_stop_reach >= 1.0 || maybe_full);
             assert!(
-                !judged || worse || better,
-                "stopped straddling the cutoff {cutoff}: {s:?}"
+                algorithm_2 || rank_aware,
+                "stopped at {epoch} with cutoff {cutoff} (at most {} predictions in the window; \
+                 shows {shows:?}, shown cutoff {}): {s:?}",
+                net.window_at_most,
+                cohort.shown
             );
-            judged && worse
+            worse
         }
         State::Continue => {
-            let fp = s.fit_prediction;
-            let valid = fp >= config.valid_min && fp <= config.valid_max;
-            if judged && worse && valid && late {
+            // A network short of the cutoff stops, unless held as one of
+            // those that show the most, or held as converged within reach
+            // (only when select_hold_reach reaches further than
+            // select_stop_reach), or kept by the late-bloomer guard.
+            if cannot_make_it && valid && late && full && !(holding && shown_top) {
                 let guard = config.loss_patience > 0
                     && config.chance_level.is_finite()
                     && net.best_loss.is_some()
                     && config.at_chance(fp)
                     && (net.since_best_loss as usize) < config.loss_patience;
-                assert!(guard, "not stopped below the cutoff {cutoff}: {s:?}");
+                let wait =
+                    config.chance_level.is_finite() && config.at_chance(fp) && waits(config, epoch);
+                let held = holding && !out_of_reach;
+                assert!(
+                    guard || wait || held,
+                    "not stopped at {epoch} short of the cutoff {cutoff} (shown cutoff {}): {s:?}",
+                    cohort.shown
+                );
             }
             false
         }
         State::ReachedEPred => false,
+    };
+    RankCheck { below, on_share }
+}
+
+/// What [`check_rank_aware`] judged of a status.
+#[derive(Clone, Copy, Debug, Default)]
+struct RankCheck {
+    /// A stop wholly below the cutoff.
+    below: bool,
+    /// Short of the cutoff only at `select_stop_reach` < 1, not with its
+    /// whole interval, on a full window and not held as one of those that
+    /// show the most (it must stop unless held within reach or kept by the
+    /// late-bloomer guard).
+    on_share: bool,
+}
+
+/// How far a status's prediction reaches toward its interval's better end
+/// with `share`, as `rules::rank_aware` computes it: `fit_P`, counted from
+/// inside the interval, moved that share of the way; the better end itself
+/// from a share of 1.
+fn reach(config: &Config, s: &Status, share: f64) -> f64 {
+    let (lo, hi) = (s.prediction_lo, s.prediction_hi);
+    let centre = s.fit_prediction.clamp(lo.min(hi), hi.max(lo));
+    match (config.direction, share >= 1.0) {
+        (Direction::Maximize, true) => hi,
+        (Direction::Minimize, true) => lo,
+        (Direction::Maximize, false) => centre + share * (hi - centre),
+        (Direction::Minimize, false) => centre - share * (centre - lo),
     }
 }
 
-/// A status as bits, for exact comparison.
-fn bits(s: &Status) -> (State, u64, u64, u64, u32, u32, Vec<u64>) {
+/// A status as bits, for exact comparison (its interval too).
+type StatusBits = (State, [u64; 5], u32, u32, Vec<u64>);
+
+fn bits(s: &Status) -> StatusBits {
     (
         s.state,
-        s.prediction.to_bits(),
-        s.fit_prediction.to_bits(),
-        s.epoch.to_bits(),
+        [
+            s.prediction.to_bits(),
+            s.fit_prediction.to_bits(),
+            s.epoch.to_bits(),
+            s.prediction_lo.to_bits(),
+            s.prediction_hi.to_bits(),
+        ],
         s.observations,
         s.fits,
         s.params.iter().map(|p| p.to_bits()).collect(),
@@ -621,6 +1082,23 @@ pub struct Summary {
     /// the paper's rule could not have made (too few observations, or an
     /// answer that is not the newest prediction), at the end.
     pub budget_stops: usize,
+    /// Accepted observation calls (single or batch), judged with a shown
+    /// cutoff (`select_hold_observed`); refused ones do not count.
+    pub shown_cutoff_calls: usize,
+    /// Networks whose final decision is a never-learner stop after
+    /// `chance_wait` held them at chance (the stop was otherwise due
+    /// earlier), at the end.
+    pub waited_never_learner_stops: usize,
+    /// Networks whose final decision is a `select_halving` stop at a rung, at
+    /// the end.
+    pub rung_stops: usize,
+    /// Networks whose final answer is the answer floor's mean, not the
+    /// newest prediction, at the end.
+    pub floored_answers: usize,
+    /// Accepted observations judged short of the cutoff at
+    /// `select_stop_reach` < 1 but not with their whole interval, on a full
+    /// window (only the share stops them).
+    pub share_judgements: usize,
 }
 
 /// Runs one input. Panics when the engine disagrees with the model.
@@ -644,6 +1122,7 @@ pub fn run(data: &[u8]) -> Summary {
         let Some(tag) = input.u8() else { break };
         let before = engines.saved();
         let finals_before = finals(&model);
+        let shown_before = engines.main.shown_cutoff();
         let changed = match tag % 8 {
             0..=2 => {
                 if observations >= MAX_OBSERVATIONS {
@@ -762,6 +1241,8 @@ pub fn run(data: &[u8]) -> Summary {
         summary.changes += usize::from(changed);
         summary.finals += finals(&model).saturating_sub(finals_before);
         summary.forked_calls += usize::from(engines.fork.is_some());
+        summary.shown_cutoff_calls +=
+            usize::from(changed && tag % 8 <= 3 && shown_before.is_finite());
         let after = engines.saved();
         if !changed {
             assert!(
@@ -776,10 +1257,21 @@ pub fn run(data: &[u8]) -> Summary {
         .filter(|n| {
             n.last
                 .as_ref()
-                .is_some_and(|s| s.state == State::Converged && never_learner_stop(&config, n, s))
+                .is_some_and(|s| is_never_learner(&config, n, s))
+        })
+        .count();
+    summary.waited_never_learner_stops = model
+        .nets
+        .values()
+        .filter(|n| {
+            n.waited_at_chance
+                && n.last
+                    .as_ref()
+                    .is_some_and(|s| is_never_learner(&config, n, s))
         })
         .count();
     summary.below_cutoff_stops = model.nets.values().filter(|n| n.below_cutoff_stop).count();
+    summary.share_judgements = model.share_judgements;
     summary.budget_stops = model
         .nets
         .values()
@@ -792,19 +1284,66 @@ pub fn run(data: &[u8]) -> Summary {
             })
         })
         .count();
+    fn stopped<'a>(config: &Config, n: &'a Net) -> Option<&'a Status> {
+        n.last.as_ref().filter(|s| {
+            s.state == State::Converged && !over_budget(config, *n.epochs.last().unwrap())
+        })
+    }
+    summary.rung_stops = model
+        .nets
+        .values()
+        .filter(|n| {
+            stopped(&config, n)
+                .is_some_and(|s| config.select_halving > 0.0 && !is_never_learner(&config, n, s))
+        })
+        .count();
+    summary.floored_answers = model
+        .nets
+        .values()
+        .filter(|n| {
+            stopped(&config, n).is_some_and(|s| {
+                config.answer_floor
+                    && !is_never_learner(&config, n, s)
+                    && s.prediction.to_bits() != s.fit_prediction.to_bits()
+                    && recent_mean(&n.values, config.n)
+                        .is_some_and(|m| m.to_bits() == s.prediction.to_bits())
+            })
+        })
+        .count();
     summary
 }
 
 /// Notes an accepted observation `o` (with `loss`) and the status the engine
-/// gave it in the model, after checking the status (against `cutoff`, the
-/// one the call was judged by, for `select_top`).
-fn accept(config: &Config, model: &mut Model, o: Observation, loss: f64, s: Status, cutoff: f64) {
+/// gave it in the model, after checking the status (against `cohort`, the
+/// cutoffs the call was judged by, for `select_top`).
+fn accept(
+    config: &Config,
+    model: &mut Model,
+    o: Observation,
+    loss: f64,
+    s: Status,
+    cohort: Cohort,
+) {
     let net = model.nets.entry(o.id).or_default();
     net.epochs.push(o.epoch);
     net.values.push(o.value);
     note_loss(config, net, loss);
+    if s.fit_prediction.is_nan() {
+        net.predictions_in_a_row = 0;
+        if config.failed_fit == FailedFit::Breaks {
+            net.window_at_most = 0;
+        }
+    } else {
+        net.predictions_in_a_row = net.predictions_in_a_row.saturating_add(1);
+        net.window_at_most = net.window_at_most.saturating_add(1);
+    }
     check_status(config, net, o.value, &s);
-    net.below_cutoff_stop = check_rank_aware(config, net, &s, cutoff);
+    net.waited_at_chance |= s.state == State::Continue
+        && never_learner_conditions(config, net)
+        && waits(config, o.epoch);
+    let judged = check_rank_aware(config, net, &s, cohort);
+    net.below_cutoff_stop = judged.below;
+    model.share_judgements += usize::from(judged.on_share);
     net.final_ = s.state != State::Continue;
     net.last = Some(s);
 }
@@ -834,8 +1373,7 @@ fn observe(
     loss: f64,
 ) -> bool {
     let expected = model.expect(id, epoch, value);
-    let cutoff = model.cutoff(config);
-    assert_eq!(cutoff.to_bits(), engines.main.cutoff().to_bits(), "cutoff");
+    let cohort = model.cohort(config, &engines.main);
     let got = engines.main.observe_with_loss(id, epoch, value, loss);
     if let Some(f) = &mut engines.fork {
         let other = f.observe_with_loss(id, epoch, value, loss);
@@ -849,7 +1387,7 @@ fn observe(
                 Observation { id, epoch, value },
                 loss,
                 s,
-                cutoff,
+                cohort,
             );
             true
         }
@@ -892,7 +1430,7 @@ fn observe_batch(
                 if let Ok(v) = &mut expected {
                     v.push(s.clone());
                 }
-                accept(config, &mut next, *o, losses[i], s, f64::NAN);
+                accept(config, &mut next, *o, losses[i], s, Cohort::NONE);
             }
             (Some(code), Err(e)) => {
                 assert_eq!(e.code, code, "entry {i} one by one: {}", e.message);
@@ -940,14 +1478,13 @@ fn observe_batch_select_top(
         .iter()
         .enumerate()
         .find_map(|(i, o)| model.expect(o.id, o.epoch, o.value).map(|code| (i, code)));
-    let cutoff = model.cutoff(config);
-    assert_eq!(cutoff.to_bits(), engines.main.cutoff().to_bits(), "cutoff");
+    let cohort = model.cohort(config, &engines.main);
     let got = engines.observe_batch(batch, losses);
     match (expected, got) {
         (None, Ok(statuses)) => {
             assert_eq!(statuses.len(), batch.len(), "one status per entry");
             for ((o, s), &loss) in batch.iter().zip(statuses).zip(losses) {
-                accept(config, model, *o, loss, s, cutoff);
+                accept(config, model, *o, loss, s, cohort);
             }
             !batch.is_empty()
         }

@@ -5,12 +5,16 @@
 //! checksum and the parser behind it is never reached). Loading must return an
 //! error with a state code, never panic; a state that loads must save back to
 //! exactly the same bytes, and the loaded engine must then take calls without
-//! panicking and answer them as its saved networks imply.
+//! panicking and answer them as its saved networks imply. At the end the
+//! engine is saved and loaded again, and both copies must answer one more
+//! observation of each network, then a batch, bit for bit alike (for the
+//! single observations the original judges by the cohort's indexes it kept
+//! up to date call by call, the copy by indexes built afresh).
 //!
 //! Plain std + penguin, so tests/fuzz_regressions.rs includes this file as it is.
 
 use penguin::state::{from_bytes, to_bytes};
-use penguin::{Engine, ErrorCode, Observation, State};
+use penguin::{Engine, Error, ErrorCode, Observation, State, Status};
 
 /// 64-bit FNV-1a, the state format's checksum.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -145,22 +149,6 @@ fn exercise(mut engine: Engine) {
             }
         }
     }
-    if !costly {
-        // A new network and a batch on the loaded configuration.
-        let fresh = (0..).find(|i| !engine.networks().contains_key(*i)).unwrap();
-        let batch: Vec<Observation> = (1..=4)
-            .map(|k| Observation {
-                id: fresh,
-                epoch: 0.5 * f64::from(k),
-                value: 10.0 * f64::from(k),
-            })
-            .collect();
-        match engine.observe_batch(&batch) {
-            Ok(s) => assert_eq!(s.len(), batch.len()),
-            // e_pred or a convergence before the last entry.
-            Err(e) => assert_eq!(e.code, ErrorCode::AlreadyDecided, "{}", e.message),
-        }
-    }
     if let Some(&id) = ids.first() {
         engine.forget(id).expect("forget a loaded network");
         assert_eq!(
@@ -168,8 +156,89 @@ fn exercise(mut engine: Engine) {
             ErrorCode::UnknownNetwork
         );
     }
-    // Whatever it did, the engine saves and loads again.
+    // Whatever it did, the engine saves and loads again, and the copy answers
+    // as the original: first single observations, which the original judges
+    // by the cohort's indexes it kept up to date through the calls above
+    // (single observations and forget; a refused call or a batch drops them)
+    // and the copy by indexes built afresh, then a batch.
     let b = to_bytes(&engine);
-    let again = from_bytes(&b).expect("a state saved after loading loads");
+    let mut again = from_bytes(&b).expect("a state saved after loading loads");
     assert!(to_bytes(&again) == b);
+    let cutoffs = |e: &Engine| (e.cutoff().to_bits(), e.shown_cutoff().to_bits());
+    assert_eq!(cutoffs(&engine), cutoffs(&again), "cutoffs of the copy");
+    if costly {
+        return;
+    }
+    for &id in &ids {
+        let Some(net) = engine.networks().get(id) else {
+            continue;
+        };
+        if net.epochs.len() > 256 {
+            continue;
+        }
+        let next = net.epochs.last().copied().unwrap_or(0.0) + 1.0;
+        let value = net.values.last().copied().unwrap_or(50.0);
+        let a = engine.observe(id, next, value);
+        let b = again.observe(id, next, value);
+        assert!(
+            same(&a, &b),
+            "observe({id}, {next}): {a:?} vs the copy's {b:?}"
+        );
+    }
+    // A new network and a batch on the loaded configuration.
+    let fresh = (0..).find(|i| !engine.networks().contains_key(*i)).unwrap();
+    let batch: Vec<Observation> = (1..=4)
+        .map(|k| Observation {
+            id: fresh,
+            epoch: 0.5 * f64::from(k),
+            value: 10.0 * f64::from(k),
+        })
+        .collect();
+    let a = engine.observe_batch(&batch);
+    match &a {
+        Ok(s) => assert_eq!(s.len(), batch.len()),
+        // e_pred or a convergence before the last entry.
+        Err(e) => assert_eq!(e.code, ErrorCode::AlreadyDecided, "{}", e.message),
+    }
+    let b = again.observe_batch(&batch);
+    let agree = match (&a, &b) {
+        (Ok(x), Ok(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_status(x, y)),
+        (Err(x), Err(y)) => x == y,
+        _ => false,
+    };
+    assert!(agree, "observe_batch: {a:?} vs the copy's {b:?}");
+    assert!(
+        to_bytes(&engine) == to_bytes(&again),
+        "the copy's state differs"
+    );
+}
+
+/// Whether two answers agree bit for bit (statuses with their interval).
+fn same(a: &Result<Status, Error>, b: &Result<Status, Error>) -> bool {
+    match (a, b) {
+        (Ok(x), Ok(y)) => same_status(x, y),
+        (Err(x), Err(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Whether two statuses agree bit for bit (with their interval).
+fn same_status(a: &Status, b: &Status) -> bool {
+    let bits = |s: &Status| {
+        let floats = [
+            s.prediction,
+            s.fit_prediction,
+            s.epoch,
+            s.prediction_lo,
+            s.prediction_hi,
+        ];
+        (
+            s.state,
+            floats.map(f64::to_bits),
+            s.observations,
+            s.fits,
+            s.params.iter().map(|p| p.to_bits()).collect::<Vec<_>>(),
+        )
+    };
+    bits(a) == bits(b)
 }

@@ -83,13 +83,7 @@ fn main() {
         // The same with the chance-level rules on (extra byte's high bit):
         // every observation then carries a loss byte; network 2 stays flat
         // at chance with a flat loss, network 3 is new in the batch.
-        let mut s = vec![sel, 0x80 | 0x20 | 0x0c];
-        for k in 0..10u8 {
-            s.extend_from_slice(&[0, k % 2, 11, 8 + (k % 8) * 16, 40 + 8 * k]);
-            s.extend_from_slice(&[0, 2, 11, 5, 1]);
-        }
-        s.extend_from_slice(&[3, 3, 0, 11, 40, 90, 2, 11, 5, 1, 3, 11, 40, 0]);
-        s.extend_from_slice(&[4, 2, 6, 0, 1, 11, 8, 255, 7, 5, 1, 7]);
+        let s = chance_script(sel, 0x80 | 0x20 | 0x0c);
         write("api", &format!("chance_{sel}"), &s);
         // With select_top too: the late-bloomer guard may keep a network
         // below the cutoff training.
@@ -119,13 +113,7 @@ fn main() {
                 }
                 s.extend_from_slice(&[4, 0, 7, 5, 1, 0, 1, 11, 8]);
                 write("api", &format!("robust_{sel:x}_{mode}"), &s);
-                let mut t = vec![sel, 0x80 | (mode << 2) | ((r & 1) << 4)];
-                for k in 0..10u8 {
-                    t.extend_from_slice(&[0, k % 2, 11, 8 + (k % 8) * 16, 40 + 8 * k]);
-                    t.extend_from_slice(&[0, 2, 11, 5, 1]);
-                }
-                t.extend_from_slice(&[3, 3, 0, 11, 40, 90, 2, 11, 5, 1, 3, 11, 40, 0]);
-                t.extend_from_slice(&[4, 2, 6, 0, 1, 11, 8, 255, 7, 5, 1, 7]);
+                let t = chance_script(sel, 0x80 | (mode << 2) | ((r & 1) << 4));
                 write("api", &format!("robust_chance_{sel:x}_{mode}"), &t);
             }
         }
@@ -162,4 +150,19 @@ fn main() {
         "bounds",
         b"bounds=0.5,1,0;200,inf,inf\np0=10,1.001,100\nsolver=trf\n",
     );
+}
+
+/// The chance-level script under configuration bytes `sel` and `extra` (whose
+/// high bit must be set: every observation carries a loss byte): networks 0
+/// and 1 learn, network 2 stays flat at chance with a flat loss, network 3 is
+/// new in the batch.
+fn chance_script(sel: u8, extra: u8) -> Vec<u8> {
+    let mut s = vec![sel, extra];
+    for k in 0..10u8 {
+        s.extend_from_slice(&[0, k % 2, 11, 8 + (k % 8) * 16, 40 + 8 * k]);
+        s.extend_from_slice(&[0, 2, 11, 5, 1]);
+    }
+    s.extend_from_slice(&[3, 3, 0, 11, 40, 90, 2, 11, 5, 1, 3, 11, 40, 0]);
+    s.extend_from_slice(&[4, 2, 6, 0, 1, 11, 8, 255, 7, 5, 1, 7]);
+    s
 }

@@ -271,6 +271,18 @@ struct Net {
     last: Option<Status>,
 }
 
+/// The x-th best of `values` in `direction` (NaN when there are fewer).
+fn xth_best(values: &mut [f64], x: usize, direction: Direction) -> f64 {
+    if values.len() < x {
+        return f64::NAN;
+    }
+    values.sort_by(|a, b| match direction {
+        Direction::Maximize => b.total_cmp(a),
+        Direction::Minimize => a.total_cmp(b),
+    });
+    values[x - 1]
+}
+
 /// The model of the engine.
 #[derive(Clone, Debug, Default)]
 struct Model {
@@ -319,14 +331,7 @@ impl Model {
                 (v >= config.valid_min && v <= config.valid_max).then_some(v)
             })
             .collect();
-        if scores.len() < x {
-            return f64::NAN;
-        }
-        scores.sort_by(|a, b| match config.direction {
-            Direction::Maximize => b.total_cmp(a),
-            Direction::Minimize => a.total_cmp(b),
-        });
-        scores[x - 1]
+        xth_best(&mut scores, x, config.direction)
     }
 
     /// The engine's shown cutoff for `select_hold_observed` = K: the K-th
@@ -342,14 +347,7 @@ impl Model {
             .values()
             .filter_map(|n| recent_mean(&n.values, config.n))
             .collect();
-        if shown.len() < k {
-            return f64::NAN;
-        }
-        shown.sort_by(|a, b| match config.direction {
-            Direction::Maximize => b.total_cmp(a),
-            Direction::Minimize => a.total_cmp(b),
-        });
-        shown[k - 1]
+        xth_best(&mut shown, k, config.direction)
     }
 
     /// The cutoffs a call is judged by, as the engine must report them.

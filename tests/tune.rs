@@ -305,15 +305,21 @@ fn tune_on_the_eleven(name: &str, grid_text: &str, extra: &[&str]) -> (penguin::
     let j = read_json(&json);
     assert_eq!(j["populations"].as_array().unwrap().len(), 11);
     assert_eq!(j["objective"], "balanced");
-    let chosen = j["chosen_on_all"]["setting"].as_str().unwrap();
-    let mut tuned = penguin::Config::default();
-    tuned.set("chance_level", "10").unwrap();
-    for kv in chosen.split(' ').filter(|kv| *kv != "paper") {
-        let (k, v) = kv.split_once('=').unwrap();
-        tuned.set(k, v).unwrap();
-    }
+    let tuned = config_of_line(j["chosen_on_all"]["setting"].as_str().unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
     (tuned, j["budget_epochs"].as_f64().unwrap())
+}
+
+/// A grid line (`KEY=VALUE ...`, or `paper`) as a configuration, after
+/// `chance_level = 10`.
+fn config_of_line(line: &str) -> penguin::Config {
+    let mut c = penguin::Config::default();
+    c.set("chance_level", "10").unwrap();
+    for kv in line.split_whitespace().filter(|kv| *kv != "paper") {
+        let (k, v) = kv.split_once('=').unwrap();
+        c.set(k, v).unwrap();
+    }
+    c
 }
 
 /// `robust` with `chance_level = 10` and the given keys after it.
@@ -399,15 +405,7 @@ fn robust_is_a_line_of_the_built_in_grid() {
     let robust = robust_with(&[]).pairs();
     let lines: Vec<&str> = grid
         .lines()
-        .filter(|line| {
-            let mut c = penguin::Config::default();
-            c.set("chance_level", "10").unwrap();
-            for kv in line.split_whitespace().filter(|kv| *kv != "paper") {
-                let (k, v) = kv.split_once('=').unwrap();
-                c.set(k, v).unwrap();
-            }
-            c.pairs() == robust
-        })
+        .filter(|line| config_of_line(line).pairs() == robust)
         .collect();
     assert_eq!(lines.len(), 1, "{grid}");
 }

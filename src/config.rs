@@ -335,7 +335,8 @@ const ROBUST: &str = "alternatives = vap3\ncombine = mean_fitted\nchance_patienc
     select_hold_reach = 0.25\nselect_hold_until = 0.6\nanswer_floor = on\n\
     select_clear_observed = on\nselect_hold_observed = 8\n";
 
-/// Every configuration key, in the order `Config::pairs` writes them.
+/// Every configuration key (the set `Config::pairs` writes; `tests/docs.rs`
+/// checks both agree and that docs/configuration.md lists each).
 pub const KEYS: &[&str] = &[
     "function",
     "trend",

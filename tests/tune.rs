@@ -336,7 +336,7 @@ fn robust_with(keys: &[(&str, &str)]) -> penguin::Config {
 /// `robust` is what `penguin tune` chose with its defaults (objective
 /// `balanced`, `--budget 1`) on the eleven bundled populations
 /// (docs/research.md), but for `select_hold_observed`, which came later (the
-/// next test). The whole built-in grid takes about half an hour;
+/// next test). The whole built-in grid takes about an hour on 2 cores;
 /// here the grid is the paper's method, `robust`'s other keys without
 /// rank-aware stopping and with each rank-aware variant of the built-in grid
 /// and its successive halving, each with and without the answer floor. If

@@ -54,7 +54,8 @@ impl Setting {
 /// Every population has a budget: the paper's method's mean stop epoch on it
 /// plus `budget` epochs. A setting is eligible when its mean stop epoch is
 /// within the budget on every population. Among eligible settings the lowest
-/// score wins (ties: the earlier in the grid); when none is eligible, the
+/// score wins (ties: the one needing the smaller budget, then the earlier in
+/// the grid); when none is eligible, the
 /// lowest score of all, flagged. The score is the mean over the populations of
 /// - `balanced`: the median absolute error, plus the regret of the chosen top
 ///   10 beyond successive halving's at the same mean epochs (0 when Penguin

@@ -129,7 +129,7 @@ minor=$(echo "$version" | cut -d. -f2)
 soname="libpenguin.so.0.$minor"
 for f in "lib/libpenguin.so.$version" lib/libpenguin.a include/penguin.h include/penguin.hpp \
          include/penguin.f90 lib/pkgconfig/penguin.pc lib/cmake/Penguin/PenguinConfig.cmake \
-         lib/cmake/Penguin/PenguinConfigVersion.cmake; do
+         lib/cmake/Penguin/PenguinConfigVersion.cmake share/doc/Penguin/LICENSE; do
   [ -f "$prefix/$f" ] || fail "not installed: $f"
 done
 [ "$(readlink "$lib/$soname")" = "libpenguin.so.$version" ] || fail "$soname is not a link to libpenguin.so.$version"
